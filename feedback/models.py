@@ -1,0 +1,388 @@
+"""What residents give back: ratings, survey answers, comments; and the
+aggregates computed from them.
+
+Residents have no account. A resident is a random id in a signed cookie; only
+a keyed hash of that id is stored (``Resident.key_hash``), and no IP address
+is stored anywhere. Ratings and comments target exactly one published
+indicator or story; the database enforces one current rating per resident
+per item.
+"""
+
+from django.conf import settings
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+)
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from indicators.models import District, Edition, Indicator, Publishable, Story
+
+SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+COMMENT_MAX_LENGTH = 1000
+
+
+class Resident(models.Model):
+    """An anonymous participant, known only by a keyed hash of its cookie id."""
+
+    key_hash = models.CharField(_("标识摘要"), max_length=64, unique=True, editable=False)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("自报所在区"),
+    )
+    created_at = models.DateTimeField(_("首次参与"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("市民（匿名）")
+        verbose_name_plural = _("市民（匿名）")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.key_hash[:8]}…"
+
+
+class TargetedQuerySet(models.QuerySet):
+    def for_target(self, target: Indicator | Story) -> "TargetedQuerySet":
+        if isinstance(target, Indicator):
+            return self.filter(indicator=target)
+        return self.filter(story=target)
+
+
+class Targeted(models.Model):
+    """Something attached to exactly one indicator or one story."""
+
+    indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+        verbose_name=_("指标"),
+    )
+    story = models.ForeignKey(
+        Story,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+        verbose_name=_("亮点故事"),
+    )
+
+    objects = TargetedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def target(self) -> Indicator | Story:
+        return self.indicator if self.indicator_id else self.story
+
+    @staticmethod
+    def one_target_constraint(name: str) -> models.CheckConstraint:
+        return models.CheckConstraint(
+            condition=(
+                Q(indicator__isnull=False, story__isnull=True)
+                | Q(indicator__isnull=True, story__isnull=False)
+            ),
+            name=name,
+        )
+
+
+class Rating(Targeted):
+    """One resident's current 1–5 score on one item; a new one replaces it."""
+
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="ratings", verbose_name=_("市民")
+    )
+    score = models.PositiveSmallIntegerField(_("评分"), validators=SCORE_VALIDATORS)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ratings",
+        verbose_name=_("自报所在区"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("评分")
+        verbose_name_plural = _("评分")
+        constraints = [
+            Targeted.one_target_constraint("rating_exactly_one_target"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),
+            models.UniqueConstraint(
+                fields=["resident", "indicator"],
+                condition=Q(indicator__isnull=False),
+                name="rating_one_per_resident_indicator",
+            ),
+            models.UniqueConstraint(
+                fields=["resident", "story"],
+                condition=Q(story__isnull=False),
+                name="rating_one_per_resident_story",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} · {self.score}"
+
+
+class Survey(Publishable):
+    """The annual satisfaction questionnaire of an edition, defined by staff."""
+
+    edition = models.ForeignKey(
+        Edition, on_delete=models.CASCADE, related_name="surveys", verbose_name=_("年度报告")
+    )
+    slug = models.SlugField(_("标识"), max_length=60)
+    title = models.CharField(_("标题"), max_length=200)
+    title_en = models.CharField(_("英文标题"), max_length=300, blank=True)
+    intro = models.TextField(_("说明"), blank=True)
+    intro_en = models.TextField(_("英文说明"), blank=True)
+    opens_at = models.DateTimeField(_("开始时间"))
+    closes_at = models.DateTimeField(_("截止时间"))
+
+    class Meta:
+        ordering = ["-edition__year", "slug"]
+        verbose_name = _("满意度问卷")
+        verbose_name_plural = _("满意度问卷")
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "slug"], name="survey_unique_slug"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="survey_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SurveyQuestion(models.Model):
+    """A 1–5 question of a survey, on one dimension the report names."""
+
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="questions", verbose_name=_("问卷")
+    )
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    dimension = models.CharField(_("维度"), max_length=40, help_text=_("如：人文环境、公共交通。"))
+    dimension_en = models.CharField(_("英文维度"), max_length=80, blank=True)
+    text = models.CharField(_("题目"), max_length=300)
+    text_en = models.CharField(_("英文题目"), max_length=400, blank=True)
+    allow_comment = models.BooleanField(_("允许补充意见"), default=True)
+
+    class Meta:
+        ordering = ["survey", "order", "id"]
+        verbose_name = _("问卷题目")
+        verbose_name_plural = _("问卷题目")
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "dimension"], name="surveyquestion_unique_dimension")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}：{self.text}"
+
+
+class SurveyResponse(models.Model):
+    """One resident's submission to one survey (changeable until it closes)."""
+
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="responses", verbose_name=_("问卷")
+    )
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="survey_responses", verbose_name=_("市民")
+    )
+    district = models.ForeignKey(
+        District,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_responses",
+        verbose_name=_("自报所在区"),
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("问卷答卷")
+        verbose_name_plural = _("问卷答卷")
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "resident"], name="surveyresponse_one_per_resident")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} · #{self.pk}"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(
+        SurveyResponse, on_delete=models.CASCADE, related_name="answers", verbose_name=_("答卷")
+    )
+    question = models.ForeignKey(
+        SurveyQuestion, on_delete=models.CASCADE, related_name="answers", verbose_name=_("题目")
+    )
+    score = models.PositiveSmallIntegerField(_("评分"), validators=SCORE_VALIDATORS)
+    comment = models.TextField(_("补充意见"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)])
+
+    class Meta:
+        ordering = ["response", "question__order"]
+        verbose_name = _("答题")
+        verbose_name_plural = _("答题")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="surveyanswer_one_per_question"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="surveyanswer_score_1_to_5"),
+        ]
+        indexes = [models.Index(fields=["question"], name="surveyanswer_question_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.question.dimension} · {self.score}"
+
+
+class ModerationState(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("未通过")
+
+
+class Comment(Targeted):
+    """A resident's words on an indicator or story; public only once approved."""
+
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="comments", verbose_name=_("市民")
+    )
+    body = models.TextField(
+        _("内容"),
+        validators=[MinLengthValidator(1), MaxLengthValidator(COMMENT_MAX_LENGTH)],
+    )
+    nickname = models.CharField(_("昵称"), max_length=30, blank=True)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("所在区"),
+    )
+    moderation_state = models.CharField(
+        _("审核状态"),
+        max_length=10,
+        choices=ModerationState.choices,
+        default=ModerationState.PENDING,
+    )
+    held_reason = models.CharField(
+        _("待审原因"), max_length=200, blank=True, help_text=_("如命中敏感词或含链接。")
+    )
+    moderation_reason = models.CharField(_("审核意见"), max_length=300, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    moderated_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("留言")
+        verbose_name_plural = _("留言")
+        constraints = [Targeted.one_target_constraint("comment_exactly_one_target")]
+        indexes = [
+            models.Index(
+                fields=["indicator", "moderation_state", "-created_at"], name="comment_indicator_idx"
+            ),
+            models.Index(fields=["story", "moderation_state", "-created_at"], name="comment_story_idx"),
+            models.Index(fields=["moderation_state", "-created_at"], name="comment_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class OfficialReply(models.Model):
+    """The one public answer to a comment, written by a planner or staff."""
+
+    comment = models.OneToOneField(
+        Comment, on_delete=models.CASCADE, related_name="official_reply", verbose_name=_("留言")
+    )
+    body = models.TextField(_("答复"), validators=[MaxLengthValidator(4000)])
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="official_replies",
+        verbose_name=_("答复人"),
+    )
+    author_title = models.CharField(
+        _("署名"), max_length=100, blank=True, help_text=_("公开显示的署名，如“东城区责任规划师”。")
+    )
+    created_at = models.DateTimeField(_("答复时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("官方答复")
+        verbose_name_plural = _("官方答复")
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class SensitiveWord(models.Model):
+    """A word that holds a comment for review even under post-moderation."""
+
+    word = models.CharField(_("敏感词"), max_length=50, unique=True)
+    created_at = models.DateTimeField(_("添加时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        verbose_name = _("敏感词")
+        verbose_name_plural = _("敏感词")
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class AggregateScope(models.TextChoices):
+    INDICATOR = "indicator", _("指标")
+    STORY = "story", _("亮点故事")
+    QUESTION = "question", _("问卷题目")
+    SURVEY = "survey", _("问卷")
+    CHAPTER = "chapter", _("章")
+    DISTRICT = "district", _("行政区")
+
+
+class ScoreAggregate(models.Model):
+    """Stored statistics of the scores of one thing, refreshed by Celery.
+
+    Public pages read these rows; no public request scans raw ratings.
+    """
+
+    scope = models.CharField(_("范围"), max_length=10, choices=AggregateScope.choices)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    count = models.PositiveIntegerField(_("人数"), default=0)
+    total = models.PositiveBigIntegerField(_("总分"), default=0)
+    mean = models.DecimalField(_("平均分"), max_digits=5, decimal_places=3, null=True, blank=True)
+    distribution = models.JSONField(_("分布"), default=list, help_text=_("评 1–5 分的人数，依次排列。"))
+    by_district = models.JSONField(_("分区"), default=dict, help_text=_("行政区编号 → {count, mean}。"))
+    ci_low = models.DecimalField(_("95% 区间下限"), max_digits=5, decimal_places=3, null=True, blank=True)
+    ci_high = models.DecimalField(_("95% 区间上限"), max_digits=5, decimal_places=3, null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["scope", "object_id"]
+        verbose_name = _("评分汇总")
+        verbose_name_plural = _("评分汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "object_id"], name="aggregate_unique_scope_object")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} #{self.object_id}: {self.mean} ({self.count})"

@@ -1,0 +1,1 @@
+"""Planners, their areas and review cases (see issue 4)."""
