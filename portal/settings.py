@@ -136,7 +136,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=env.int("RECONCILE_EVERY_MINUTES", default=10)),
     },
     "planner-daily-digest": {
-        "task": "feedback.tasks.planner_digest_send",
+        "task": "review.tasks.planner_digest_send",
         "schedule": crontab(hour=8, minute=0),
     },
 }
