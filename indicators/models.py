@@ -228,15 +228,17 @@ def format_quantity(value: Decimal | None, unit: str, qualifier: str) -> str:
     if value is None:
         return ""
     number = format_number(value)
+    # The report writes "69.4%" but "2185.8 万人".
+    amount = f"{number}{unit}" if unit.startswith("%") or not unit else f"{number} {unit}"
     if qualifier in PREFIX_QUALIFIERS:
-        return f"{qualifier} {number} {unit}".rstrip()
+        return f"{qualifier} {amount}"
     if qualifier == "以上":
-        return f"{number} {unit} 以上".replace("  ", " ")
+        return f"{amount} 以上"
     if qualifier == "余" and unit.startswith(_MAGNITUDES):
         return f"{number} {unit[0]}余{unit[1:]}"
     if qualifier in {"余", "多"}:
         return f"{number} {qualifier}{unit}"
-    return f"{number} {unit}".rstrip()
+    return amount
 
 
 def format_number(value: Decimal) -> str:

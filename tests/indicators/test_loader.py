@@ -1,0 +1,168 @@
+"""The report loader: the whole 2023 report lands as data, idempotently."""
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from indicators.models import (
+    Chapter,
+    District,
+    Edition,
+    Indicator,
+    IndicatorValue,
+    Photo,
+    PublishStatus,
+    Story,
+    StoryKind,
+)
+from indicators.services import report_load, report_read
+
+DATA_FILE = Path(__file__).resolve().parents[2] / "indicators" / "data" / "report_2023.yaml"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def report_data() -> dict:
+    return report_read(DATA_FILE)
+
+
+@pytest.fixture
+def loaded(report_data) -> dict:
+    report_load(data=copy.deepcopy(report_data))
+    return report_data
+
+
+def test_command_loads_the_whole_report(capsys):
+    call_command("load_report", str(DATA_FILE))
+
+    edition = Edition.objects.get(year=2023)
+    assert edition.status == PublishStatus.PUBLISHED
+    assert "一年一体检，五年一评估" in edition.preface
+    assert Chapter.objects.filter(edition=edition).count() == 7
+    assert Indicator.objects.filter(edition=edition).count() >= 100
+    assert District.objects.count() == 16
+    assert "rows written" in capsys.readouterr().out
+
+
+def test_figures_keep_the_report_s_value_unit_and_qualifier(loaded):
+    population = Indicator.objects.get(source_text__contains="2185.8", unit="万人")
+    assert population.current_value.value == Decimal("2185.8")
+    assert population.current_value.display == "2185.8 万人"
+
+    youth_flats = Indicator.objects.get(source_text__contains="青年公寓", unit__startswith="套")
+    assert youth_flats.current_value.qualifier == "余"
+    assert youth_flats.current_value.display.startswith("5000 余套")
+
+    rnd = Indicator.objects.filter(source_text__contains="研究与试验发展经费投入强度", unit="%").first()
+    assert rnd.current_value.display == "6% 以上"
+
+
+def test_comparisons_are_kept(loaded):
+    coverage = Indicator.objects.get(source_text__contains="500 米服务半径覆盖率", unit="%")
+    points = {v.year: v.value for v in coverage.values.all()}
+    assert points == {2022: Decimal("88.7"), 2023: Decimal("90.5")}
+
+    tech = Indicator.objects.get(source_text__contains="71.2 亿元")
+    assert {v.year: v.value for v in tech.values.all()} == {2013: Decimal("71.2"), 2023: Decimal("748.7")}
+
+    green_power = Indicator.objects.get(source_text__contains="279 亿千瓦时", unit="亿千瓦时")
+    assert green_power.change_value == Decimal("15.7")
+    assert green_power.change_unit == "%"
+    assert green_power.display_change == "同比增长 15.7%"
+
+
+def test_doubled_pdf_strings_are_cleaned(loaded):
+    warnings = Indicator.objects.get(source_text__contains="地质灾害预警", unit="期")
+    assert warnings.current_value.value == 9
+    evacuated = Indicator.objects.get(source_text__contains="疏散转移", unit="万名")
+    assert evacuated.current_value.value == Decimal("54.2")
+    scouts = Indicator.objects.get(source_text__contains="冒险排查", unit="人次")
+    assert scouts.current_value.value == 1715
+    assert not Indicator.objects.filter(source_text__contains="99 期").exists()
+
+
+def test_no_number_is_invented_for_the_12345_monthly_chart(loaded):
+    monthly = Indicator.objects.filter(name__contains="月度").get(name__contains="12345")
+    assert monthly.current_value is None
+    assert not monthly.values.exists()
+
+
+def test_the_ten_best_alleys_with_district_and_street(loaded):
+    alleys = Story.objects.filter(kind=StoryKind.BEST_ALLEY).select_related("district", "street")
+    assert alleys.count() == 10
+    assert sorted(a.rank for a in alleys) == list(range(1, 11))
+    by_title = {a.title: (a.district.name, a.street.name) for a in alleys}
+    assert by_title["东不压桥胡同"] == ("东城区", "交道口街道")
+    assert by_title["永宁古城北街"] == ("延庆区", "永宁镇")
+    assert by_title["烂缦胡同"] == ("西城区", "牛街街道")
+
+
+def test_photo_credits_are_kept(loaded):
+    photo = Photo.objects.get(caption="万春亭北望中轴线")
+    assert photo.credit == "霍文武 / 摄"
+
+
+def test_second_run_changes_nothing(report_data):
+    report_load(data=copy.deepcopy(report_data))
+    before = {i.pk: i.updated_at for i in Indicator.objects.all()}
+    value_rows = IndicatorValue.objects.count()
+
+    result = report_load(data=copy.deepcopy(report_data))
+
+    assert result.changed == 0
+    assert {i.pk: i.updated_at for i in Indicator.objects.all()} == before
+    assert IndicatorValue.objects.count() == value_rows
+
+
+def test_a_changed_value_in_the_file_updates_the_row(report_data):
+    report_load(data=copy.deepcopy(report_data))
+    changed = copy.deepcopy(report_data)
+    row = next(r for r in changed["indicators"] if r.get("value") is not None)
+    row["value"] = 12345.6
+    indicator_count = Indicator.objects.count()
+
+    result = report_load(data=changed)
+
+    assert result.counts["indicatorvalue"]["updated"] == 1
+    indicator = Indicator.objects.get(code=row["code"])
+    assert indicator.current_value.value == Decimal("12345.6")
+    assert Indicator.objects.count() == indicator_count
+
+
+def test_staff_unpublishing_survives_a_reload(report_data):
+    report_load(data=copy.deepcopy(report_data))
+    story = Story.objects.first()
+    Story.objects.filter(pk=story.pk).update(status=PublishStatus.DRAFT)
+
+    report_load(data=copy.deepcopy(report_data))
+
+    story.refresh_from_db()
+    assert story.status == PublishStatus.DRAFT
+
+
+def test_a_broken_file_is_refused_and_changes_nothing(report_data, tmp_path):
+    report_load(data=copy.deepcopy(report_data))
+    broken = copy.deepcopy(report_data)
+    broken["indicators"][0]["qualifier"] = "大约"
+    broken["indicators"][1]["value"] = 1
+    path = tmp_path / "broken.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    snapshot = list(IndicatorValue.objects.order_by("pk").values_list("pk", "value"))
+
+    with pytest.raises(CommandError, match="大约"):
+        call_command("load_report", str(path))
+
+    assert list(IndicatorValue.objects.order_by("pk").values_list("pk", "value")) == snapshot
+
+
+def test_an_unreadable_file_gives_a_clear_error(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("edition: [unclosed", encoding="utf-8")
+    with pytest.raises(CommandError, match="x.yaml"):
+        call_command("load_report", str(path))
