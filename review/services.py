@@ -1,0 +1,263 @@
+"""Every write of the review workspace.
+
+Functions are keyword-only, atomic, and lock the case (``select_for_update``)
+before changing it, so two planners acting on one case at once are applied one
+after the other. Each change writes a ``CaseEvent`` (who, when, what, before,
+after). Notifications are queued with ``transaction.on_commit``.
+
+``case_open_for_feedback`` is the interface the feedback app calls inside its
+submit transactions.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from feedback.models import Comment, ModerationState, OfficialReply, Rating, SurveyAnswer
+from review.models import CaseAction, CaseEvent, CaseKind, CaseStatus, ReviewCase
+from review.selectors import planner_covers_case, planner_title_for
+
+# Ratings at or below this score open a case (低分评价).
+LOW_RATING_MAX = 2
+
+# The one table of allowed status changes. "answered" additionally needs a
+# public reply (checked in ``case_transition``).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.NEW: frozenset({CaseStatus.IN_REVIEW}),
+    CaseStatus.IN_REVIEW: frozenset({CaseStatus.ANSWERED, CaseStatus.CLOSED}),
+    CaseStatus.ANSWERED: frozenset({CaseStatus.CLOSED, CaseStatus.IN_REVIEW}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.IN_REVIEW}),
+}
+
+
+def _event(*, case: ReviewCase, actor: AbstractBaseUser | None, action: str, before="", after="") -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, actor=actor, action=action, before=str(before or ""), after=str(after or "")
+    )
+
+
+# --- Opening cases (called by the feedback app) -------------------------------
+
+
+def _open(*, lookup: dict, defaults: dict) -> ReviewCase:
+    # get_or_create retries the read after an IntegrityError on the one-to-one,
+    # so two concurrent submissions of the same row end with one case.
+    case, created = ReviewCase.objects.get_or_create(**lookup, defaults=defaults)
+    if created:
+        _event(case=case, actor=None, action=CaseAction.OPENED, after=case.get_status_display())
+    return case
+
+
+def case_open_for_feedback(
+    *,
+    comment: Comment | None = None,
+    answer: SurveyAnswer | None = None,
+    rating: Rating | None = None,
+) -> ReviewCase | None:
+    """Open (or return) the review case of one feedback row; idempotent.
+
+    - every comment opens a case;
+    - a survey answer opens one when its free text (``comment``) is not blank;
+    - a rating opens one when its score is 1 or 2. A rating later re-scored to
+      3–5 keeps its case (the history stays); the queue always shows the
+      rating's current score, so planners see that it was raised.
+
+    Returns ``None`` when the row needs no case (and has none). Call it inside
+    the transaction that saves the row: the case commits or rolls back with it.
+    """
+    if sum(x is not None for x in (comment, answer, rating)) != 1:
+        raise ValueError("Pass exactly one of comment, answer, rating.")
+    now = timezone.now()
+
+    if comment is not None:
+        story = comment.story if comment.story_id else None
+        indicator = comment.indicator if comment.indicator_id else None
+        district_id = comment.district_id or (story.district_id if story else None)
+        if district_id is None:
+            district_id = comment.resident.district_id
+        return _open(
+            lookup={"comment": comment},
+            defaults={
+                "kind": CaseKind.COMMENT,
+                "district_id": district_id,
+                "street_id": story.street_id if story else None,
+                "chapter_id": (indicator or story).chapter_id,
+                "indicator": indicator,
+                "story": story,
+                "received_at": comment.created_at or now,
+            },
+        )
+
+    if answer is not None:
+        if not (answer.comment or "").strip():
+            return ReviewCase.objects.filter(survey_answer=answer).first()
+        response = answer.response
+        return _open(
+            lookup={"survey_answer": answer},
+            defaults={
+                "kind": CaseKind.SURVEY_ANSWER,
+                "district_id": response.district_id,
+                "question_id": answer.question_id,
+                "received_at": response.updated_at or now,
+            },
+        )
+
+    assert rating is not None  # noqa: S101 - narrowed by the count check above
+    if rating.score > LOW_RATING_MAX:
+        return ReviewCase.objects.filter(rating=rating).first()
+    story = rating.story if rating.story_id else None
+    indicator = rating.indicator if rating.indicator_id else None
+    return _open(
+        lookup={"rating": rating},
+        defaults={
+            "kind": CaseKind.RATING,
+            "district_id": rating.district_id or (story.district_id if story else None),
+            "street_id": story.street_id if story else None,
+            "chapter_id": (indicator or story).chapter_id,
+            "indicator": indicator,
+            "story": story,
+            "received_at": rating.updated_at or now,
+        },
+    )
+
+
+# --- Planner actions ------------------------------------------------------------
+
+
+def _locked(case: ReviewCase) -> ReviewCase:
+    return (
+        ReviewCase.objects.select_for_update(of=("self",))
+        .select_related("comment", "assignee")
+        .get(pk=case.pk)
+    )
+
+
+@transaction.atomic
+def case_transition(*, user: AbstractBaseUser, case: ReviewCase, to_status: str) -> ReviewCase:
+    """Move a case along new → in review → answered → closed (see ``TRANSITIONS``)."""
+    case = _locked(case)
+    if to_status not in CaseStatus.values:
+        raise ValidationError(_("未知的状态。"), code="unknown_status")
+    before = case.status
+    if to_status not in TRANSITIONS[before]:
+        raise ValidationError(
+            _("不能从“%(before)s”改为“%(after)s”。")
+            % {"before": CaseStatus(before).label, "after": CaseStatus(to_status).label},
+            code="invalid_transition",
+        )
+    if to_status == CaseStatus.ANSWERED and not (
+        case.comment_id and OfficialReply.objects.filter(comment_id=case.comment_id).exists()
+    ):
+        raise ValidationError(_("尚未发布公开答复，不能标记为“已答复”。"), code="no_reply")
+    case.status = to_status
+    case.save(update_fields=["status", "updated_at"])
+    _event(
+        case=case,
+        actor=user,
+        action=CaseAction.STATUS,
+        before=CaseStatus(before).label,
+        after=CaseStatus(to_status).label,
+    )
+    return case
+
+
+@transaction.atomic
+def case_assign(*, user: AbstractBaseUser, case: ReviewCase, assignee: AbstractBaseUser) -> ReviewCase:
+    """Give the case to a planner whose area covers it; the assignee gets an e-mail."""
+    case = _locked(case)
+    if not planner_covers_case(assignee, case):
+        raise ValidationError(_("只能指派给负责该区域的规划师。"), code="assignee_out_of_area")
+    if case.assignee_id == assignee.pk:
+        return case
+    before = case.assignee.get_username() if case.assignee else ""
+    case.assignee = assignee
+    case.save(update_fields=["assignee", "updated_at"])
+    _event(case=case, actor=user, action=CaseAction.ASSIGN, before=before, after=assignee.get_username())
+
+    from review.tasks import case_assigned_notify  # the tasks module imports services
+
+    case_id = case.pk
+    # robust: a broker outage must not undo or fail the committed assignment.
+    transaction.on_commit(lambda: case_assigned_notify.delay(case_id), robust=True)
+    return case
+
+
+@transaction.atomic
+def case_note_add(*, user: AbstractBaseUser, case: ReviewCase, body: str) -> CaseEvent:
+    """An internal note: kept in the history, never shown to the public."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(_("备注不能为空。"), code="blank")
+    case = _locked(case)
+    case.save(update_fields=["updated_at"])
+    return _event(case=case, actor=user, action=CaseAction.NOTE, after=body)
+
+
+@transaction.atomic
+def case_reply(*, user: AbstractBaseUser, case: ReviewCase, body: str) -> OfficialReply:
+    """Write or edit the one public reply to the case's comment."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(_("答复不能为空。"), code="blank")
+    if len(body) > 4000:
+        raise ValidationError(_("答复不能超过 4000 字。"), code="too_long")
+    case = _locked(case)
+    if not case.comment_id:
+        raise ValidationError(_("只有留言可以公开答复。"), code="not_a_comment")
+    comment = Comment.objects.select_for_update().get(pk=case.comment_id)
+    if comment.moderation_state == ModerationState.REJECTED:
+        raise ValidationError(_("未通过审核的留言不能公开答复。"), code="comment_rejected")
+    reply = OfficialReply.objects.filter(comment=comment).first()
+    before = reply.body if reply else ""
+    if reply is None:
+        reply = OfficialReply.objects.create(
+            comment=comment, body=body, author=user, author_title=planner_title_for(user)
+        )
+    else:
+        reply.body = body
+        reply.author = user
+        reply.author_title = planner_title_for(user)
+        reply.save(update_fields=["body", "author", "author_title", "updated_at"])
+    fields = ["updated_at"]
+    if case.first_reply_at is None:
+        case.first_reply_at = timezone.now()
+        fields.append("first_reply_at")
+    case.save(update_fields=fields)
+    _event(case=case, actor=user, action=CaseAction.REPLY, before=before, after=body)
+    return reply
+
+
+@transaction.atomic
+def comment_moderate(*, user: AbstractBaseUser, case: ReviewCase, approve: bool, reason: str = "") -> Comment:
+    """Approve or reject the case's pending comment; a rejection needs a reason."""
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ValidationError(_("不通过时必须填写理由。"), code="reason_required")
+    if len(reason) > 300:
+        raise ValidationError(_("理由不能超过 300 字。"), code="too_long")
+    case = _locked(case)
+    if not case.comment_id:
+        raise ValidationError(_("只有留言需要审核。"), code="not_a_comment")
+    comment = Comment.objects.select_for_update().get(pk=case.comment_id)
+    if comment.moderation_state != ModerationState.PENDING:
+        raise ValidationError(_("该留言已审核过。"), code="already_moderated")
+    before = comment.get_moderation_state_display()
+    comment.moderation_state = ModerationState.APPROVED if approve else ModerationState.REJECTED
+    comment.moderation_reason = reason
+    comment.moderated_by = user
+    comment.moderated_at = timezone.now()
+    comment.save(update_fields=["moderation_state", "moderation_reason", "moderated_by", "moderated_at"])
+    after = comment.get_moderation_state_display()
+    if reason:
+        after = f"{after}：{reason}"
+    case.save(update_fields=["updated_at"])
+    _event(
+        case=case,
+        actor=user,
+        action=CaseAction.APPROVE if approve else CaseAction.REJECT,
+        before=before,
+        after=after,
+    )
+    return comment
