@@ -119,17 +119,15 @@ class Rating(Targeted):
         constraints = [
             Targeted.one_target_constraint("rating_exactly_one_target"),
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),
+            # Not partial: NULLs never collide, so (resident, indicator) only
+            # binds indicator ratings, and a full unique index is what
+            # ``INSERT … ON CONFLICT (resident_id, indicator_id)`` can infer.
             models.UniqueConstraint(
-                fields=["resident", "indicator"],
-                condition=Q(indicator__isnull=False),
-                name="rating_one_per_resident_indicator",
+                fields=["resident", "indicator"], name="rating_one_per_resident_indicator"
             ),
-            models.UniqueConstraint(
-                fields=["resident", "story"],
-                condition=Q(story__isnull=False),
-                name="rating_one_per_resident_story",
-            ),
+            models.UniqueConstraint(fields=["resident", "story"], name="rating_one_per_resident_story"),
         ]
+        indexes = [models.Index(fields=["district", "score"], name="rating_district_score_idx")]
 
     def __str__(self) -> str:
         return f"{self.target} · {self.score}"
