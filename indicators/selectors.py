@@ -1,0 +1,234 @@
+"""Reads of the published report.
+
+Every public read goes through here, so that "what a resident may see" is
+decided in one place: an indicator or story is public when it is published,
+its publish date has come, and its edition is public in the same sense.
+Each selector returns a queryset that already joins or prefetches what the
+page will touch, so a page runs the same number of queries however much the
+report holds.
+"""
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from indicators.models import (
+    Chapter,
+    District,
+    Edition,
+    Indicator,
+    IndicatorValue,
+    Photo,
+    PublishStatus,
+    Section,
+    Story,
+    StoryKind,
+)
+
+# A search term shorter than this matches too much to be useful; longer than
+# this is not a search a person typed.
+SEARCH_MIN_LENGTH = 2
+SEARCH_MAX_LENGTH = 50
+SEARCH_RESULT_LIMIT = 50
+STORY_PAGE_SIZE = 30
+
+
+def _public_q(prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}status": PublishStatus.PUBLISHED,
+            f"{prefix}published_at__isnull": False,
+            f"{prefix}published_at__lte": timezone.now(),
+        }
+    )
+
+
+# --- Editions and chapters -------------------------------------------------------
+
+
+def edition_list_published() -> QuerySet[Edition]:
+    return Edition.objects.published().order_by("-year")
+
+
+def edition_published_latest() -> Edition | None:
+    return edition_list_published().first()
+
+
+def edition_get_published(*, year: int) -> Edition:
+    """The public edition of ``year``; 404 for a draft, a future one or no such year."""
+    edition = edition_list_published().filter(year=year).first()
+    if edition is None:
+        raise Http404("No such edition")
+    return edition
+
+
+def _count_of(model, field: str, extra: Q) -> Coalesce:
+    """A correlated ``COUNT`` subquery: one query for all chapters, no row explosion."""
+    counted = (
+        model.objects.filter(extra, **{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def chapter_list_for_edition(*, edition: Edition) -> QuerySet[Chapter]:
+    """The edition's chapters with the number of public indicators and stories of each."""
+    return (
+        Chapter.objects.filter(edition=edition)
+        .select_related("edition")
+        .annotate(
+            indicator_count=_count_of(Indicator, "chapter", _public_q()),
+            story_count=_count_of(Story, "chapter", _public_q()),
+        )
+        .order_by("number")
+    )
+
+
+def chapter_get_published(*, year: int, slug: str) -> Chapter:
+    chapter = (
+        Chapter.objects.filter(_public_q("edition__"), edition__year=year, slug=slug)
+        .select_related("edition")
+        .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
+        .first()
+    )
+    if chapter is None:
+        raise Http404("No such chapter")
+    return chapter
+
+
+# --- Indicators -------------------------------------------------------------------------
+
+
+def _values_prefetch() -> Prefetch:
+    # ``Indicator.current_value`` and friends read ``values.all()``; ordered
+    # here so the series runs from the oldest point to the newest.
+    return Prefetch("values", queryset=IndicatorValue.objects.order_by("year", "month"))
+
+
+def indicator_list_published() -> QuerySet[Indicator]:
+    """Every public indicator of every public edition, ready to be listed."""
+    return (
+        Indicator.objects.published()
+        .filter(_public_q("edition__"))
+        .select_related("edition", "chapter", "section")
+        .prefetch_related(_values_prefetch())
+    )
+
+
+def indicator_list_headline(*, edition: Edition) -> QuerySet[Indicator]:
+    return indicator_list_published().filter(edition=edition, headline=True)
+
+
+def indicator_list_for_edition(*, edition: Edition) -> QuerySet[Indicator]:
+    return indicator_list_published().filter(edition=edition)
+
+
+def indicator_list_for_chapter(*, chapter: Chapter) -> QuerySet[Indicator]:
+    return indicator_list_published().filter(chapter=chapter)
+
+
+def indicator_get_published(*, year: int, code: str) -> Indicator:
+    indicator = (
+        indicator_list_published()
+        .filter(edition__year=year, code=code)
+        .prefetch_related(Prefetch("stories", queryset=_story_public().order_by("kind", "rank", "order")))
+        .first()
+    )
+    if indicator is None:
+        raise Http404("No such indicator")
+    return indicator
+
+
+# --- Stories ------------------------------------------------------------------------------
+
+
+def _story_public() -> QuerySet[Story]:
+    return (
+        Story.objects.published()
+        .filter(_public_q("edition__"))
+        .select_related("edition", "district", "street", "chapter")
+    )
+
+
+def story_list_published(
+    *, edition: Edition | None = None, kind: str = "", district: str = ""
+) -> QuerySet[Story]:
+    """Public stories, optionally of one edition, one kind (``StoryKind``) and one district slug."""
+    stories = _story_public()
+    if edition is not None:
+        stories = stories.filter(edition=edition)
+    if kind:
+        stories = stories.filter(kind=kind)
+    if district:
+        stories = stories.filter(district__slug=district)
+    return stories.order_by("kind", "rank", "order", "id")
+
+
+def story_list_for_chapter(*, chapter: Chapter) -> QuerySet[Story]:
+    return story_list_published().filter(chapter=chapter)
+
+
+def story_get_published(*, year: int, slug: str) -> Story:
+    story = (
+        _story_public()
+        .filter(edition__year=year, slug=slug)
+        .prefetch_related(
+            Prefetch("photos", queryset=Photo.objects.order_by("order", "id")),
+            Prefetch(
+                "indicators",
+                queryset=indicator_list_published().order_by("chapter__number", "order", "id"),
+            ),
+        )
+        .first()
+    )
+    if story is None:
+        raise Http404("No such story")
+    return story
+
+
+def story_kind_choices() -> list[tuple[str, str]]:
+    return list(StoryKind.choices)
+
+
+def district_list_with_stories(*, edition: Edition) -> QuerySet[District]:
+    """Districts that have at least one public story in the edition (the filter's options)."""
+    return (
+        District.objects.filter(Q(stories__edition=edition) & _public_q("stories__"))
+        .distinct()
+        .order_by("order", "name")
+    )
+
+
+# --- Search -------------------------------------------------------------------------------------
+
+
+def search_normalize(query: str) -> str:
+    """The term actually searched: trimmed, capped at ``SEARCH_MAX_LENGTH`` characters."""
+    return " ".join(query.split())[:SEARCH_MAX_LENGTH]
+
+
+def search_indicators(*, query: str) -> QuerySet[Indicator]:
+    """Public indicators whose name or source sentence contains ``query`` (any language)."""
+    return (
+        indicator_list_published()
+        .filter(Q(name__icontains=query) | Q(name_en__icontains=query) | Q(source_text__icontains=query))
+        .order_by("-edition__year", "chapter__number", "order", "id")[:SEARCH_RESULT_LIMIT]
+    )
+
+
+def search_stories(*, query: str) -> QuerySet[Story]:
+    """Public stories whose title, summary or body contains ``query``."""
+    return (
+        _story_public()
+        .filter(
+            Q(title__icontains=query)
+            | Q(title_en__icontains=query)
+            | Q(summary__icontains=query)
+            | Q(body__icontains=query)
+        )
+        .order_by("-edition__year", "kind", "rank", "order", "id")[:SEARCH_RESULT_LIMIT]
+    )

@@ -1,0 +1,218 @@
+"""The public site: thin views over ``indicators.selectors``.
+
+Every object is fetched through a selector that applies the publication rule
+and raises 404 for drafts, scheduled items, unpublished editions and unknown
+slugs; the views only arrange what the templates show.
+"""
+
+from collections import defaultdict
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from indicators import selectors
+from indicators.models import Edition, Indicator, StoryKind
+
+# --- Home and editions -----------------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The latest public edition; a short notice while none is published."""
+    edition = selectors.edition_published_latest()
+    if edition is None:
+        return render(request, "indicators/no_edition.html")
+    return _edition_page(request, edition, is_home=True)
+
+
+def edition(request: HttpRequest, year: int) -> HttpResponse:
+    return _edition_page(request, selectors.edition_get_published(year=year), is_home=False)
+
+
+def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> HttpResponse:
+    return render(
+        request,
+        "indicators/edition.html",
+        {
+            "edition": edition,
+            "is_home": is_home,
+            "nav": "home" if is_home else "",
+            "chapters": selectors.chapter_list_for_edition(edition=edition),
+            "headlines": selectors.indicator_list_headline(edition=edition),
+        },
+    )
+
+
+# --- Chapters ---------------------------------------------------------------------------------
+
+
+def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
+    chapter = selectors.chapter_get_published(year=year, slug=slug)
+    indicators = list(selectors.indicator_list_for_chapter(chapter=chapter))
+    by_section: dict[int | None, list[Indicator]] = defaultdict(list)
+    for indicator in indicators:
+        by_section[indicator.section_id].append(indicator)
+    sections = [(section, by_section.pop(section.pk, [])) for section in chapter.sections.all()]
+    return render(
+        request,
+        "indicators/chapter.html",
+        {
+            "edition": chapter.edition,
+            "chapter": chapter,
+            "nav": "chapters",
+            "sections": sections,
+            # Indicators that staff have not placed in a section (or whose
+            # section was removed) still belong to the chapter.
+            "unsectioned": [i for rest in by_section.values() for i in rest],
+            "indicator_count": len(indicators),
+            "stories": selectors.story_list_for_chapter(chapter=chapter),
+        },
+    )
+
+
+# --- Indicators ------------------------------------------------------------------------------
+
+
+def indicator_list(request: HttpRequest, year: int) -> HttpResponse:
+    edition = selectors.edition_get_published(year=year)
+    groups: dict[int, dict] = {}
+    for indicator in selectors.indicator_list_for_edition(edition=edition):
+        group = groups.setdefault(indicator.chapter_id, {"chapter": indicator.chapter, "indicators": []})
+        group["indicators"].append(indicator)
+    return render(
+        request,
+        "indicators/indicator_list.html",
+        {"edition": edition, "groups": list(groups.values())},
+    )
+
+
+def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    indicator = selectors.indicator_get_published(year=year, code=code)
+    series = indicator.series
+    return render(
+        request,
+        "indicators/indicator.html",
+        {
+            "edition": indicator.edition,
+            "indicator": indicator,
+            "current": indicator.current_value,
+            "previous": indicator.previous_value,
+            "series": series,
+            "chart": _chart_data(indicator, series) if len(series) > 1 else None,
+            "stories": indicator.stories.all(),
+        },
+    )
+
+
+def _chart_data(indicator: Indicator, series: list) -> dict:
+    """What ``static/js/charts.js`` draws; the same points are in the page's table."""
+    return {
+        # Two points read best as bars (before → after); a longer series as a line.
+        "type": "bar" if len(series) == 2 else "line",
+        "label": f"{indicator.display_name}（{indicator.unit}）"
+        if indicator.unit
+        else indicator.display_name,
+        "labels": [point.label for point in series],
+        "values": [float(point.value) for point in series],
+    }
+
+
+# --- Stories ------------------------------------------------------------------------------------
+
+
+class StoryFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), required=False)
+    district = forms.ChoiceField(label=_("所在区"), required=False)
+
+    def __init__(self, *args, districts, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("全部类型")), *StoryKind.choices]
+        self.fields["district"].choices = [("", _("全部区")), *((d.slug, d.display_name) for d in districts)]
+
+
+def story_list(request: HttpRequest, year: int) -> HttpResponse:
+    edition = selectors.edition_get_published(year=year)
+    form = StoryFilterForm(
+        request.GET or None, districts=selectors.district_list_with_stories(edition=edition)
+    )
+    wanted: dict = {}
+    if form.is_bound:
+        # An unknown choice is reported on the form; the valid filters still
+        # apply (``cleaned_data`` keeps the fields that passed).
+        form.is_valid()
+        wanted = form.cleaned_data
+    stories = selectors.story_list_published(
+        edition=edition, kind=wanted.get("kind", ""), district=wanted.get("district", "")
+    )
+    page = Paginator(stories, selectors.STORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "indicators/story_list.html",
+        {
+            "edition": edition,
+            "form": form,
+            "nav": "stories",
+            "page": page,
+            "stories": page.object_list,
+            "filter_query": query.urlencode(),
+            "filtered": bool(wanted.get("kind") or wanted.get("district")),
+        },
+    )
+
+
+def story_list_latest(request: HttpRequest) -> HttpResponse:
+    """``/stories/``: the stories of the latest edition (the nav's link on pages without an edition)."""
+    edition = selectors.edition_published_latest()
+    if edition is None:
+        return redirect("indicators:home")
+    url = reverse("indicators:story_list", kwargs={"year": edition.year})
+    if request.GET:
+        url = f"{url}?{request.GET.urlencode()}"
+    return redirect(url)
+
+
+def story(request: HttpRequest, year: int, slug: str) -> HttpResponse:
+    story = selectors.story_get_published(year=year, slug=slug)
+    return render(
+        request,
+        "indicators/story.html",
+        {
+            "edition": story.edition,
+            "story": story,
+            "photos": story.photos.all(),
+            "indicators": story.indicators.all(),
+        },
+    )
+
+
+# --- Search ----------------------------------------------------------------------------------------
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("q", "")
+    query = selectors.search_normalize(raw)
+    too_short = bool(query) and len(query) < selectors.SEARCH_MIN_LENGTH
+    searched = len(query) >= selectors.SEARCH_MIN_LENGTH
+    indicators = list(selectors.search_indicators(query=query)) if searched else []
+    stories = list(selectors.search_stories(query=query)) if searched else []
+    return render(
+        request,
+        "indicators/search.html",
+        {
+            "query": query,
+            "nav": "search",
+            "searched": searched,
+            "too_short": too_short,
+            "truncated": len(" ".join(raw.split())) > selectors.SEARCH_MAX_LENGTH,
+            "indicators": indicators,
+            "stories": stories,
+            "limit": selectors.SEARCH_RESULT_LIMIT,
+            "min_length": selectors.SEARCH_MIN_LENGTH,
+            "max_length": selectors.SEARCH_MAX_LENGTH,
+        },
+    )
