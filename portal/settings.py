@@ -271,3 +271,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Review workspace (planners) ------------------------------------------------
+
+# A locked-out login gets a page that says so (HTTP 429), in the workspace's look.
+AXES_LOCKOUT_TEMPLATE = "review/lockout.html"
+# axes records a keyed hash of the address, never the address (review/security.py).
+AXES_CLIENT_IP_CALLABLE = "review.security.client_ip_pseudonym"
+# Where the file e-mail backend writes (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))

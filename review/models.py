@@ -158,9 +158,7 @@ class ReviewCase(models.Model):
         related_name="review_cases",
         verbose_name=_("问卷题目"),
     )
-    status = models.CharField(
-        _("状态"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.NEW
-    )
+    status = models.CharField(_("状态"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.NEW)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -59,7 +59,14 @@ def planner_digests_send() -> int:
             continue
         listed = list(
             new_cases.select_related(
-                "district", "indicator", "story", "question", "question__survey", "comment", "survey_answer"
+                "district",
+                "indicator",
+                "story",
+                "question",
+                "question__survey",
+                "comment",
+                "survey_answer",
+                "rating",
             ).order_by("-received_at")[:DIGEST_MAX_LISTED]
         )
         with translation.override(settings.LANGUAGE_CODE):

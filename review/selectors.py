@@ -71,26 +71,30 @@ def case_list_for_user(user: AbstractBaseUser | AnonymousUser, filters: dict[str
 def case_get_for_user(user: AbstractBaseUser | AnonymousUser, pk: int) -> ReviewCase:
     """The case ``pk`` if the user's area covers it, else 404."""
     try:
-        return case_scope_for_user(user).select_related(
-            "comment",
-            "comment__resident",
-            "comment__official_reply",
-            "comment__official_reply__author",
-            "comment__moderated_by",
-            "survey_answer",
-            "survey_answer__response",
-            "rating",
-            "district",
-            "street",
-            "chapter",
-            "indicator",
-            "indicator__edition",
-            "story",
-            "story__edition",
-            "question",
-            "question__survey",
-            "assignee",
-        ).get(pk=pk)
+        return (
+            case_scope_for_user(user)
+            .select_related(
+                "comment",
+                "comment__resident",
+                "comment__official_reply",
+                "comment__official_reply__author",
+                "comment__moderated_by",
+                "survey_answer",
+                "survey_answer__response",
+                "rating",
+                "district",
+                "street",
+                "chapter",
+                "indicator",
+                "indicator__edition",
+                "story",
+                "story__edition",
+                "question",
+                "question__survey",
+                "assignee",
+            )
+            .get(pk=pk)
+        )
     except ReviewCase.DoesNotExist:
         raise Http404("No such case.") from None
 
@@ -139,3 +143,136 @@ def planner_profiles_with_email() -> QuerySet[PlannerProfile]:
         .select_related("user")
         .order_by("user__username")
     )
+
+
+# --- Dashboard -------------------------------------------------------------------
+
+
+def area_district_ids(user: AbstractBaseUser) -> list[int] | None:
+    """The districts whose figures a user's dashboard shows; ``None`` means the whole city.
+
+    Aggregates are broken down by district only, so a planner of a single
+    street sees the figures of that street's district.
+    """
+    if user.is_staff or user.is_superuser:
+        return None
+    profile = PlannerProfile.objects.filter(user=user).first()
+    if profile is None:
+        return []
+    ids = set(profile.districts.values_list("id", flat=True))
+    ids |= set(profile.streets.values_list("district_id", flat=True))
+    return sorted(ids)
+
+
+def _area_figures(aggregate, district_ids: list[int] | None) -> tuple[int, float | None]:
+    """(count, mean) of an aggregate restricted to the area, from its per-district breakdown."""
+    if district_ids is None:
+        return aggregate.count, float(aggregate.mean) if aggregate.mean is not None else None
+    count = 0
+    total = 0.0
+    breakdown = aggregate.by_district or {}
+    for district_id in district_ids:
+        entry = breakdown.get(str(district_id)) or breakdown.get(district_id)
+        if not entry or not entry.get("count"):
+            continue
+        count += int(entry["count"])
+        total += float(entry["mean"]) * int(entry["count"])
+    return count, (total / count if count else None)
+
+
+def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
+    """Every figure of the dashboard, for the user's area, in a fixed number of queries."""
+    import statistics
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Count
+    from django.db.models.functions import TruncWeek
+    from django.utils import timezone
+
+    from feedback.models import AggregateScope, ScoreAggregate
+    from indicators.models import Chapter, Indicator, Story
+    from review.models import CaseStatus
+
+    district_ids = area_district_ids(user)
+    minimum = settings.AGGREGATE_MIN_COUNT
+
+    aggregates = list(
+        ScoreAggregate.objects.filter(
+            scope__in=[AggregateScope.CHAPTER, AggregateScope.INDICATOR, AggregateScope.STORY]
+        )
+    )
+    ids: dict[str, set[int]] = {"chapter": set(), "indicator": set(), "story": set()}
+    for aggregate in aggregates:
+        ids[aggregate.scope].add(aggregate.object_id)
+    chapters = Chapter.objects.select_related("edition").in_bulk(ids["chapter"])
+    indicators = Indicator.objects.select_related("edition", "chapter").in_bulk(ids["indicator"])
+    stories = Story.objects.select_related("edition", "chapter").in_bulk(ids["story"])
+
+    by_chapter = []
+    items = []
+    for aggregate in aggregates:
+        count, mean = _area_figures(aggregate, district_ids)
+        if count == 0:
+            continue
+        row = {"count": count, "mean": mean if count >= minimum else None}
+        if aggregate.scope == AggregateScope.CHAPTER:
+            chapter = chapters.get(aggregate.object_id)
+            if chapter:
+                by_chapter.append({**row, "chapter": chapter, "label": str(chapter)})
+        else:
+            target = (indicators if aggregate.scope == AggregateScope.INDICATOR else stories).get(
+                aggregate.object_id
+            )
+            if target:
+                label = (
+                    target.display_name
+                    if aggregate.scope == AggregateScope.INDICATOR
+                    else target.display_title
+                )
+                items.append({**row, "target": target, "label": label, "chapter": target.chapter})
+    by_chapter.sort(key=lambda row: (row["chapter"].edition.year, row["chapter"].number))
+    items.sort(key=lambda row: (row["mean"] is None, row["mean"] or 0, -row["count"]))
+    lowest = [row for row in items if row["mean"] is not None][:10]
+
+    scope = case_scope_for_user(user)
+    status_counts = dict(scope.order_by().values_list("status").annotate(n=Count("id")))
+    backlog = [{"status": s, "label": s.label, "count": status_counts.get(s.value, 0)} for s in CaseStatus]
+
+    durations = [
+        (replied - received).total_seconds()
+        for received, replied in scope.filter(first_reply_at__isnull=False)
+        .order_by()
+        .values_list("received_at", "first_reply_at")
+    ]
+    median_hours = statistics.median(durations) / 3600 if durations else None
+
+    today = timezone.localdate()
+    first_monday = today - timedelta(days=today.weekday(), weeks=11)
+    weekly_counts = {
+        timezone.localtime(week).date() if hasattr(week, "tzinfo") else week: n
+        for week, n in scope.filter(received_at__date__gte=first_monday)
+        .order_by()
+        .annotate(week=TruncWeek("received_at"))
+        .values_list("week")
+        .annotate(n=Count("id"))
+    }
+    weekly = [
+        {
+            "week": first_monday + timedelta(weeks=i),
+            "count": weekly_counts.get(first_monday + timedelta(weeks=i), 0),
+        }
+        for i in range(12)
+    ]
+    return {
+        "district_ids": district_ids,
+        "by_chapter": by_chapter,
+        "items": items,
+        "lowest": lowest,
+        "backlog": backlog,
+        "backlog_total": sum(row["count"] for row in backlog),
+        "replied_count": len(durations),
+        "median_hours": median_hours,
+        "weekly": weekly,
+        "minimum": minimum,
+    }

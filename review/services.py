@@ -32,7 +32,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def _event(*, case: ReviewCase, actor: AbstractBaseUser | None, action: str, before="", after="") -> CaseEvent:
+def _event(
+    *, case: ReviewCase, actor: AbstractBaseUser | None, action: str, before: str = "", after: str = ""
+) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, actor=actor, action=action, before=str(before or ""), after=str(after or "")
     )
@@ -244,11 +246,11 @@ def comment_moderate(*, user: AbstractBaseUser, case: ReviewCase, approve: bool,
     if comment.moderation_state != ModerationState.PENDING:
         raise ValidationError(_("该留言已审核过。"), code="already_moderated")
     before = comment.get_moderation_state_display()
-    comment.moderation_state = ModerationState.APPROVED if approve else ModerationState.REJECTED
-    comment.moderation_reason = reason
-    comment.moderated_by = user
-    comment.moderated_at = timezone.now()
-    comment.save(update_fields=["moderation_state", "moderation_reason", "moderated_by", "moderated_at"])
+    # The feedback app owns the comment's moderation fields (the admin uses
+    # the same service); imported here because feedback.services imports us.
+    from feedback.services import comment_moderate as feedback_comment_moderate
+
+    comment = feedback_comment_moderate(comment=comment, approve=approve, moderator=user, reason=reason)
     after = comment.get_moderation_state_display()
     if reason:
         after = f"{after}：{reason}"

@@ -1,0 +1,79 @@
+"""Forms of the case page: each one posts to one action view."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from review.models import CaseStatus, ReviewCase
+from review.selectors import planners_for_case
+
+REPLY_MAX_LENGTH = 4000
+NOTE_MAX_LENGTH = 2000
+REASON_MAX_LENGTH = 300
+
+
+class PlannerLoginForm(AuthenticationForm):
+    """Django's login form, with the error worded for the workspace."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确。连续输错多次后账号将被暂时锁定。"),
+    }
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("改为"), choices=CaseStatus.choices)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("指派给"),
+        queryset=None,
+        help_text=_("只能指派给负责该区域的规划师。"),
+    )
+
+    def __init__(self, *args, case: ReviewCase, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = planners_for_case(case)
+        self.fields["assignee"].label_from_instance = lambda user: (
+            f"{user.planner_profile.title}（{user.get_full_name() or user.get_username()}）"
+        )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("内部备注"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("仅工作台内可见，绝不公开。"),
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("公开答复"),
+        max_length=REPLY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("将以您的署名显示在留言下方，并在市民的“我的数据”页可见。"),
+    )
+
+
+class ModerateForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审核结果"),
+        choices=[("approve", _("通过")), ("reject", _("不通过"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("理由"),
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("不通过时必填。"),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("不通过时必须填写理由。"))
+        return data

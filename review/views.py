@@ -1,0 +1,271 @@
+"""The planners' workspace: thin views over ``review.selectors`` and ``review.services``.
+
+Access rule, applied by ``reviewer_required`` on every view: an anonymous
+visitor is sent to the login page; a signed-in user who is neither staff nor a
+planner gets 404; a planner reaches only the cases of their area, because the
+only way a view fetches a case is ``case_get_for_user`` (404 outside it).
+"""
+
+import csv
+from collections.abc import Callable, Iterator
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from review import exports, services
+from review.forms import AssignForm, ModerateForm, NoteForm, PlannerLoginForm, ReplyForm, TransitionForm
+from review.models import CaseStatus, ReviewCase
+from review.selectors import (
+    case_events,
+    case_get_for_user,
+    case_list_for_user,
+    dashboard_for_user,
+    user_is_reviewer,
+)
+
+PAGE_SIZE = 25
+
+
+def reviewer_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user_is_reviewer(request.user):
+            raise Http404("Not a workspace user.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "review/login.html"
+    authentication_form = PlannerLoginForm
+    redirect_authenticated_user = True
+    next_page = reverse_lazy("review:queue")
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("review:login")
+
+
+# --- Queue ---------------------------------------------------------------------
+
+
+@require_GET
+@reviewer_required
+def queue(request: HttpRequest) -> HttpResponse:
+    filterset = case_list_for_user(request.user, request.GET)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counts per status under every filter except the status itself.
+    others = request.GET.copy()
+    others.pop("status", None)
+    others.pop("page", None)
+    counts = dict(
+        case_list_for_user(request.user, others).qs.order_by().values_list("status").annotate(n=Count("id"))
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    status_tabs = []
+    for status in CaseStatus:
+        params = others.copy()
+        params["status"] = status.value
+        status_tabs.append(
+            {
+                "value": status.value,
+                "label": status.label,
+                "count": counts.get(status.value, 0),
+                "query": params.urlencode(),
+                "active": request.GET.get("status") == status.value,
+            }
+        )
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "status_tabs": status_tabs,
+            "total": sum(counts.values()),
+            "all_query": others.urlencode(),
+            "query": query.urlencode(),
+            "review_nav": "queue",
+        },
+    )
+
+
+# --- Case ------------------------------------------------------------------------
+
+
+def _case_context(request: HttpRequest, case: ReviewCase, **forms) -> dict:
+    reply = getattr(case.comment, "official_reply", None) if case.comment_id else None
+    context = {
+        "case": case,
+        "reply": reply,
+        "events": case_events(case),
+        "transition_form": TransitionForm(),
+        "allowed_transitions": [CaseStatus(s) for s in sorted(services.TRANSITIONS[case.status])],
+        "assign_form": AssignForm(case=case, initial={"assignee": case.assignee_id}),
+        "note_form": NoteForm(),
+        "reply_form": ReplyForm(initial={"body": reply.body if reply else ""}),
+        "moderate_form": ModerateForm(),
+    }
+    context.update(forms)
+    return context
+
+
+@require_GET
+@reviewer_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_get_for_user(request.user, pk)
+    return render(request, "review/case.html", _case_context(request, case))
+
+
+def _action(form_class: type, form_name: str, perform: Callable[[HttpRequest, ReviewCase, dict], str]):
+    """A POST action on a case: validate the form, call one service, report back."""
+
+    @require_POST
+    @reviewer_required
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        case = case_get_for_user(request.user, pk)
+        kwargs = {"case": case} if form_class is AssignForm else {}
+        form = form_class(request.POST, **kwargs)
+        if form.is_valid():
+            try:
+                message = perform(request, case, form.cleaned_data)
+            except ValidationError as error:
+                for text in error.messages:
+                    form.add_error(None, text)
+            else:
+                messages.success(request, message)
+                return redirect(case)
+        messages.error(request, _("操作未完成，请查看下方提示。"))
+        case = case_get_for_user(request.user, pk)
+        return render(
+            request, "review/case.html", _case_context(request, case, **{form_name: form}), status=400
+        )
+
+    return view
+
+
+def _transition(request: HttpRequest, case: ReviewCase, data: dict) -> str:
+    case = services.case_transition(user=request.user, case=case, to_status=data["to_status"])
+    return _("状态已改为“%(status)s”。") % {"status": case.get_status_display()}
+
+
+def _assign(request: HttpRequest, case: ReviewCase, data: dict) -> str:
+    case = services.case_assign(user=request.user, case=case, assignee=data["assignee"])
+    return _("已指派给 %(name)s，并将发送邮件通知。") % {"name": case.assignee.get_username()}
+
+
+def _note(request: HttpRequest, case: ReviewCase, data: dict) -> str:
+    services.case_note_add(user=request.user, case=case, body=data["body"])
+    return _("内部备注已保存。")
+
+
+def _reply(request: HttpRequest, case: ReviewCase, data: dict) -> str:
+    services.case_reply(user=request.user, case=case, body=data["body"])
+    return _("公开答复已保存。")
+
+
+def _moderate(request: HttpRequest, case: ReviewCase, data: dict) -> str:
+    comment = services.comment_moderate(
+        user=request.user, case=case, approve=data["decision"] == "approve", reason=data["reason"]
+    )
+    return _("留言已审核：%(state)s。") % {"state": comment.get_moderation_state_display()}
+
+
+case_transition = _action(TransitionForm, "transition_form", _transition)
+case_assign = _action(AssignForm, "assign_form", _assign)
+case_note = _action(NoteForm, "note_form", _note)
+case_reply = _action(ReplyForm, "reply_form", _reply)
+case_moderate = _action(ModerateForm, "moderate_form", _moderate)
+
+
+# --- Dashboard and export ----------------------------------------------------------
+
+
+@require_GET
+@reviewer_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    figures = dashboard_for_user(request.user)
+
+    def mean(value: float | None) -> float | None:
+        return round(value, 2) if value is not None else None
+
+    charts = {
+        "chart-chapters": {
+            "type": "bar",
+            "label": _("平均满意度"),
+            "labels": [row["label"] for row in figures["by_chapter"]],
+            "values": [mean(row["mean"]) for row in figures["by_chapter"]],
+        },
+        "chart-lowest": {
+            "type": "bar",
+            "label": _("平均满意度"),
+            "labels": [row["label"] for row in figures["lowest"]],
+            "values": [mean(row["mean"]) for row in figures["lowest"]],
+        },
+        "chart-backlog": {
+            "type": "bar",
+            "label": _("反馈数"),
+            "labels": [str(row["label"]) for row in figures["backlog"]],
+            "values": [row["count"] for row in figures["backlog"]],
+        },
+        "chart-weekly": {
+            "type": "line",
+            "label": _("新反馈数"),
+            "labels": [row["week"].isoformat() for row in figures["weekly"]],
+            "values": [row["count"] for row in figures["weekly"]],
+        },
+    }
+    return render(request, "review/dashboard.html", {**figures, "charts": charts, "review_nav": "dashboard"})
+
+
+def _export_filename(extension: str) -> str:
+    return f"review-cases-{timezone.localtime():%Y%m%d-%H%M}.{extension}"
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@reviewer_required
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    queryset = case_list_for_user(request.user, request.GET).qs
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff"  # so that Excel opens the UTF-8 file with the right encoding
+        yield writer.writerow(exports.header())
+        for row in exports.rows(queryset):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_filename("csv")}"'
+    return response
+
+
+@require_GET
+@reviewer_required
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    queryset = case_list_for_user(request.user, request.GET).qs
+    response = HttpResponse(
+        exports.xlsx_bytes(queryset),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_export_filename("xlsx")}"'
+    return response
