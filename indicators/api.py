@@ -1,0 +1,226 @@
+"""The read API of the published report (``/api/v1/``).
+
+Lists are paginated (``?page=``) and filterable; details are looked up by the
+identifiers the site uses: ``/editions/<year>/``, ``/chapters/<year>/<slug>/``,
+``/indicators/<year>/<code>/``, ``/stories/<year>/<slug>/``,
+``/districts/<slug>/``. Only published content of a published edition is
+served; a draft, a scheduled item or an unknown key is a 404. Each view
+runs a fixed number of queries whatever the size of the report.
+"""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics
+
+from indicators.filters import ChapterFilterSet, IndicatorFilterSet, StoryFilterSet
+from indicators.models import Chapter, District, Edition, Indicator, Photo, Section, Story, Street
+from indicators.selectors import edition_list_published, indicator_list_published, story_list_published
+from indicators.serializers import (
+    ChapterSerializer,
+    DistrictSerializer,
+    EditionSerializer,
+    IndicatorSerializer,
+    StorySerializer,
+)
+
+TAG = "report"
+
+
+def _chapters_published() -> QuerySet[Chapter]:
+    return (
+        Chapter.objects.filter(edition__in=edition_list_published().order_by())
+        .select_related("edition")
+        .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
+        .order_by("-edition__year", "number")
+    )
+
+
+def _stories_published() -> QuerySet[Story]:
+    return story_list_published().prefetch_related(
+        Prefetch("photos", queryset=Photo.objects.order_by("order", "id")),
+        Prefetch(
+            "indicators",
+            queryset=indicator_list_published()
+            .select_related(None)
+            .prefetch_related(None)
+            .order_by("chapter__number", "order", "id")
+            .only("id", "code"),
+        ),
+    )
+
+
+class _YearKeyedDetail(generics.RetrieveAPIView):
+    """A detail found by the edition year and one more key from the URL."""
+
+    key_field = "slug"
+
+    def get_object(self):
+        key = self.kwargs[self.key_field]
+        obj = get_object_or_404(
+            self.get_queryset(), edition__year=self.kwargs["year"], **{self.key_field: key}
+        )
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+
+# --- Editions -----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG],
+        summary="List published editions",
+        description="The published yearly reports, newest first.",
+    )
+)
+class EditionListView(generics.ListAPIView):
+    serializer_class = EditionSerializer
+
+    def get_queryset(self) -> QuerySet[Edition]:
+        return edition_list_published().prefetch_related(
+            Prefetch("chapters", queryset=Chapter.objects.order_by("number"))
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG], summary="One edition", description="A published edition by its year, with its chapters."
+    )
+)
+class EditionDetailView(generics.RetrieveAPIView):
+    serializer_class = EditionSerializer
+    lookup_field = "year"
+
+    def get_queryset(self) -> QuerySet[Edition]:
+        return EditionListView.get_queryset(self)
+
+
+# --- Chapters ------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG],
+        summary="List chapters",
+        description="The chapters of published editions with their sections; filter by `edition` year.",
+    )
+)
+class ChapterListView(generics.ListAPIView):
+    serializer_class = ChapterSerializer
+    filterset_class = ChapterFilterSet
+
+    def get_queryset(self) -> QuerySet[Chapter]:
+        return _chapters_published()
+
+
+@extend_schema_view(
+    get=extend_schema(tags=[TAG], summary="One chapter", description="A chapter by edition year and slug.")
+)
+class ChapterDetailView(_YearKeyedDetail):
+    serializer_class = ChapterSerializer
+    key_field = "slug"
+
+    def get_queryset(self) -> QuerySet[Chapter]:
+        return _chapters_published()
+
+
+# --- Indicators ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG],
+        summary="List indicators",
+        description=(
+            "Published indicators with their values (qualifier and unit), comparison, direction and "
+            "source sentence. Filter by `edition` year, `chapter` (number or slug), `headline`, and "
+            "`q` (substring of the name, English name or source sentence; Chinese works: `q=公园`)."
+        ),
+    )
+)
+class IndicatorListView(generics.ListAPIView):
+    serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+
+    def get_queryset(self) -> QuerySet[Indicator]:
+        return indicator_list_published().order_by("-edition__year", "chapter__number", "order", "id")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG], summary="One indicator", description="A published indicator by edition year and code."
+    )
+)
+class IndicatorDetailView(_YearKeyedDetail):
+    serializer_class = IndicatorSerializer
+    key_field = "code"
+
+    def get_queryset(self) -> QuerySet[Indicator]:
+        return indicator_list_published()
+
+
+# --- Stories ----------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG],
+        summary="List stories",
+        description=(
+            "Published highlights (best alleys, parks, 12345 hotline themes …) with photos and credits. "
+            "Filter by `edition` year, `kind`, `district` slug and `q` (substring of title or text)."
+        ),
+    )
+)
+class StoryListView(generics.ListAPIView):
+    serializer_class = StorySerializer
+    filterset_class = StoryFilterSet
+
+    def get_queryset(self) -> QuerySet[Story]:
+        return _stories_published().order_by("-edition__year", "kind", "rank", "order", "id")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG], summary="One story", description="A published story by edition year and slug."
+    )
+)
+class StoryDetailView(_YearKeyedDetail):
+    serializer_class = StorySerializer
+    key_field = "slug"
+
+    def get_queryset(self) -> QuerySet[Story]:
+        return _stories_published()
+
+
+# --- Districts -----------------------------------------------------------------------------------------
+
+
+def _districts() -> QuerySet[District]:
+    return District.objects.prefetch_related(Prefetch("streets", queryset=Street.objects.order_by("name")))
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG], summary="List districts", description="Beijing's districts with their streets."
+    )
+)
+class DistrictListView(generics.ListAPIView):
+    serializer_class = DistrictSerializer
+
+    def get_queryset(self) -> QuerySet[District]:
+        return _districts()
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG], summary="One district", description="A district by its slug, with its streets."
+    )
+)
+class DistrictDetailView(generics.RetrieveAPIView):
+    serializer_class = DistrictSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self) -> QuerySet[District]:
+        return _districts()
