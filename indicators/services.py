@@ -58,6 +58,13 @@ class LoadResult:
         )
 
 
+def _validate(instance: models.Model) -> None:
+    # Field checks (choices, lengths, decimals) without a query per row: the
+    # references come from this same load and the constraints are the database's.
+    references = [f.name for f in instance._meta.concrete_fields if f.is_relation]
+    instance.full_clean(exclude=references, validate_unique=False, validate_constraints=False)
+
+
 def _upsert(
     model: type[ModelT], result: LoadResult, *, lookup: dict[str, Any], values: dict[str, Any]
 ) -> ModelT:
@@ -65,7 +72,7 @@ def _upsert(
     instance = model.objects.filter(**lookup).first()
     if instance is None:
         instance = model(**lookup, **values)
-        instance.full_clean(validate_constraints=False)
+        _validate(instance)
         instance.save()
         result.add(model, "created")
         return instance
@@ -73,7 +80,7 @@ def _upsert(
     if changed:
         for name in changed:
             setattr(instance, name, values[name])
-        instance.full_clean(validate_constraints=False)
+        _validate(instance)
         instance.save()
         result.add(model, "updated")
     else:
@@ -350,3 +357,67 @@ def _photos_load(story: Story, rows: list[dict], result: LoadResult) -> None:
     deleted, _ = story.photos.exclude(caption__in=captions).filter(image="").delete()
     for _ in range(deleted):
         result.add(Photo, "deleted")
+
+
+# --- Publication (staff curation in the admin) ---------------------------------------------
+#
+# Editions, indicators and stories are public only when published *and* their
+# publish date has come (``PublishableQuerySet.published``). Staff publish and
+# unpublish from the admin's list actions; both go through here.
+
+
+def _touch_fields(model: type[models.Model], now: Any) -> dict[str, Any]:
+    # ``QuerySet.update`` skips ``auto_now``; keep "updated at" honest by hand.
+    names = {f.name for f in model._meta.concrete_fields}
+    return {"updated_at": now} if "updated_at" in names else {}
+
+
+@transaction.atomic
+def publishable_publish(*, queryset: models.QuerySet) -> int:
+    """Publish every row of ``queryset`` that is not public yet, as of now.
+
+    Drafts and rows scheduled for a later date become public at once; rows
+    that are already public keep their original publish date. Returns the
+    number of rows that changed.
+    """
+    now = timezone.now()
+    pending = queryset.exclude(status=PublishStatus.PUBLISHED, published_at__lte=now)
+    touched = _touch_fields(queryset.model, now)
+    return pending.update(status=PublishStatus.PUBLISHED, published_at=now, **touched)
+
+
+@transaction.atomic
+def publishable_unpublish(*, queryset: models.QuerySet) -> int:
+    """Turn every published or scheduled row of ``queryset`` back into a draft.
+
+    The publish date is cleared, so publishing again later dates from then.
+    Returns the number of rows that changed.
+    """
+    now = timezone.now()
+    published = queryset.filter(status=PublishStatus.PUBLISHED)
+    touched = _touch_fields(queryset.model, now)
+    return published.update(status=PublishStatus.DRAFT, published_at=None, **touched)
+
+
+def indicator_publish(*, indicator: Indicator) -> Indicator:
+    publishable_publish(queryset=Indicator.objects.filter(pk=indicator.pk))
+    indicator.refresh_from_db(fields=["status", "published_at", "updated_at"])
+    return indicator
+
+
+def indicator_unpublish(*, indicator: Indicator) -> Indicator:
+    publishable_unpublish(queryset=Indicator.objects.filter(pk=indicator.pk))
+    indicator.refresh_from_db(fields=["status", "published_at", "updated_at"])
+    return indicator
+
+
+def story_publish(*, story: Story) -> Story:
+    publishable_publish(queryset=Story.objects.filter(pk=story.pk))
+    story.refresh_from_db(fields=["status", "published_at", "updated_at"])
+    return story
+
+
+def story_unpublish(*, story: Story) -> Story:
+    publishable_unpublish(queryset=Story.objects.filter(pk=story.pk))
+    story.refresh_from_db(fields=["status", "published_at", "updated_at"])
+    return story

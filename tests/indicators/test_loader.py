@@ -49,46 +49,49 @@ def test_command_loads_the_whole_report(capsys):
 
 
 def test_figures_keep_the_report_s_value_unit_and_qualifier(loaded):
-    population = Indicator.objects.get(source_text__contains="2185.8", unit="万人")
+    population = Indicator.objects.get(code="c2-resident-population")
     assert population.current_value.value == Decimal("2185.8")
     assert population.current_value.display == "2185.8 万人"
 
-    youth_flats = Indicator.objects.get(source_text__contains="青年公寓", unit__startswith="套")
+    youth_flats = Indicator.objects.get(code="c5-youth-apartments")
     assert youth_flats.current_value.qualifier == "余"
     assert youth_flats.current_value.display.startswith("5000 余套")
 
-    rnd = Indicator.objects.filter(source_text__contains="研究与试验发展经费投入强度", unit="%").first()
+    rnd = Indicator.objects.get(code="c1-rd-intensity")
     assert rnd.current_value.display == "6% 以上"
 
 
 def test_comparisons_are_kept(loaded):
-    coverage = Indicator.objects.get(source_text__contains="500 米服务半径覆盖率", unit="%")
+    coverage = Indicator.objects.get(code="c4-park-500m-coverage")
     points = {v.year: v.value for v in coverage.values.all()}
     assert points == {2022: Decimal("88.7"), 2023: Decimal("90.5")}
 
-    tech = Indicator.objects.get(source_text__contains="71.2 亿元")
+    tech = Indicator.objects.get(code="c7-tech-contracts-to-tianjin-hebei")
     assert {v.year: v.value for v in tech.values.all()} == {2013: Decimal("71.2"), 2023: Decimal("748.7")}
 
-    green_power = Indicator.objects.get(source_text__contains="279 亿千瓦时", unit="亿千瓦时")
+    green_power = Indicator.objects.get(source_text__startswith="全市外调绿电规模", unit="亿千瓦时")
     assert green_power.change_value == Decimal("15.7")
     assert green_power.change_unit == "%"
     assert green_power.display_change == "同比增长 15.7%"
 
 
 def test_doubled_pdf_strings_are_cleaned(loaded):
-    warnings = Indicator.objects.get(source_text__contains="地质灾害预警", unit="期")
+    warnings = Indicator.objects.get(code="c6-geohazard-warnings")
     assert warnings.current_value.value == 9
-    evacuated = Indicator.objects.get(source_text__contains="疏散转移", unit="万名")
+    evacuated = Indicator.objects.get(code="c6-people-evacuated")
     assert evacuated.current_value.value == Decimal("54.2")
-    scouts = Indicator.objects.get(source_text__contains="冒险排查", unit="人次")
+    scouts = Indicator.objects.get(code="c6-geohazard-inspection-dispatches")
     assert scouts.current_value.value == 1715
     assert not Indicator.objects.filter(source_text__contains="99 期").exists()
 
 
 def test_no_number_is_invented_for_the_12345_monthly_chart(loaded):
-    monthly = Indicator.objects.filter(name__contains="月度").get(name__contains="12345")
-    assert monthly.current_value is None
-    assert not monthly.values.exists()
+    monthly = Indicator.objects.filter(name__contains="月度", name__startswith="12345")
+    assert monthly.count() == 2  # the chart's two series: telephone and online
+    for series in monthly:
+        assert series.current_value is None
+        assert not series.values.exists()
+        assert "未给出月度数值" in series.note
 
 
 def test_the_ten_best_alleys_with_district_and_street(loaded):
