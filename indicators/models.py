@@ -233,7 +233,8 @@ def format_quantity(value: Decimal | None, unit: str, qualifier: str) -> str:
     if qualifier in PREFIX_QUALIFIERS:
         return f"{qualifier} {amount}"
     if qualifier == "以上":
-        return f"{amount} 以上"
+        # "6% 以上" but "150 万亩以上", as printed.
+        return f"{amount} 以上" if unit.startswith("%") else f"{amount}以上"
     if qualifier == "余" and unit.startswith(_MAGNITUDES):
         return f"{number} {unit[0]}余{unit[1:]}"
     if qualifier in {"余", "多"}:
