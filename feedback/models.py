@@ -17,9 +17,10 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from indicators.models import District, Edition, Indicator, Publishable, Story
+from indicators.models import District, Edition, Indicator, Publishable, Story, _localized
 
 SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
 COMMENT_MAX_LENGTH = 1000
@@ -161,6 +162,17 @@ class Survey(Publishable):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("feedback:survey_detail", kwargs={"pk": self.pk})
+
+    @property
+    def display_title(self) -> str:
+        return _localized(self, "title")
+
+    @property
+    def display_intro(self) -> str:
+        return _localized(self, "intro")
+
 
 class SurveyQuestion(models.Model):
     """A 1–5 question of a survey, on one dimension the report names."""
@@ -185,6 +197,14 @@ class SurveyQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension}：{self.text}"
+
+    @property
+    def display_dimension(self) -> str:
+        return _localized(self, "dimension")
+
+    @property
+    def display_text(self) -> str:
+        return _localized(self, "text")
 
 
 class SurveyResponse(models.Model):

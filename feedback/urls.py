@@ -1,3 +1,15 @@
+from django.urls import path
+
+from feedback import views
+
 app_name = "feedback"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("participate/<str:kind>/<int:pk>/rate/", views.rate, name="rate"),
+    path("participate/<str:kind>/<int:pk>/comment/", views.comment, name="comment"),
+    path("survey/", views.survey, name="survey"),
+    path("survey/<int:pk>/", views.survey, name="survey_detail"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/delete/", views.my_data_delete, name="my_data_delete"),
+]

@@ -272,6 +272,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# --- Feedback app: submissions and aggregation (issue 3) ---------------------------------
+
+# A Redis outage must not refuse residents' submissions: the limiter lets them through.
+RATELIMIT_FAIL_OPEN = True
+# Seconds a refresh waits so that a burst of ratings on one item costs one recomputation.
+AGGREGATE_REFRESH_DELAY = env.float("AGGREGATE_REFRESH_DELAY", default=2.0)
+# How long an aggregate stays marked "refresh queued" if its task never runs.
+AGGREGATE_REFRESH_PENDING_TTL = env.int("AGGREGATE_REFRESH_PENDING_TTL", default=60)
+# How long an unacknowledged task waits before Redis hands it to another worker
+# (a worker killed mid-task), and how often workers look for such tasks
+# (every interval × throttle seconds). Tests shorten them to see the redelivery.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    unacked_restore_interval=env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    unacked_restore_throttle=env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+)
+
 # --- Review workspace (planners) ------------------------------------------------
 
 # A locked-out login gets a page that says so (HTTP 429), in the workspace's look.

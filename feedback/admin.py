@@ -1,0 +1,217 @@
+"""Staff tools for participation: moderation, sensitive words, surveys.
+
+Residents are shown only by the first characters of their cookie hash; no
+other identifier exists. Moderation actions go through
+``feedback.services.comment_moderate``. Aggregates are read-only: they are
+computed by Celery from the raw rows.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from feedback import services
+from feedback.models import (
+    Comment,
+    OfficialReply,
+    Rating,
+    Resident,
+    ScoreAggregate,
+    SensitiveWord,
+    Survey,
+    SurveyQuestion,
+    SurveyResponse,
+)
+
+
+def _resident_prefix(obj) -> str:
+    return f"{obj.resident.key_hash[:8]}…"
+
+
+class HeldFilter(admin.SimpleListFilter):
+    title = _("是否被拦截")
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("命中敏感词或链接")), ("no", _("否"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(held_reason="")
+        if self.value() == "no":
+            return queryset.filter(held_reason="")
+        return queryset
+
+
+class OfficialReplyInline(admin.StackedInline):
+    model = OfficialReply
+    extra = 0
+    fields = ["body", "author_title", "author", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["author"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_body",
+        "target_display",
+        "moderation_state",
+        "held_reason",
+        "district",
+        "resident_prefix",
+        "created_at",
+    ]
+    list_filter = ["moderation_state", HeldFilter, "district", "created_at"]
+    search_fields = ["body", "nickname"]
+    date_hierarchy = "created_at"
+    list_select_related = ["indicator", "story", "district", "resident"]
+    readonly_fields = [
+        "resident_prefix",
+        "indicator",
+        "story",
+        "body",
+        "nickname",
+        "district",
+        "moderation_state",
+        "held_reason",
+        "moderated_by",
+        "moderated_at",
+        "created_at",
+    ]
+    fields = [*readonly_fields[:-3], "moderation_reason", *readonly_fields[-3:]]
+    inlines = [OfficialReplyInline]
+    actions = ["approve", "reject"]
+
+    @admin.display(description=_("内容"))
+    def short_body(self, obj: Comment) -> str:
+        return obj.body[:60]
+
+    @admin.display(description=_("评论对象"))
+    def target_display(self, obj: Comment) -> str:
+        return str(obj.target)
+
+    @admin.display(description=_("市民（摘要前缀）"))
+    def resident_prefix(self, obj: Comment) -> str:
+        return _resident_prefix(obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def _moderate(self, request: HttpRequest, queryset: QuerySet[Comment], approve: bool) -> None:
+        for comment in queryset:
+            services.comment_moderate(comment=comment, approve=approve, moderator=request.user)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("已处理 %(n)d 条留言。", "已处理 %(n)d 条留言。", count) % {"n": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("通过所选留言（公开显示）"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, approve=True)
+
+    @admin.action(description=_("拒绝所选留言（不公开）"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, approve=False)
+
+
+@admin.register(SensitiveWord)
+class SensitiveWordAdmin(admin.ModelAdmin):
+    list_display = ["word", "created_at"]
+    search_fields = ["word"]
+
+
+class SurveyQuestionInline(admin.TabularInline):
+    model = SurveyQuestion
+    extra = 1
+    fields = ["order", "dimension", "dimension_en", "text", "text_en", "allow_comment"]
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["title", "edition", "status", "published_at", "opens_at", "closes_at"]
+    list_filter = ["edition", "status"]
+    search_fields = ["title", "slug"]
+    inlines = [SurveyQuestionInline]
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(admin.ModelAdmin):
+    list_display = ["id", "survey", "district", "resident_prefix", "updated_at"]
+    list_filter = ["survey", "district"]
+    list_select_related = ["survey", "district", "resident"]
+    readonly_fields = ["survey", "resident_prefix", "district", "created_at", "updated_at"]
+    exclude = ["resident"]
+
+    @admin.display(description=_("市民（摘要前缀）"))
+    def resident_prefix(self, obj: SurveyResponse) -> str:
+        return _resident_prefix(obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ["id", "indicator", "story", "score", "district", "resident_prefix", "updated_at"]
+    list_filter = ["score", "district"]
+    list_select_related = ["indicator", "story", "district", "resident"]
+    show_full_result_count = False
+    exclude = ["resident"]
+    readonly_fields = [
+        "indicator",
+        "story",
+        "score",
+        "district",
+        "resident_prefix",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description=_("市民（摘要前缀）"))
+    def resident_prefix(self, obj: Rating) -> str:
+        return _resident_prefix(obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Resident)
+class ResidentAdmin(admin.ModelAdmin):
+    list_display = ["id", "hash_prefix", "district", "created_at"]
+    list_filter = ["district"]
+    exclude = ["key_hash"]
+    readonly_fields = ["hash_prefix", "district", "created_at"]
+
+    @admin.display(description=_("标识摘要（前缀）"))
+    def hash_prefix(self, obj: Resident) -> str:
+        return f"{obj.key_hash[:8]}…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ScoreAggregate)
+class ScoreAggregateAdmin(admin.ModelAdmin):
+    list_display = ["scope", "object_id", "count", "mean", "ci_low", "ci_high", "updated_at"]
+    list_filter = ["scope"]
+    readonly_fields = [f.name for f in ScoreAggregate._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,0 +1,340 @@
+"""The participation API: submit like the site does, read the aggregates.
+
+Views are a few lines each: refuse oversized bodies (413), count the
+submission against the limits (429), validate (400 with field messages),
+call one service or selector, serialise. The resident is the same signed
+cookie as on the site; the first submission sets it.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException, Throttled
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feedback import selectors, serializers, services
+from feedback.limits import submission_limited
+from feedback.models import AggregateScope
+from feedback.residents import (
+    COOKIE_NAME,
+    resident_cookie_delete,
+    resident_cookie_set,
+    resident_identity,
+)
+from feedback.views import body_too_large
+
+RESIDENT_COOKIE = OpenApiParameter(
+    name=COOKIE_NAME,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.COOKIE,
+    required=False,
+    description=(
+        "Signed resident cookie (HttpOnly, SameSite=Lax). Set by the first submission; "
+        "send it back to replace an earlier rating, change a survey response, or read and "
+        "delete your data. Only a keyed hash of the id it holds is stored."
+    ),
+)
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: field messages; nothing stored."),
+    413: OpenApiResponse(description="Request body larger than DATA_UPLOAD_MAX_MEMORY_SIZE."),
+    429: OpenApiResponse(description="Too many submissions (提交过于频繁，请稍后再试)."),
+}
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("提交的内容过大。")
+    default_code = "payload_too_large"
+
+
+def _service_error(error: DjangoValidationError) -> ApiValidationError:
+    if hasattr(error, "error_dict"):
+        return ApiValidationError(error.message_dict)
+    return ApiValidationError({"non_field_errors": error.messages})
+
+
+class SubmissionView(APIView):
+    """Refuses large bodies before parsing and limits submissions."""
+
+    limit_kind = ""
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            if body_too_large(request._request):
+                raise PayloadTooLarge
+            self.identity = resident_identity(request._request, create=True)
+            if submission_limited(
+                request._request, kind=self.limit_kind, resident_key_hash=self.identity.key_hash
+            ):
+                raise Throttled(detail=_("提交过于频繁，请稍后再试。"))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return resident_cookie_set(response, getattr(self, "identity", None))
+
+
+class RatingCreateApi(SubmissionView):
+    limit_kind = "rating"
+
+    @extend_schema(
+        operation_id="rating_submit",
+        summary="Rate an indicator or story 1–5 (replaces your earlier rating of it)",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        request=serializers.RatingInputSerializer,
+        responses={201: serializers.RatingSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.RatingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            rating = services.rating_submit(
+                resident_key_hash=self.identity.key_hash,
+                target=data.validated_data["target"],
+                score=data.validated_data["score"],
+                district=data.validated_data.get("district"),
+            )
+        except DjangoValidationError as error:
+            raise _service_error(error) from error
+        return Response(serializers.RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
+
+
+class CommentPagination(PageNumberPagination):
+    page_size = 20
+    max_page_size = 100
+    page_size_query_param = "page_size"
+
+
+class CommentApi(SubmissionView):
+    limit_kind = "comment"
+
+    @extend_schema(
+        operation_id="comment_list",
+        summary="Approved comments of an item, newest first, with their official replies",
+        tags=["participation"],
+        parameters=[
+            OpenApiParameter("target_type", OpenApiTypes.STR, enum=["indicator", "story"], required=True),
+            OpenApiParameter("target_id", OpenApiTypes.INT, required=True),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={200: serializers.CommentSerializer(many=True), 400: ERRORS[400], 404: None},
+    )
+    def get(self, request: Request) -> Response:
+        query = serializers.CommentListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        target = selectors.target_public_get(
+            kind=query.validated_data["target_type"], pk=query.validated_data["target_id"]
+        )
+        if target is None:
+            raise Http404
+        paginator = CommentPagination()
+        page = paginator.paginate_queryset(selectors.comments_public_for_target(target), request, view=self)
+        return paginator.get_paginated_response(serializers.CommentSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="comment_submit",
+        summary="Comment on an indicator or story (public once approved)",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        request=serializers.CommentInputSerializer,
+        responses={201: serializers.MyCommentSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.CommentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            comment = services.comment_submit(
+                resident_key_hash=self.identity.key_hash,
+                target=data.validated_data["target"],
+                body=data.validated_data["body"],
+                nickname=data.validated_data["nickname"],
+                district=data.validated_data.get("district"),
+            )
+        except DjangoValidationError as error:
+            raise _service_error(error) from error
+        return Response(serializers.MyCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class SurveyResponseCreateApi(SubmissionView):
+    limit_kind = "survey"
+
+    @extend_schema(
+        operation_id="survey_response_submit",
+        summary="Answer the satisfaction survey (or change your answers until it closes)",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        request=serializers.SurveyResponseInputSerializer,
+        responses={201: serializers.SurveyResponseSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.SurveyResponseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answers = [
+            services.AnswerInput(question_id=a["question"], score=a["score"], comment=a["comment"])
+            for a in data.validated_data["answers"]
+        ]
+        try:
+            response = services.survey_response_submit(
+                resident_key_hash=self.identity.key_hash,
+                survey=data.validated_data["survey"],
+                answers=answers,
+                district=data.validated_data.get("district"),
+            )
+        except DjangoValidationError as error:
+            raise _service_error(error) from error
+        response = selectors.survey_response_for(key_hash=self.identity.key_hash, survey=response.survey)
+        return Response(serializers.SurveyResponseSerializer(response).data, status=status.HTTP_201_CREATED)
+
+
+# --- Aggregates ------------------------------------------------------------------------
+
+
+def _target_aggregate(scope: str, object_id: int) -> Response:
+    summary = selectors.aggregates_by_object(scope=scope, object_ids=[object_id])[object_id]
+    payload = {"scope": scope, "object_id": object_id, "score": summary}
+    return Response(serializers.TargetAggregateSerializer(payload).data)
+
+
+class ItemAggregateApi(APIView):
+    kind = ""
+
+    @extend_schema(tags=["aggregates"], responses={200: serializers.TargetAggregateSerializer, 404: None})
+    def get(self, request: Request, pk: int) -> Response:
+        if selectors.target_public_get(kind=self.kind, pk=pk) is None:
+            raise Http404
+        return _target_aggregate(self.kind, pk)
+
+
+class IndicatorAggregateApi(ItemAggregateApi):
+    kind = AggregateScope.INDICATOR
+
+    @extend_schema(operation_id="aggregate_indicator", summary="Stored score aggregate of an indicator")
+    def get(self, request: Request, pk: int) -> Response:
+        return super().get(request, pk)
+
+
+class StoryAggregateApi(ItemAggregateApi):
+    kind = AggregateScope.STORY
+
+    @extend_schema(operation_id="aggregate_story", summary="Stored score aggregate of a story")
+    def get(self, request: Request, pk: int) -> Response:
+        return super().get(request, pk)
+
+
+class ChapterAggregateApi(APIView):
+    @extend_schema(
+        operation_id="aggregate_chapter",
+        summary="Stored score aggregate of a chapter (ratings of its indicators and stories)",
+        tags=["aggregates"],
+        responses={200: serializers.TargetAggregateSerializer, 404: None},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        if selectors.chapter_public_get(pk=pk) is None:
+            raise Http404
+        return _target_aggregate(AggregateScope.CHAPTER, pk)
+
+
+class SurveyAggregateApi(APIView):
+    @extend_schema(
+        operation_id="aggregate_survey",
+        summary="Stored aggregates of a survey and of each of its questions",
+        tags=["aggregates"],
+        responses={200: serializers.SurveyAggregateSerializer, 404: None},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        survey = selectors.survey_public_get(pk=pk)
+        if survey is None:
+            raise Http404
+        questions = selectors.survey_questions(survey)
+        by_question = selectors.aggregates_by_object(
+            scope=AggregateScope.QUESTION, object_ids=[q.pk for q in questions]
+        )
+        payload = {
+            "survey": survey.pk,
+            "title": survey.display_title,
+            "score": selectors.aggregates_by_object(scope=AggregateScope.SURVEY, object_ids=[survey.pk])[
+                survey.pk
+            ],
+            "questions": [
+                {
+                    "question": q.pk,
+                    "dimension": q.display_dimension,
+                    "text": q.display_text,
+                    "score": by_question[q.pk],
+                }
+                for q in questions
+            ],
+        }
+        return Response(serializers.SurveyAggregateSerializer(payload).data)
+
+
+def _district_payload(district, summary) -> dict:
+    return {"district": district.pk, "name": district.display_name, "score": summary}
+
+
+class DistrictAggregateListApi(APIView):
+    @extend_schema(
+        operation_id="aggregate_district_list",
+        summary="Stored aggregates of the ratings given by residents of each district",
+        tags=["aggregates"],
+        responses={200: serializers.DistrictAggregateSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        rows = [_district_payload(d, s) for d, s in selectors.district_aggregates()]
+        return Response(serializers.DistrictAggregateSerializer(rows, many=True).data)
+
+
+class DistrictAggregateApi(APIView):
+    @extend_schema(
+        operation_id="aggregate_district",
+        summary="Stored aggregate of the ratings given by residents of one district",
+        tags=["aggregates"],
+        responses={200: serializers.DistrictAggregateSerializer, 404: None},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        district = selectors.district_list().filter(pk=pk).first()
+        if district is None:
+            raise Http404
+        summary = selectors.aggregates_by_object(scope=AggregateScope.DISTRICT, object_ids=[pk])[pk]
+        return Response(serializers.DistrictAggregateSerializer(_district_payload(district, summary)).data)
+
+
+# --- My data -----------------------------------------------------------------------------
+
+
+class MyDataApi(APIView):
+    @extend_schema(
+        operation_id="my_data",
+        summary="Everything submitted with this resident cookie",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        responses={200: serializers.MyDataSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        identity = resident_identity(request._request)
+        data = selectors.resident_data(key_hash=identity.key_hash) if identity else None
+        if data is None:
+            data = selectors.ResidentData(resident=None, ratings=[], responses=[], comments=[])
+        return Response(serializers.MyDataSerializer(data).data)
+
+    @extend_schema(
+        operation_id="my_data_delete",
+        summary="Delete everything submitted with this resident cookie; aggregates follow",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        responses={204: None},
+    )
+    def delete(self, request: Request) -> Response:
+        identity = resident_identity(request._request)
+        if identity is not None:
+            services.resident_data_delete(resident_key_hash=identity.key_hash)
+        return resident_cookie_delete(Response(status=status.HTTP_204_NO_CONTENT))

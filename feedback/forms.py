@@ -1,0 +1,175 @@
+"""HTML forms of the participation panel, the survey and my-data page.
+
+Forms only parse and check shape; the rules (ranges, moderation, survey
+window) live in the services, whose errors are put back on the form fields.
+Every form carries a honeypot field (``website``): hidden from people and
+screen readers, filled in by naive bots; a filled one stores nothing.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from feedback.models import COMMENT_MAX_LENGTH, SurveyQuestion, SurveyResponse
+from feedback.services import AnswerInput
+from indicators.models import District
+
+SCORE_CHOICES = [
+    (1, _("1 分 · 很不满意")),
+    (2, _("2 分 · 不满意")),
+    (3, _("3 分 · 一般")),
+    (4, _("4 分 · 满意")),
+    (5, _("5 分 · 很满意")),
+]
+HONEYPOT_FIELD = "website"
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Attach a service's ValidationError to the matching fields (else to the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class DistrictChoiceField(forms.TypedChoiceField):
+    """A district select built from a list the caller already loaded (no extra query)."""
+
+    def __init__(self, *, districts: list[District], **kwargs) -> None:
+        self.districts = {str(d.pk): d for d in districts}
+        choices = [("", _("不填写"))] + [(str(d.pk), d.display_name) for d in districts]
+        super().__init__(choices=choices, required=False, empty_value=None, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.districts.get(value) if value else None
+
+
+class HoneypotMixin(forms.Form):
+    website = forms.CharField(
+        label=_("网站（请留空）"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get(HONEYPOT_FIELD))
+
+
+class RatingForm(HoneypotMixin):
+    score = forms.TypedChoiceField(
+        label=_("您的评分"),
+        choices=SCORE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请选择 1 到 5 分。"),
+            "invalid_choice": _("评分须为 1 到 5 的整数。"),
+        },
+    )
+
+    def __init__(self, *args, districts: list[District], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"] = DistrictChoiceField(districts=districts, label=_("您所在的区（可选）"))
+        self.order_fields(["score", "district", HONEYPOT_FIELD])
+
+
+class CommentForm(HoneypotMixin):
+    body = forms.CharField(
+        label=_("留言"),
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": COMMENT_MAX_LENGTH}),
+        help_text=_("1–1000 字。留言经审核后公开；请勿填写电话、住址等个人信息。"),
+        error_messages={
+            "required": _("请填写留言内容。"),
+            "max_length": _("留言最多 %(limit_value)d 字（现有 %(show_value)d 字）。"),
+        },
+    )
+    nickname = forms.CharField(
+        label=_("昵称（可选）"),
+        max_length=30,
+        required=False,
+        error_messages={"max_length": _("昵称最多 30 字。")},
+    )
+
+    def __init__(self, *args, districts: list[District], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"] = DistrictChoiceField(districts=districts, label=_("您所在的区（可选）"))
+        self.order_fields(["body", "nickname", "district", HONEYPOT_FIELD])
+
+
+class SurveyForm(HoneypotMixin):
+    """One radio group per question (``question_<id>``) and its optional free text."""
+
+    def __init__(
+        self,
+        *args,
+        questions: list[SurveyQuestion],
+        districts: list[District],
+        response: SurveyResponse | None = None,
+        disabled: bool = False,
+        **kwargs,
+    ) -> None:
+        if response is not None and "initial" not in kwargs:
+            initial = {"district": str(response.district_id or "")}
+            for answer in response.answers.all():
+                initial[f"question_{answer.question_id}"] = answer.score
+                initial[f"question_{answer.question_id}_comment"] = answer.comment
+            kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        self.fields["district"] = DistrictChoiceField(districts=districts, label=_("您所在的区（可选）"))
+        for question in questions:
+            self.fields[f"question_{question.pk}"] = forms.TypedChoiceField(
+                label=question.text,
+                choices=SCORE_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("请为这一项打分。"),
+                    "invalid_choice": _("评分须为 1 到 5 的整数。"),
+                },
+            )
+            if question.allow_comment:
+                self.fields[f"question_{question.pk}_comment"] = forms.CharField(
+                    label=_("补充意见（可选）"),
+                    required=False,
+                    max_length=COMMENT_MAX_LENGTH,
+                    widget=forms.Textarea(attrs={"rows": 2, "maxlength": COMMENT_MAX_LENGTH}),
+                    error_messages={"max_length": _("补充意见最多 %(limit_value)d 字。")},
+                )
+        if disabled:
+            for form_field in self.fields.values():
+                form_field.disabled = True
+
+    def question_rows(self) -> list[dict]:
+        rows = []
+        for question in self.questions:
+            comment_name = f"question_{question.pk}_comment"
+            rows.append(
+                {
+                    "question": question,
+                    "score": self[f"question_{question.pk}"],
+                    "comment": self[comment_name] if comment_name in self.fields else None,
+                }
+            )
+        return rows
+
+    def answers(self) -> list[AnswerInput]:
+        return [
+            AnswerInput(
+                question_id=q.pk,
+                score=self.cleaned_data[f"question_{q.pk}"],
+                comment=self.cleaned_data.get(f"question_{q.pk}_comment", ""),
+            )
+            for q in self.questions
+        ]
+
+
+class DeleteMyDataForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("我确认删除本浏览器提交的全部评分、问卷答卷和留言，且无法恢复。"),
+        error_messages={"required": _("请勾选确认后再删除。")},
+    )

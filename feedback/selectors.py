@@ -1,0 +1,227 @@
+"""Every non-trivial read of the participation app.
+
+Public reads go to the stored aggregates (``ScoreAggregate``) and to approved
+comments; no public request scans raw ratings. The only rating a public page
+reads is the visitor's own (one unique-index lookup by their cookie hash).
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from feedback.models import (
+    AggregateScope,
+    Comment,
+    ModerationState,
+    Rating,
+    Resident,
+    ScoreAggregate,
+    Survey,
+    SurveyAnswer,
+    SurveyQuestion,
+    SurveyResponse,
+)
+from indicators.models import Chapter, District, Edition, Indicator, Story
+
+Target = Indicator | Story
+TARGET_MODELS: dict[str, type[Indicator] | type[Story]] = {"indicator": Indicator, "story": Story}
+
+
+# --- Targets ---------------------------------------------------------------------------
+
+
+def target_public_get(*, kind: str, pk: int) -> Target | None:
+    """A published indicator or story of a published edition, or None."""
+    model = TARGET_MODELS.get(kind)
+    if model is None:
+        return None
+    return (
+        model.objects.published()
+        .filter(pk=pk, edition__in=Edition.objects.published())
+        .select_related("edition")
+        .first()
+    )
+
+
+def chapter_public_get(*, pk: int) -> Chapter | None:
+    return Chapter.objects.filter(pk=pk, edition__in=Edition.objects.published()).first()
+
+
+def district_list() -> QuerySet[District]:
+    return District.objects.order_by("order", "name")
+
+
+# --- Aggregates --------------------------------------------------------------------------
+
+
+@dataclass
+class ScoreSummary:
+    """What a page or the API shows of an aggregate (mean withheld below the minimum)."""
+
+    count: int = 0
+    mean: Decimal | None = None
+    ci_low: Decimal | None = None
+    ci_high: Decimal | None = None
+    distribution: list[int] = field(default_factory=lambda: [0] * 5)
+    by_district: dict = field(default_factory=dict)
+    updated_at: object = None
+    min_count: int = 5
+
+    @property
+    def enough(self) -> bool:
+        return self.count >= self.min_count
+
+    @property
+    def bars(self) -> list[dict]:
+        """Score, count and percentage for the 1–5 distribution bar."""
+        return [
+            {
+                "score": score,
+                "count": n,
+                "percent": round(100 * n / self.count, 1) if self.count else 0,
+            }
+            for score, n in enumerate(self.distribution, start=1)
+        ]
+
+
+def score_summary(aggregate: ScoreAggregate | None) -> ScoreSummary:
+    minimum = settings.AGGREGATE_MIN_COUNT
+    if aggregate is None:
+        return ScoreSummary(min_count=minimum)
+    enough = aggregate.count >= minimum
+    return ScoreSummary(
+        count=aggregate.count,
+        mean=aggregate.mean if enough else None,
+        ci_low=aggregate.ci_low if enough else None,
+        ci_high=aggregate.ci_high if enough else None,
+        distribution=list(aggregate.distribution or [0] * 5),
+        by_district={
+            key: {**value, "mean": value["mean"] if value["count"] >= minimum else None}
+            for key, value in (aggregate.by_district or {}).items()
+        },
+        updated_at=aggregate.updated_at,
+        min_count=minimum,
+    )
+
+
+def aggregate_get(*, scope: str, object_id: int) -> ScoreAggregate | None:
+    return ScoreAggregate.objects.filter(scope=scope, object_id=object_id).first()
+
+
+def aggregate_for_target(target: Target) -> ScoreSummary:
+    scope = AggregateScope.INDICATOR if isinstance(target, Indicator) else AggregateScope.STORY
+    return score_summary(aggregate_get(scope=scope, object_id=target.pk))
+
+
+def aggregates_by_object(*, scope: str, object_ids: list[int]) -> dict[int, ScoreSummary]:
+    rows = ScoreAggregate.objects.filter(scope=scope, object_id__in=object_ids)
+    found = {row.object_id: score_summary(row) for row in rows}
+    return {pk: found.get(pk) or score_summary(None) for pk in object_ids}
+
+
+def district_aggregates() -> list[tuple[District, ScoreSummary]]:
+    districts = list(district_list())
+    summaries = aggregates_by_object(scope=AggregateScope.DISTRICT, object_ids=[d.pk for d in districts])
+    return [(d, summaries[d.pk]) for d in districts]
+
+
+# --- Comments ---------------------------------------------------------------------------
+
+
+def comments_public_for_target(target: Target) -> QuerySet[Comment]:
+    """Approved comments of an item, newest first, with their official reply."""
+    return (
+        Comment.objects.for_target(target)
+        .filter(moderation_state=ModerationState.APPROVED)
+        .select_related("official_reply", "district")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- The resident's own data ---------------------------------------------------------------
+
+
+def resident_rating_for_target(*, key_hash: str, target: Target) -> Rating | None:
+    return Rating.objects.for_target(target).filter(resident__key_hash=key_hash).only("score").first()
+
+
+def resident_get(*, key_hash: str) -> Resident | None:
+    return Resident.objects.filter(key_hash=key_hash).select_related("district").first()
+
+
+@dataclass
+class ResidentData:
+    resident: Resident | None
+    ratings: list[Rating]
+    responses: list[SurveyResponse]
+    comments: list[Comment]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ratings or self.responses or self.comments)
+
+
+def resident_data(*, key_hash: str) -> ResidentData:
+    """Everything submitted from one cookie, in a fixed number of queries."""
+    resident = resident_get(key_hash=key_hash)
+    if resident is None:
+        return ResidentData(resident=None, ratings=[], responses=[], comments=[])
+    ratings = list(
+        resident.ratings.select_related("indicator__edition", "story__edition", "district").order_by(
+            "-updated_at"
+        )
+    )
+    responses = list(
+        resident.survey_responses.select_related("survey", "district")
+        .prefetch_related(
+            Prefetch(
+                "answers",
+                queryset=SurveyAnswer.objects.select_related("question").order_by("question__order"),
+            )
+        )
+        .order_by("-updated_at")
+    )
+    comments = list(
+        resident.comments.select_related(
+            "indicator__edition", "story__edition", "district", "official_reply"
+        ).order_by("-created_at")
+    )
+    return ResidentData(resident=resident, ratings=ratings, responses=responses, comments=comments)
+
+
+# --- Surveys ----------------------------------------------------------------------------------
+
+
+def survey_list_public() -> QuerySet[Survey]:
+    return (
+        Survey.objects.published()
+        .filter(edition__in=Edition.objects.published())
+        .select_related("edition")
+        .order_by("-opens_at")
+    )
+
+
+def survey_current() -> Survey | None:
+    """The survey open now, else the latest published one."""
+    now = timezone.now()
+    surveys = survey_list_public()
+    return surveys.filter(opens_at__lte=now, closes_at__gt=now).first() or surveys.first()
+
+
+def survey_public_get(*, pk: int) -> Survey | None:
+    return survey_list_public().filter(pk=pk).first()
+
+
+def survey_questions(survey: Survey) -> list[SurveyQuestion]:
+    return list(survey.questions.order_by("order", "id"))
+
+
+def survey_response_for(*, key_hash: str, survey: Survey) -> SurveyResponse | None:
+    return (
+        SurveyResponse.objects.filter(survey=survey, resident__key_hash=key_hash)
+        .prefetch_related("answers")
+        .first()
+    )

@@ -1,0 +1,233 @@
+"""Input and output shapes of the participation API.
+
+Input serializers check types and ranges and resolve the target; the rules
+live in the services. Output serializers read only what the selectors
+already loaded (no query per row). Resident text is returned as plain text.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from feedback import selectors
+from feedback.models import COMMENT_MAX_LENGTH, Comment, OfficialReply, Rating, SurveyAnswer
+from indicators.models import District
+
+TARGET_TYPES = [("indicator", _("指标")), ("story", _("亮点故事"))]
+
+
+class TargetInputSerializer(serializers.Serializer):
+    target_type = serializers.ChoiceField(choices=TARGET_TYPES, help_text=_("indicator 或 story。"))
+    target_id = serializers.IntegerField(min_value=1, help_text=_("指标或亮点故事的编号（id）。"))
+    district = serializers.PrimaryKeyRelatedField(
+        queryset=District.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("自报所在区的编号（可选）。"),
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        target = selectors.target_public_get(kind=attrs["target_type"], pk=attrs["target_id"])
+        if target is None:
+            raise serializers.ValidationError(
+                {"target_id": [_("没有这个已发布的指标或亮点故事。")]}, code="unknown_target"
+            )
+        attrs["target"] = target
+        return attrs
+
+
+class RatingInputSerializer(TargetInputSerializer):
+    score = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        help_text=_("1–5 的整数。"),
+        error_messages={
+            "invalid": _("评分须为 1 到 5 的整数。"),
+            "min_value": _("评分须为 1 到 5 的整数。"),
+            "max_value": _("评分须为 1 到 5 的整数。"),
+        },
+    )
+
+
+class CommentInputSerializer(TargetInputSerializer):
+    body = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH,
+        help_text=_("1–1000 字，纯文本。"),
+        error_messages={"max_length": _("留言最多 1000 字。"), "blank": _("请填写留言内容。")},
+    )
+    nickname = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+
+class AnswerInputSerializer(serializers.Serializer):
+    question = serializers.IntegerField(min_value=1, help_text=_("题目编号。"))
+    score = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        error_messages={
+            "invalid": _("评分须为 1 到 5 的整数。"),
+            "min_value": _("评分须为 1 到 5 的整数。"),
+            "max_value": _("评分须为 1 到 5 的整数。"),
+        },
+    )
+    comment = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class SurveyResponseInputSerializer(serializers.Serializer):
+    survey = serializers.IntegerField(min_value=1, help_text=_("问卷编号。"))
+    district = serializers.PrimaryKeyRelatedField(
+        queryset=District.objects.all(), required=False, allow_null=True
+    )
+    answers = AnswerInputSerializer(many=True, allow_empty=False)
+
+    def validate_survey(self, value: int):
+        survey = selectors.survey_public_get(pk=value)
+        if survey is None:
+            raise serializers.ValidationError(_("没有这个已发布的问卷。"), code="unknown_survey")
+        return survey
+
+
+class CommentListQuerySerializer(serializers.Serializer):
+    target_type = serializers.ChoiceField(choices=TARGET_TYPES)
+    target_id = serializers.IntegerField(min_value=1)
+
+
+# --- Output -------------------------------------------------------------------------
+
+
+class TargetOutputMixin(serializers.Serializer):
+    target_type = serializers.SerializerMethodField()
+    target_id = serializers.SerializerMethodField()
+
+    def get_target_type(self, obj) -> str:
+        return "indicator" if obj.indicator_id else "story"
+
+    def get_target_id(self, obj) -> int:
+        return obj.indicator_id or obj.story_id
+
+
+class RatingSerializer(TargetOutputMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Rating
+        fields = ["id", "target_type", "target_id", "score", "district", "updated_at"]
+
+
+class OfficialReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OfficialReply
+        fields = ["body", "author_title", "created_at"]
+
+
+class CommentSerializer(TargetOutputMixin, serializers.ModelSerializer):
+    district_name = serializers.SerializerMethodField()
+    official_reply = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "target_type",
+            "target_id",
+            "body",
+            "nickname",
+            "district",
+            "district_name",
+            "created_at",
+            "official_reply",
+        ]
+
+    def get_district_name(self, obj: Comment) -> str | None:
+        return obj.district.display_name if obj.district_id else None
+
+    @extend_schema_field(OfficialReplySerializer(allow_null=True))
+    def get_official_reply(self, obj: Comment) -> dict | None:
+        reply = getattr(obj, "official_reply", None)
+        return OfficialReplySerializer(reply).data if reply else None
+
+
+class MyCommentSerializer(CommentSerializer):
+    class Meta(CommentSerializer.Meta):
+        fields = [*CommentSerializer.Meta.fields, "moderation_state"]
+
+
+class SurveyAnswerSerializer(serializers.ModelSerializer):
+    dimension = serializers.CharField(source="question.display_dimension")
+
+    class Meta:
+        model = SurveyAnswer
+        fields = ["question", "dimension", "score", "comment"]
+
+
+class SurveyResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survey = serializers.IntegerField(source="survey_id")
+    district = serializers.IntegerField(source="district_id", allow_null=True)
+    updated_at = serializers.DateTimeField()
+    answers = SurveyAnswerSerializer(many=True, source="answers.all")
+
+
+class MyDataSerializer(serializers.Serializer):
+    ratings = RatingSerializer(many=True)
+    survey_responses = SurveyResponseSerializer(many=True, source="responses")
+    comments = MyCommentSerializer(many=True)
+
+
+class DistrictStatSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True, help_text=_("少于最低人数时为 null。"))
+    distribution = serializers.ListField(child=serializers.IntegerField(), min_length=5, max_length=5)
+
+
+class ScoreSummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text=_("评分人数（问卷为答题数）。"))
+    mean = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=3,
+        allow_null=True,
+        help_text=_("平均分；评价人数少于 min_count 时为 null（评价人数不足）。"),
+    )
+    ci_low = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=3,
+        allow_null=True,
+        help_text=_("95% 区间下限：均值 − 1.96·s/√n，不低于 1。"),
+    )
+    ci_high = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=3,
+        allow_null=True,
+        help_text=_("95% 区间上限：均值 + 1.96·s/√n，不高于 5。"),
+    )
+    distribution = serializers.ListField(
+        child=serializers.IntegerField(), help_text=_("评 1、2、3、4、5 分的人数。")
+    )
+    by_district = serializers.DictField(child=DistrictStatSerializer(), help_text=_("行政区编号 → 统计。"))
+    min_count = serializers.IntegerField(help_text=_("显示平均分所需的最少人数。"))
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class TargetAggregateSerializer(serializers.Serializer):
+    scope = serializers.CharField()
+    object_id = serializers.IntegerField()
+    score = ScoreSummarySerializer()
+
+
+class QuestionAggregateSerializer(serializers.Serializer):
+    question = serializers.IntegerField()
+    dimension = serializers.CharField()
+    text = serializers.CharField()
+    score = ScoreSummarySerializer()
+
+
+class SurveyAggregateSerializer(serializers.Serializer):
+    survey = serializers.IntegerField()
+    title = serializers.CharField()
+    score = ScoreSummarySerializer()
+    questions = QuestionAggregateSerializer(many=True)
+
+
+class DistrictAggregateSerializer(serializers.Serializer):
+    district = serializers.IntegerField()
+    name = serializers.CharField()
+    score = ScoreSummarySerializer()
