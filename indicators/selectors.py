@@ -114,7 +114,7 @@ def indicator_list_published() -> QuerySet[Indicator]:
     return (
         Indicator.objects.published()
         .filter(_public_q("edition__"))
-        .select_related("edition", "chapter", "section")
+        .select_related("edition", "chapter__edition", "section")
         .prefetch_related(_values_prefetch())
     )
 
@@ -150,7 +150,7 @@ def _story_public() -> QuerySet[Story]:
     return (
         Story.objects.published()
         .filter(_public_q("edition__"))
-        .select_related("edition", "district", "street", "chapter")
+        .select_related("edition", "district", "street", "chapter__edition")
     )
 
 

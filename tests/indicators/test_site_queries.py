@@ -1,0 +1,181 @@
+"""Every public page runs a fixed number of SQL queries, however big the report.
+
+Each test builds the same shape of report at size N and at size 10N (more
+sections, indicators with several values, stories with photos, districts,
+links between stories and indicators, and hidden drafts around them) and
+asserts the same number of queries on both. When a number here changes,
+say why in the comment beside it.
+"""
+
+import pytest
+
+from indicators.models import StoryKind
+from tests.factories import (
+    ChapterFactory,
+    DistrictFactory,
+    EditionFactory,
+    IndicatorFactory,
+    PhotoFactory,
+    SectionFactory,
+    StoryFactory,
+    StreetFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SIZES = pytest.mark.parametrize("size", [2, 20], ids=["N", "10N"])
+
+
+def build_report(size: int) -> dict:
+    """A 7-chapter report whose every list grows with ``size``.
+
+    Every indicator and story mentions 公园 so that search results grow too.
+    Returns the objects whose pages the tests open.
+    """
+    edition = EditionFactory(year=2023)
+    EditionFactory(year=2024, draft=True)
+    streets = [StreetFactory(district=DistrictFactory()) for _ in range(size)]
+    kinds = [StoryKind.BEST_ALLEY, StoryKind.PARK_GREEN, StoryKind.HOTLINE_THEME]
+    first: dict = {}
+    for number in range(1, 8):
+        chapter = ChapterFactory(edition=edition, number=number, slug=f"chapter-{number}")
+        sections = [SectionFactory(chapter=chapter, number=n + 1) for n in range(size)]
+        indicators = [
+            IndicatorFactory(
+                chapter=chapter,
+                section=sections[n % size] if n % 3 else None,
+                name=f"公园指标{number}-{n}",
+                headline=n % 2 == 0,
+                values=[(2021, n), (2022, n + 1), (2023, n + 2, "约")],
+            )
+            for n in range(2 * size)
+        ]
+        IndicatorFactory(chapter=chapter, name=f"草稿公园指标{number}", headline=True, draft=True)
+        stories = [
+            StoryFactory(
+                chapter=chapter,
+                kind=kinds[n % len(kinds)],
+                street=streets[n],
+                rank=n + 1,
+                title=f"公园故事{number}-{n}",
+                body="公园故事正文。\n\n第二段。",
+                indicators=[indicators[0], indicators[n]],
+            )
+            for n in range(size)
+        ]
+        StoryFactory(chapter=chapter, title=f"草稿公园故事{number}", draft=True, indicators=[indicators[0]])
+        for story in stories:
+            PhotoFactory(story=story)
+        if number == 1:
+            # The pages opened below hold ``size``-many photos and related items.
+            for _ in range(size):
+                PhotoFactory(story=stories[0])
+            stories[0].indicators.add(*indicators)
+            first = {"chapter": chapter, "indicator": indicators[0], "story": stories[0]}
+    return first
+
+
+@SIZES
+def test_home_queries(client, django_assert_num_queries, size):
+    build_report(size)
+
+    # 1 the latest public edition
+    # 2 the headline indicators with their edition, chapter (and its edition) and section
+    # 3 the values of those indicators
+    # 4 the chapters, each with its public indicator and story counts (subqueries, not joins)
+    with django_assert_num_queries(4):
+        response = client.get("/")
+    assert response.status_code == 200
+    assert len(response.context["headlines"]) == 7 * size
+
+
+@SIZES
+def test_chapter_queries(client, django_assert_num_queries, size):
+    chapter = build_report(size)["chapter"]
+
+    # 1 the chapter with its edition (public edition only)
+    # 2 its sections
+    # 3 its public indicators with edition, chapter and section
+    # 4 the values of those indicators
+    # 5 its public stories with edition, district, street and chapter
+    with django_assert_num_queries(5):
+        response = client.get(chapter.get_absolute_url())
+    assert response.status_code == 200
+    assert response.context["indicator_count"] == 2 * size
+
+
+@SIZES
+def test_indicator_list_queries(client, django_assert_num_queries, size):
+    build_report(size)
+
+    # 1 the edition; 2 its public indicators with chapter (and its edition); 3 their values
+    with django_assert_num_queries(3):
+        response = client.get("/2023/indicators/")
+    assert response.status_code == 200
+    assert sum(len(group["indicators"]) for group in response.context["groups"]) == 7 * 2 * size
+
+
+@SIZES
+def test_indicator_queries(client, django_assert_num_queries, size):
+    indicator = build_report(size)["indicator"]
+
+    # 1 the indicator with its edition, chapter and section
+    # 2 its values
+    # 3 its public stories with edition, district, street and chapter
+    # participation panel (feedback app), for a visitor without a resident cookie:
+    # 4 the districts for the rating and comment forms
+    # 5 its approved comments with their official replies
+    # 6 the stored score aggregate of the indicator (never the raw ratings)
+    with django_assert_num_queries(6):
+        response = client.get(indicator.get_absolute_url())
+    assert response.status_code == 200
+    assert len(response.context["stories"]) == size
+    assert len(response.context["series"]) == 3
+
+
+@SIZES
+def test_story_list_queries(client, django_assert_num_queries, size):
+    build_report(size)
+
+    # 1 the edition
+    # 2 the districts that have public stories (the filter's options)
+    # 3 the number of matching stories (pagination)
+    # 4 one page of stories with edition, district, street and chapter
+    with django_assert_num_queries(4):
+        response = client.get("/2023/stories/")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 7 * size
+
+    with django_assert_num_queries(4):
+        response = client.get("/2023/stories/", {"kind": StoryKind.BEST_ALLEY, "page": 2})
+    assert response.status_code == 200
+
+
+@SIZES
+def test_story_queries(client, django_assert_num_queries, size):
+    story = build_report(size)["story"]
+
+    # 1 the story with its edition, chapter, district and street
+    # 2 its photos
+    # 3 its public indicators with edition, chapter and section
+    # 4 the values of those indicators
+    # participation panel (feedback app): 5 districts, 6 comments with replies, 7 aggregate
+    with django_assert_num_queries(7):
+        response = client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    assert len(response.context["photos"]) == size + 1
+    assert len(response.context["indicators"]) == 2 * size
+
+
+@SIZES
+def test_search_queries(client, django_assert_num_queries, size):
+    build_report(size)
+
+    # 1 matching public indicators with edition, chapter and section
+    # 2 the values of those indicators
+    # 3 matching public stories with edition, district, street and chapter
+    with django_assert_num_queries(3):
+        response = client.get("/search/", {"q": "公园"})
+    assert response.status_code == 200
+    assert len(response.context["indicators"]) == min(7 * 2 * size, 50)
+    assert len(response.context["stories"]) == min(7 * size, 50)
