@@ -23,7 +23,6 @@ from indicators.models import (
     PublishStatus,
     Section,
     Story,
-    StoryKind,
 )
 
 # A search term shorter than this matches too much to be useful; longer than
@@ -188,10 +187,6 @@ def story_get_published(*, year: int, slug: str) -> Story:
     if story is None:
         raise Http404("No such story")
     return story
-
-
-def story_kind_choices() -> list[tuple[str, str]]:
-    return list(StoryKind.choices)
 
 
 def district_list_with_stories(*, edition: Edition) -> QuerySet[District]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from indicators.models import Direction, PublishStatus, StoryKind
@@ -228,6 +229,14 @@ def test_site_shell_has_skip_link_nav_language_switch_and_404_page(client, editi
     missing = client.get("/2023/chapters/no-such-chapter/")
     assert missing.status_code == 404
     assert "页面不存在" in text_of(missing)
+
+
+def test_server_error_page_renders_without_any_context():
+    # Django renders 500.html with an empty context: it must not need a request.
+    page = render_to_string("500.html")
+
+    assert "服务暂时不可用" in page
+    assert '<html lang="zh-Hans">' in page
 
 
 # --- Chapter ---------------------------------------------------------------------------------------
