@@ -1,16 +1,19 @@
 """The public site as a resident uses it: pages, what they show, what they hide."""
 
 import html
+import io
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from indicators.models import Direction, PublishStatus, StoryKind
+from indicators.models import Direction, Edition, Indicator, PublishStatus, Story, StoryKind
 from tests.factories import (
     ChapterFactory,
     DistrictFactory,
@@ -23,6 +26,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+REPORT_FILE = Path(__file__).resolve().parents[2] / "indicators" / "data" / "report_2023.yaml"
 
 
 def text_of(response) -> str:
@@ -622,3 +627,44 @@ def test_language_switch_to_english_shows_english_content(client, park_coverage,
 
     back = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"}, follow=True)
     assert "北京城市总体规划实施体检报告公众读本（2023 年度）" in text_of(back)
+
+
+# --- The real 2023 report --------------------------------------------------------------
+
+
+@pytest.fixture
+def report_2023():
+    call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
+    return Edition.objects.get(year=2023)
+
+
+def test_every_page_of_the_2023_report_renders(client, report_2023):
+    urls = ["/", "/2023/", "/2023/indicators/", "/2023/stories/", "/search/?q=公园"]
+    urls += [chapter.get_absolute_url() for chapter in report_2023.chapters.all()]
+    urls += [i.get_absolute_url() for i in Indicator.objects.published().select_related("edition")]
+    urls += [s.get_absolute_url() for s in Story.objects.published().select_related("edition")]
+    assert len(urls) > 5 + 7 + 100
+
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+
+
+def test_2023_report_pages_show_what_a_resident_checks(client, report_2023):
+    home = text_of(client.get("/"))
+    assert "前言" in home and "七大领域" in home
+    for theme in ["首都功能", "城市规模", "空间布局", "生态底线", "城市治理", "安全韧性", "区域协同"]:
+        assert theme in home
+
+    park = Indicator.objects.get(edition=report_2023, code="c4-park-500m-coverage")
+    page = text_of(client.get(park.get_absolute_url()))
+    assert "2022 年 88.7% → 2023 年 90.5%" in page
+
+    search = client.get("/search/", {"q": "公园"})
+    found = {i.code for i in search.context["indicators"]}
+    assert "c4-park-500m-coverage" in found
+    assert all("公园" in i.name or "公园" in i.source_text for i in search.context["indicators"])
+    assert search.context["stories"]
+
+    alleys = text_of(client.get("/2023/stories/", {"kind": StoryKind.BEST_ALLEY}))
+    assert "共 10 个故事" in alleys
+    assert "东不压桥胡同" in alleys and "永宁古城北街" in alleys
