@@ -1,0 +1,171 @@
+"""Fixtures of the participation tests: published items, residents, Redis control."""
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import Client, RequestFactory
+from django.utils import timezone
+from redis import Redis
+from redis.exceptions import RedisError
+
+from feedback.models import Survey, SurveyQuestion
+from feedback.residents import COOKIE_NAME, resident_identity
+from indicators.models import PublishStatus
+from tests.factories import (
+    ChapterFactory,
+    DistrictFactory,
+    EditionFactory,
+    IndicatorFactory,
+    StoryFactory,
+)
+
+
+@pytest.fixture
+def edition(db):
+    return EditionFactory(year=2023)
+
+
+@pytest.fixture
+def chapter(edition):
+    return ChapterFactory(edition=edition)
+
+
+@pytest.fixture
+def indicator(chapter):
+    return IndicatorFactory(chapter=chapter)
+
+
+@pytest.fixture
+def story(chapter):
+    return StoryFactory(chapter=chapter)
+
+
+@pytest.fixture
+def districts(db):
+    return [DistrictFactory() for _ in range(3)]
+
+
+@pytest.fixture
+def survey(edition) -> Survey:
+    now = timezone.now()
+    survey = Survey.objects.create(
+        edition=edition,
+        slug="satisfaction",
+        title="满意度调查",
+        opens_at=now - timedelta(days=30),
+        closes_at=now + timedelta(days=30),
+        status=PublishStatus.PUBLISHED,
+        published_at=now - timedelta(days=30),
+    )
+    for order, dimension in enumerate(["公共交通", "积水防涝", "公园绿地"], start=1):
+        SurveyQuestion.objects.create(
+            survey=survey, order=order, dimension=dimension, text=f"您对{dimension}是否满意？"
+        )
+    return survey
+
+
+_counter = iter(range(10**9))
+
+
+def new_resident_client(address: str | None = None) -> Client:
+    """A browser with its own cookie jar (and, by default, its own address)."""
+    n = next(_counter)
+    return Client(REMOTE_ADDR=address or f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}")
+
+
+@pytest.fixture
+def resident_client() -> Client:
+    return new_resident_client()
+
+
+def cookie_key_hash(client: Client) -> str:
+    """The stored hash of the resident id in a client's signed cookie (read as the site does)."""
+    request = RequestFactory().get("/")
+    request.COOKIES[COOKIE_NAME] = client.cookies[COOKIE_NAME].value
+    identity = resident_identity(request)
+    assert identity is not None, "the cookie does not verify"
+    return identity.key_hash
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 60, message: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.2)
+    pytest.fail(f"Timed out after {timeout}s: {message}", pytrace=False)
+
+
+class RedisServer:
+    """Stops and restarts the Redis that scripts/test started (same port and pidfile)."""
+
+    def __init__(self) -> None:
+        self.port = os.environ["REDIS_PORT"]
+        self.run_dir = os.environ["RUN_DIR"]
+
+    def _alive(self) -> bool:
+        try:
+            return bool(Redis(port=int(self.port), socket_connect_timeout=0.5).ping())
+        except RedisError:
+            return False
+
+    def stop(self) -> None:
+        subprocess.run(  # noqa: S603 - fixed argv
+            ["redis-cli", "-p", self.port, "shutdown", "nosave"],  # noqa: S607
+            check=False,
+            capture_output=True,
+        )
+        wait_until(lambda: not self._alive(), 10, "Redis did not stop")
+
+    def start(self) -> None:
+        if self._alive():
+            return
+        subprocess.run(  # noqa: S603 - fixed argv
+            [  # noqa: S607
+                "redis-server",
+                "--port",
+                self.port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                f"{self.run_dir}/redis.pid",
+                "--logfile",
+                f"{self.run_dir}/redis.log",
+            ],
+            check=True,
+        )
+        wait_until(self._alive, 10, "Redis did not come back")
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.start()
+
+
+@pytest.fixture
+def fast_redelivery(monkeypatch) -> None:
+    """Workers started after this hand a killed worker's task on within seconds."""
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "4")
+    monkeypatch.setenv("CELERY_UNACKED_RESTORE_INTERVAL", "1")
+    monkeypatch.setenv("CELERY_UNACKED_RESTORE_THROTTLE", "1")
+
+
+@pytest.fixture
+def refresh_delay() -> float:
+    return settings.AGGREGATE_REFRESH_DELAY
