@@ -52,7 +52,9 @@ def new_resident_key() -> str:
     return resident_key_hash(secrets.token_urlsafe(24))
 
 
-def submit_comment(target, body: str = "这条街的路灯坏了很久。", *, district=None, nickname: str = "", key=None):
+def submit_comment(
+    target, body: str = "这条街的路灯坏了很久。", *, district=None, nickname: str = "", key=None
+):
     comment = feedback_services.comment_submit(
         resident_key_hash=key or new_resident_key(),
         target=target,

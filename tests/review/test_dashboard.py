@@ -1,0 +1,120 @@
+"""The dashboard: satisfaction from the stored aggregates, backlog, reply time, weekly trend."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.services import aggregates_reconcile
+from review import services
+from review.models import CaseStatus, ReviewCase
+from tests.factories import IndicatorFactory
+from tests.review.helpers import login, submit_comment, submit_rating
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rated(world):
+    low = world.indicator  # 背街小巷环境整治
+    good = IndicatorFactory(chapter=world.chapter, name="街巷绿化")
+    for score in (1, 1, 2, 2, 1):
+        submit_rating(low, score, district=world.district_a)
+    for score in (5, 5, 5, 5, 5):
+        submit_rating(low, score, district=world.district_b)
+    for score in (4, 5, 4, 5, 4):
+        submit_rating(good, score, district=world.district_a)
+    submit_rating(good, 3, district=world.district_b)
+    aggregates_reconcile()
+    return {"low": low, "good": good}
+
+
+def _dash(client):
+    response = client.get(reverse("review:dashboard"))
+    assert response.status_code == 200
+    return response
+
+
+def test_satisfaction_of_the_planners_districts_from_the_aggregates(world, rated):
+    context = _dash(login(Client(), world.planner_a)).context
+    items = {row["label"]: (row["count"], round(row["mean"], 2)) for row in context["items"]}
+    assert items == {"背街小巷环境整治": (5, 1.4), "街巷绿化": (5, 4.4)}
+    [chapter] = context["by_chapter"]
+    assert (chapter["count"], round(chapter["mean"], 2)) == (10, 2.9)
+    assert [row["label"] for row in context["lowest"]] == ["背街小巷环境整治", "街巷绿化"]
+
+
+def test_staff_see_the_whole_city(world, rated):
+    context = _dash(login(Client(), world.staff)).context
+    items = {row["label"]: (row["count"], round(row["mean"], 2)) for row in context["items"]}
+    assert items == {"背街小巷环境整治": (10, 3.2), "街巷绿化": (6, 4.17)}
+
+
+def test_below_five_ratings_no_mean_is_shown(world, rated):
+    context = _dash(login(Client(), world.planner_b)).context
+    items = {row["label"]: (row["count"], row["mean"]) for row in context["items"]}
+    assert items["街巷绿化"] == (1, None)
+    assert "评价人数不足" in _dash(login(Client(), world.planner_b)).content.decode()
+    assert [row["label"] for row in context["lowest"]] == ["背街小巷环境整治"]
+
+
+def test_backlog_median_reply_time_and_weekly_trend(world):
+    now = timezone.now()
+    cases = [world.case_a]
+    for _ in range(2):
+        cases.append(submit_comment(world.story_a)[1])
+    for case, hours in zip(cases, (10, 2, 4), strict=True):
+        services.case_reply(user=world.planner_a, case=case, body="答复")
+        case.refresh_from_db()
+        ReviewCase.objects.filter(pk=case.pk).update(received_at=case.first_reply_at - timedelta(hours=hours))
+    services.case_transition(user=world.planner_a, case=cases[0], to_status=CaseStatus.IN_REVIEW)
+    old = submit_comment(world.story_a)[1]
+    ReviewCase.objects.filter(pk=old.pk).update(received_at=now - timedelta(weeks=3))
+    ancient = submit_comment(world.story_a)[1]
+    ReviewCase.objects.filter(pk=ancient.pk).update(received_at=now - timedelta(weeks=20))
+
+    response = _dash(login(Client(), world.planner_a))
+    context = response.context
+    assert {row["status"].value: row["count"] for row in context["backlog"]} == {
+        "new": 4,
+        "in_review": 1,
+        "answered": 0,
+        "closed": 0,
+    }
+    assert context["median_hours"] == pytest.approx(4.0, abs=0.01)
+    assert context["replied_count"] == 3
+    weekly = context["weekly"]
+    assert len(weekly) == 12
+    assert weekly[-1]["week"] <= timezone.localdate() < weekly[-1]["week"] + timedelta(days=7)
+    assert weekly[-1]["count"] + weekly[-2]["count"] == 3  # the three replied cases, this week or last
+    assert sum(row["count"] for row in weekly) == 4  # the 20-week-old case is outside
+    page = response.content.decode()
+    assert 'id="median-reply"' in page and "4.0" in page
+    assert 'data-chart="chart-weekly"' in page and 'id="chart-weekly"' in page
+    assert "/static/vendor/chartjs/chart.umd." in page
+
+
+def test_dashboard_reads_aggregates_never_raw_ratings_in_constant_queries(world, rated):
+    client = login(Client(), world.planner_a)
+    _dash(client)
+
+    def run():
+        with CaptureQueriesContext(connection) as queries:
+            _dash(client)
+        return [q["sql"] for q in queries.captured_queries]
+
+    before = run()
+    assert not any("feedback_rating" in sql for sql in before)
+    for i in range(10):
+        indicator = IndicatorFactory(chapter=world.chapter)
+        for score in (1, 2, 3, 4, 5):
+            submit_rating(indicator, score, district=world.district_a)
+        submit_comment(world.story_a, f"意见{i}")
+    aggregates_reconcile()
+    after = run()
+    assert len(after) == len(before)
+    assert len(_dash(client).context["items"]) == 12
