@@ -1,0 +1,298 @@
+"""Staff curation of the report in the Django admin.
+
+Every model of the report is here with list columns, filters and search.
+Publication goes through ``indicators.services`` (list actions "publish" and
+"unpublish"); a draft is marked in every list so staff never mistake it for
+public content. The indicator table can be imported and exported as CSV or
+Excel, one row per value (``indicators.resources``).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.results import Result
+
+from indicators import services
+from indicators.models import (
+    Chapter,
+    District,
+    Edition,
+    Indicator,
+    IndicatorValue,
+    Photo,
+    PublishStatus,
+    Section,
+    Story,
+    Street,
+)
+from indicators.resources import IndicatorValueResource
+
+# --- Publication ----------------------------------------------------------------------------
+
+
+class PublishableForm(forms.ModelForm):
+    """Publishing without a date would leave the item invisible: date it now."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("status") == PublishStatus.PUBLISHED and not cleaned.get("published_at"):
+            cleaned["published_at"] = timezone.now()
+        return cleaned
+
+
+@admin.display(description=_("公开状态"), ordering="status")
+def publication_badge(obj: Edition | Indicator | Story) -> str:
+    if obj.status != PublishStatus.PUBLISHED or obj.published_at is None:
+        return format_html('<strong style="color:#a4262c">●&nbsp;{}</strong>', _("草稿（不公开）"))
+    if not obj.is_public:
+        when = timezone.localtime(obj.published_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<strong style="color:#8a5a00">◐&nbsp;{} {}</strong>', _("定时发布"), when)
+    return format_html('<span style="color:#107c10">✔&nbsp;{}</span>', _("已公开"))
+
+
+class PublishableAdmin(admin.ModelAdmin):
+    """Shared by editions, indicators and stories: the publish column and actions."""
+
+    form = PublishableForm
+    actions = ["publish", "unpublish"]
+    date_hierarchy = "published_at"
+
+    @admin.action(description=_("发布所选内容（立即公开）"))
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = services.publishable_publish(queryset=queryset)
+        self.message_user(
+            request,
+            ngettext("已发布 %(count)d 项。", "已发布 %(count)d 项。", changed) % {"count": changed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("撤回所选内容（改为草稿）"))
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = services.publishable_unpublish(queryset=queryset)
+        self.message_user(
+            request,
+            ngettext("已撤回 %(count)d 项，改为草稿。", "已撤回 %(count)d 项，改为草稿。", changed)
+            % {"count": changed},
+            messages.SUCCESS,
+        )
+
+
+# --- Districts and streets ----------------------------------------------------------------------
+
+
+class StreetInline(admin.TabularInline):
+    model = Street
+    extra = 0
+    fields = ["name", "name_en"]
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "slug", "order"]
+    list_editable = ["order"]
+    search_fields = ["name", "name_en", "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
+    inlines = [StreetInline]
+
+
+@admin.register(Street)
+class StreetAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "district"]
+    list_filter = ["district"]
+    list_select_related = ["district"]
+    search_fields = ["name", "name_en", "district__name"]
+    autocomplete_fields = ["district"]
+
+
+# --- Editions, chapters, sections -------------------------------------------------------------------
+
+
+@admin.register(Edition)
+class EditionAdmin(PublishableAdmin):
+    list_display = ["year", "title", publication_badge, "published_at"]
+    list_display_links = ["year", "title"]
+    list_filter = ["status"]
+    search_fields = ["title", "title_en", "=year"]
+    fieldsets = [
+        (None, {"fields": ["year", "title", "title_en"]}),
+        (_("前言"), {"fields": ["preface", "preface_en"]}),
+        (_("发布"), {"fields": ["status", "published_at"]}),
+    ]
+
+
+class SectionInline(admin.StackedInline):
+    model = Section
+    extra = 0
+    fields = [("number", "title"), "title_en", "body"]
+
+
+@admin.register(Chapter)
+class ChapterAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "title", "edition", "slug", "section_count"]
+    list_filter = ["edition"]
+    list_select_related = ["edition"]
+    search_fields = ["theme", "theme_en", "title", "title_en", "slug"]
+    inlines = [SectionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chapter]:
+        return super().get_queryset(request).prefetch_related("sections")
+
+    @admin.display(description=_("节数"))
+    def section_count(self, obj: Chapter) -> int:
+        return len(obj.sections.all())
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "chapter", "title_en"]
+    list_filter = ["chapter__edition", "chapter"]
+    list_select_related = ["chapter", "chapter__edition"]
+    search_fields = ["title", "title_en", "body", "chapter__theme"]
+    autocomplete_fields = ["chapter"]
+
+
+# --- Indicators -----------------------------------------------------------------------------------------
+
+
+class IndicatorValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+    fields = ["year", "month", "value", "qualifier", "source"]
+
+
+class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
+    resource_classes = [IndicatorValueResource]
+    formats = [CSV, XLSX]
+    # With a byte-order mark Excel opens the CSV as UTF-8 instead of GBK;
+    # on import the mark is optional.
+    from_encoding = "utf-8-sig"
+    to_encoding = "utf-8-sig"
+
+    list_display = [
+        "code",
+        "name",
+        "figure",
+        "chapter",
+        "section",
+        "year",
+        "headline",
+        publication_badge,
+        "updated_at",
+    ]
+    list_display_links = ["code", "name"]
+    list_filter = ["edition", "status", "chapter__theme", "headline", "direction", "values__qualifier"]
+    list_select_related = ["edition", "chapter", "section__chapter"]
+    search_fields = ["code", "name", "name_en", "source_text"]
+    autocomplete_fields = ["chapter", "section"]
+    inlines = [IndicatorValueInline]
+    fieldsets = [
+        (None, {"fields": ["edition", ("chapter", "section"), "code", ("name", "name_en")]}),
+        (_("数值"), {"fields": [("unit", "year", "direction"), "source_text", "note"]}),
+        (
+            _("比较"),
+            {
+                "fields": [
+                    ("change_value", "change_unit", "change_qualifier", "change_direction"),
+                    ("change_base", "change_base_year"),
+                ]
+            },
+        ),
+        (_("展示与发布"), {"fields": [("headline", "order"), ("status", "published_at")]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Indicator]:
+        values = IndicatorValue.objects.order_by("year", "month")
+        return super().get_queryset(request).prefetch_related(Prefetch("values", queryset=values))
+
+    @admin.display(description=_("数值"))
+    def figure(self, obj: Indicator) -> str:
+        value = obj.current_value
+        return value.display if value else "—"
+
+    # --- import: a file with any bad row imports nothing -------------------------------------
+
+    def get_import_data_kwargs(self, **kwargs) -> dict:
+        # The confirm step re-runs the import for real: roll the whole file back
+        # if a row fails there too (e.g. the data changed since the preview).
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result: Result, request: HttpRequest) -> HttpResponseRedirect:
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                _("文件中有错误的行，整个文件未导入任何数据。请重新上传并查看逐行错误。"),
+                messages.ERROR,
+            )
+            info = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+        return super().process_result(result, request)
+
+
+admin.site.register(Indicator, IndicatorAdmin)
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "label", "value", "qualifier", "display", "source"]
+    list_filter = ["indicator__edition", "year", "qualifier", "indicator__chapter__theme"]
+    list_select_related = ["indicator"]
+    search_fields = ["indicator__code", "indicator__name", "source"]
+    autocomplete_fields = ["indicator"]
+
+    @admin.display(description=_("年月"), ordering="year")
+    def label(self, obj: IndicatorValue) -> str:
+        return obj.label
+
+    @admin.display(description=_("按报告写法"))
+    def display(self, obj: IndicatorValue) -> str:
+        return obj.display
+
+
+# --- Stories and photos -------------------------------------------------------------------------------------
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    extra = 0
+    fields = ["order", "caption", "caption_en", "credit", "image", "alt_text"]
+
+
+@admin.register(Story)
+class StoryAdmin(PublishableAdmin):
+    list_display = ["title", "kind", "rank", "district", "street", "edition", publication_badge, "updated_at"]
+    list_display_links = ["title"]
+    list_filter = ["edition", "status", "kind", "district"]
+    list_select_related = ["edition", "district", "street__district"]
+    search_fields = ["slug", "title", "title_en", "summary", "body"]
+    autocomplete_fields = ["chapter", "section", "district", "street", "indicators"]
+    inlines = [PhotoInline]
+    fieldsets = [
+        (None, {"fields": ["edition", "kind", "slug", ("title", "title_en"), "rank"]}),
+        (_("正文"), {"fields": ["summary", "body"]}),
+        (_("位置"), {"fields": [("chapter", "section"), ("district", "street"), ("latitude", "longitude")]}),
+        (_("相关指标"), {"fields": ["indicators"]}),
+        (_("展示与发布"), {"fields": ["order", ("status", "published_at")]}),
+    ]
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = ["caption", "credit", "story", "has_image", "order"]
+    list_filter = ["story__kind", "story__edition"]
+    list_select_related = ["story"]
+    search_fields = ["caption", "caption_en", "credit", "story__title"]
+    autocomplete_fields = ["story"]
+
+    @admin.display(description=_("已上传图片"), boolean=True)
+    def has_image(self, obj: Photo) -> bool:
+        return bool(obj.image)

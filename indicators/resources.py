@@ -1,0 +1,583 @@
+"""The indicator table for staff, as CSV or Excel: one row per indicator value.
+
+Each row carries its indicator's fields (edition year, code, chapter, section,
+name, unit, direction, comparison, source sentence, status) next to one value
+(year, month, figure, qualifier). An indicator the report gives no figure for
+yet has one row with the value columns blank.
+
+Import keys an indicator on (报告年度, 指标编码) and a value on (indicator,
+年份, 月份): both are created or updated, never deleted. Every row is
+validated (unknown edition, chapter or section, a qualifier the report does
+not use, a figure that is not a number, a month outside 1–12, a missing code,
+two rows for one value, two rows of one indicator that disagree …); a file
+with any bad row is shown with its row-level errors and imports nothing (the
+admin runs the file in one transaction and rolls it all back).
+"""
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Max, Prefetch, QuerySet
+from django.db.models.enums import TextChoices
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+
+from indicators.models import (
+    ChangeDirection,
+    Chapter,
+    Direction,
+    Edition,
+    Indicator,
+    IndicatorValue,
+    PublishStatus,
+    Qualifier,
+    Section,
+    format_number,
+)
+
+# Column headers, as staff read them. The first four identify the indicator.
+COL_EDITION = "报告年度"
+COL_CODE = "指标编码"
+COL_CHAPTER = "章"
+COL_SECTION = "节"
+COL_NAME = "指标名称"
+COL_NAME_EN = "英文名称"
+COL_UNIT = "单位"
+COL_INDICATOR_YEAR = "主数值年份"
+COL_YEAR = "年份"
+COL_MONTH = "月份"
+COL_VALUE = "数值"
+COL_QUALIFIER = "限定词"
+COL_VALUE_SOURCE = "数值来源"
+COL_DIRECTION = "方向"
+COL_CHANGE_VALUE = "变化量"
+COL_CHANGE_UNIT = "变化单位"
+COL_CHANGE_QUALIFIER = "变化限定词"
+COL_CHANGE_DIRECTION = "变化方向"
+COL_CHANGE_BASE = "比较基准"
+COL_CHANGE_BASE_YEAR = "基准年份"
+COL_SOURCE_TEXT = "原文"
+COL_STATUS = "状态"
+
+REQUIRED_COLUMNS = [COL_EDITION, COL_CODE, COL_YEAR, COL_MONTH, COL_VALUE]
+
+# Model field → column, to put model validation errors under the column staff see.
+INDICATOR_COLUMNS = {
+    "edition": COL_EDITION,
+    "code": COL_CODE,
+    "chapter": COL_CHAPTER,
+    "section": COL_SECTION,
+    "name": COL_NAME,
+    "name_en": COL_NAME_EN,
+    "unit": COL_UNIT,
+    "year": COL_INDICATOR_YEAR,
+    "direction": COL_DIRECTION,
+    "change_value": COL_CHANGE_VALUE,
+    "change_unit": COL_CHANGE_UNIT,
+    "change_qualifier": COL_CHANGE_QUALIFIER,
+    "change_direction": COL_CHANGE_DIRECTION,
+    "change_base": COL_CHANGE_BASE,
+    "change_base_year": COL_CHANGE_BASE_YEAR,
+    "source_text": COL_SOURCE_TEXT,
+    "status": COL_STATUS,
+}
+VALUE_COLUMNS = {
+    "year": COL_YEAR,
+    "month": COL_MONTH,
+    "value": COL_VALUE,
+    "qualifier": COL_QUALIFIER,
+    "source": COL_VALUE_SOURCE,
+}
+# Columns that belong to the indicator: all rows of one indicator must agree on them.
+INDICATOR_LEVEL_COLUMNS = [c for c in INDICATOR_COLUMNS.values() if c not in (COL_EDITION, COL_CODE)]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text for comparing rows: Excel's 2023.0 equals a CSV's "2023"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# --- Widgets: clear messages in the staff's language --------------------------------------------------
+
+
+class IntegerCellWidget(widgets.Widget):
+    """A whole number; Excel's ``2023.0`` is accepted, ``二〇二三`` or ``2023.5`` is not."""
+
+    def __init__(self, *, minimum: int | None = None, maximum: int | None = None) -> None:
+        super().__init__(coerce_to_string=True)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int | None:
+        if _blank(value):
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or number != number.to_integral_value():
+            raise ValueError(_("“%(value)s” 不是整数。") % {"value": value})
+        number = int(number)
+        if (self.minimum is not None and number < self.minimum) or (
+            self.maximum is not None and number > self.maximum
+        ):
+            raise ValueError(
+                _("%(value)s 超出范围，应在 %(min)s–%(max)s 之间。")
+                % {"value": number, "min": self.minimum, "max": self.maximum}
+            )
+        return number
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        if value is None:
+            return ""
+        return value if kwargs.get("force_native_type") else str(value)
+
+
+class MonthCellWidget(IntegerCellWidget):
+    def __init__(self) -> None:
+        super().__init__(minimum=1, maximum=12)
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int | None:
+        try:
+            return super().clean(value, row, **kwargs)
+        except ValueError as error:
+            raise ValueError(
+                _("月份应为 1–12 的整数；年度数据请留空。（%(error)s）") % {"error": error}
+            ) from error
+
+
+class DecimalCellWidget(widgets.Widget):
+    """A figure as the report prints it: ``88.7``, ``2,185.8``; written back without trailing zeros."""
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Decimal | None:
+        if _blank(value):
+            return None
+        text = str(value).strip().replace(",", "").replace("，", "")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise ValueError(_("“%(value)s” 不是数字。") % {"value": value})
+        return number
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        if value is None:
+            return ""
+        # Excel gets a real number (openpyxl writes Decimal as a numeric cell).
+        return value.normalize() if kwargs.get("force_native_type") else format_number(value)
+
+
+class ChoiceCellWidget(widgets.Widget):
+    """One of a model's choices, written as staff read it (越高越好), read back as code or label."""
+
+    def __init__(self, choices: type[TextChoices], *, what: str, write_label: bool = True) -> None:
+        super().__init__(coerce_to_string=True)
+        self.choices = choices
+        self.what = what
+        self.write_label = write_label
+
+    def _lookup(self) -> dict[str, str]:
+        # Codes, and labels in the current and in the default language: an
+        # export made in either interface imports in either.
+        lookup = {str(value): value for value in self.choices.values}
+        with translation.override(settings.LANGUAGE_CODE):
+            lookup.update({str(label): value for value, label in self.choices.choices})
+        lookup.update({str(label): value for value, label in self.choices.choices})
+        return lookup
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        lookup = self._lookup()
+        if text in lookup:
+            return lookup[text]
+        allowed = "、".join(str(label) for value, label in self.choices.choices if value)
+        raise ValueError(
+            _("“%(value)s” 不是可用的%(what)s，可填：%(allowed)s。")
+            % {"value": text, "what": self.what, "allowed": allowed}
+        )
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        if not value:
+            return ""
+        return str(self.choices(value).label) if self.write_label else str(value)
+
+
+class OptionalChoiceCellWidget(ChoiceCellWidget):
+    """The same, where a blank cell means "not given"."""
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
+        return "" if _blank(value) else super().clean(value, row, **kwargs)
+
+
+def _char(attribute: str, column: str) -> fields.Field:
+    return fields.Field(attribute=attribute, column_name=column, widget=widgets.CharWidget(allow_blank=True))
+
+
+class IndicatorValueResource(resources.ModelResource):
+    """One row per value; the indicator's own columns repeat on each of its rows."""
+
+    # Identify the indicator (resolved by ``get_or_init_instance``, never written through).
+    edition = fields.Field(
+        attribute="indicator__edition__year",
+        column_name=COL_EDITION,
+        widget=IntegerCellWidget(minimum=1900, maximum=2100),
+        readonly=True,
+    )
+    code = fields.Field(
+        attribute="indicator__code", column_name=COL_CODE, widget=widgets.CharWidget(), readonly=True
+    )
+    chapter = fields.Field(
+        attribute="indicator__chapter__number",
+        column_name=COL_CHAPTER,
+        widget=IntegerCellWidget(minimum=1, maximum=99),
+        readonly=True,
+    )
+    section = fields.Field(
+        attribute="indicator__section__number",
+        column_name=COL_SECTION,
+        widget=IntegerCellWidget(minimum=1, maximum=99),
+        readonly=True,
+    )
+    # The indicator's fields.
+    name = _char("indicator__name", COL_NAME)
+    name_en = _char("indicator__name_en", COL_NAME_EN)
+    unit = _char("indicator__unit", COL_UNIT)
+    indicator_year = fields.Field(
+        attribute="indicator__year",
+        column_name=COL_INDICATOR_YEAR,
+        widget=IntegerCellWidget(minimum=1900, maximum=2100),
+    )
+    # The value.
+    year = fields.Field(
+        attribute="year", column_name=COL_YEAR, widget=IntegerCellWidget(minimum=1900, maximum=2100)
+    )
+    month = fields.Field(attribute="month", column_name=COL_MONTH, widget=MonthCellWidget())
+    value = fields.Field(attribute="value", column_name=COL_VALUE, widget=DecimalCellWidget())
+    qualifier = fields.Field(
+        attribute="qualifier",
+        column_name=COL_QUALIFIER,
+        widget=OptionalChoiceCellWidget(Qualifier, what=_("限定词"), write_label=False),
+    )
+    value_source = _char("source", COL_VALUE_SOURCE)
+    # Direction, comparison, source sentence, publication.
+    direction = fields.Field(
+        attribute="indicator__direction",
+        column_name=COL_DIRECTION,
+        widget=ChoiceCellWidget(Direction, what=_("方向")),
+    )
+    change_value = fields.Field(
+        attribute="indicator__change_value", column_name=COL_CHANGE_VALUE, widget=DecimalCellWidget()
+    )
+    change_unit = _char("indicator__change_unit", COL_CHANGE_UNIT)
+    change_qualifier = fields.Field(
+        attribute="indicator__change_qualifier",
+        column_name=COL_CHANGE_QUALIFIER,
+        widget=OptionalChoiceCellWidget(Qualifier, what=_("限定词"), write_label=False),
+    )
+    change_direction = fields.Field(
+        attribute="indicator__change_direction",
+        column_name=COL_CHANGE_DIRECTION,
+        widget=OptionalChoiceCellWidget(ChangeDirection, what=_("变化方向")),
+    )
+    change_base = _char("indicator__change_base", COL_CHANGE_BASE)
+    change_base_year = fields.Field(
+        attribute="indicator__change_base_year",
+        column_name=COL_CHANGE_BASE_YEAR,
+        widget=IntegerCellWidget(minimum=1900, maximum=2100),
+    )
+    source_text = _char("indicator__source_text", COL_SOURCE_TEXT)
+    status = fields.Field(
+        attribute="indicator__status",
+        column_name=COL_STATUS,
+        widget=ChoiceCellWidget(PublishStatus, what=_("状态")),
+    )
+
+    class Meta:
+        model = IndicatorValue
+        name = _("指标与数值（每行一个数值）")
+        fields = (
+            "edition",
+            "code",
+            "chapter",
+            "section",
+            "name",
+            "name_en",
+            "unit",
+            "indicator_year",
+            "year",
+            "month",
+            "value",
+            "qualifier",
+            "value_source",
+            "direction",
+            "change_value",
+            "change_unit",
+            "change_qualifier",
+            "change_direction",
+            "change_base",
+            "change_base_year",
+            "source_text",
+            "status",
+        )
+        import_id_fields = ("edition", "code", "year", "month")
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._row_errors: dict[int, dict[str, str]] = {}
+        self._current: dict[str, Any] = {}
+
+    # --- whole-file checks -----------------------------------------------------------------------------
+
+    def before_import(self, dataset, **kwargs: Any) -> None:
+        # Excel and editors leave stray spaces, a byte-order mark and empty rows behind.
+        dataset.headers = [str(h or "").replace("\ufeff", "").strip() for h in dataset.headers or []]
+        for index in range(len(dataset) - 1, -1, -1):
+            if all(_blank(cell) for cell in dataset[index]):
+                del dataset[index]
+        missing = [c for c in REQUIRED_COLUMNS if c not in dataset.headers]
+        if missing:
+            raise ValidationError(
+                _("文件缺少必需的列：%(columns)s。请先导出一份表格，在其基础上修改。")
+                % {"columns": "、".join(missing)}
+            )
+        self._row_errors = self._cross_row_errors(dataset)
+
+    def _cross_row_errors(self, dataset) -> dict[int, dict[str, str]]:
+        """Two rows for one value, or rows of one indicator that disagree on its fields."""
+        errors: dict[int, dict[str, str]] = defaultdict(dict)
+        first_of_value: dict[tuple, int] = {}
+        first_of_indicator: dict[tuple, tuple[int, dict]] = {}
+        for number, data in enumerate(dataset.dict, start=1):
+            indicator_key = (_cell_text(data.get(COL_EDITION)), _cell_text(data.get(COL_CODE)))
+            if not all(indicator_key):
+                continue
+            value_key = (*indicator_key, _cell_text(data.get(COL_YEAR)), _cell_text(data.get(COL_MONTH)))
+            if value_key in first_of_value and value_key[2]:
+                errors[number][COL_YEAR] = _(
+                    "与第 %(row)d 行是同一个数值（同一指标、年份、月份），请合并为一行。"
+                ) % {"row": first_of_value[value_key]}
+            first_of_value.setdefault(value_key, number)
+            if indicator_key not in first_of_indicator:
+                first_of_indicator[indicator_key] = (number, data)
+                continue
+            first_number, first = first_of_indicator[indicator_key]
+            for column in INDICATOR_LEVEL_COLUMNS:
+                if column in data and _cell_text(data[column]) != _cell_text(first[column]):
+                    errors[number][column] = _("同一指标的各行须一致：第 %(row)d 行写的是“%(first)s”。") % {
+                        "row": first_number,
+                        "first": first[column] or "",
+                    }
+        return dict(errors)
+
+    # --- one row ---------------------------------------------------------------------------------------
+
+    def import_row(self, row, instance_loader, **kwargs: Any):
+        self._current = {"number": kwargs.get("row_number"), "row": row, "errors": {}}
+        return super().import_row(row, instance_loader, **kwargs)
+
+    def get_or_init_instance(self, instance_loader, row) -> tuple[IndicatorValue, bool]:
+        """Find the indicator by (edition, code) and the value by (year, month), or start new ones."""
+        errors: dict[str, Any] = self._current["errors"]
+        edition = self._resolve_edition(row, errors)
+        code = str(row.get(COL_CODE) or "").strip()
+        if not code:
+            errors[COL_CODE] = _("指标编码必填。")
+        indicator = None
+        if edition is not None and code:
+            indicator = (
+                Indicator.objects.select_related("edition", "chapter", "section")
+                .filter(edition=edition, code=code)
+                .first()
+            )
+        if indicator is None:
+            indicator = Indicator(edition=edition, code=code, status=PublishStatus.DRAFT)
+        self._current["edition"] = edition
+
+        self._current["indicator_only"] = all(_blank(row.get(c)) for c in (COL_YEAR, COL_MONTH, COL_VALUE))
+        if self._current["indicator_only"]:
+            return IndicatorValue(indicator=indicator), indicator.pk is None
+        value = None
+        if indicator.pk is not None:
+            try:
+                year = self.fields["year"].clean(row)
+                month = self.fields["month"].clean(row)
+            except ValueError:
+                year = None  # reported by the field itself
+            if year is not None:
+                value = IndicatorValue.objects.filter(indicator=indicator, year=year, month=month).first()
+        if value is not None:
+            value.indicator = indicator  # the same object the row's indicator columns write to
+            return value, False
+        return IndicatorValue(indicator=indicator), True
+
+    def _resolve_edition(self, row, errors: dict) -> Edition | None:
+        try:
+            year = self.fields["edition"].clean(row)
+        except ValueError as error:
+            errors[COL_EDITION] = str(error)
+            return None
+        if year is None:
+            errors[COL_EDITION] = _("报告年度必填。")
+            return None
+        edition = Edition.objects.filter(year=year).first()
+        if edition is None:
+            errors[COL_EDITION] = _("没有 %(year)s 年度的报告，请先在“年度报告”中建立。") % {"year": year}
+        return edition
+
+    def _resolve_place(self, indicator: Indicator, edition: Edition | None, row, errors: dict) -> None:
+        """Set the chapter and section the row names, within the row's edition."""
+        if COL_CHAPTER not in row:
+            return
+        try:
+            number = self.fields["chapter"].clean(row)
+        except ValueError as error:
+            errors[COL_CHAPTER] = str(error)
+            return
+        if number is None:
+            errors[COL_CHAPTER] = _("章必填。")
+            return
+        if edition is None:
+            return
+        chapter = Chapter.objects.filter(edition=edition, number=number).first()
+        if chapter is None:
+            errors[COL_CHAPTER] = _("%(year)s 年度报告没有第 %(number)s 章。") % {
+                "year": edition.year,
+                "number": number,
+            }
+            return
+        indicator.chapter = chapter
+        if COL_SECTION not in row:
+            return
+        try:
+            section_number = self.fields["section"].clean(row)
+        except ValueError as error:
+            errors[COL_SECTION] = str(error)
+            return
+        if section_number is None:
+            indicator.section = None
+            return
+        section = Section.objects.filter(chapter=chapter, number=section_number).first()
+        if section is None:
+            errors[COL_SECTION] = _("第 %(chapter)s 章没有第 %(number)s 节。") % {
+                "chapter": number,
+                "number": section_number,
+            }
+            return
+        indicator.section = section
+
+    def import_instance(self, instance: IndicatorValue, row, **kwargs: Any) -> None:
+        """Write the row's cells; collect every bad cell under its column's name."""
+        errors: dict[str, Any] = dict(self._current["errors"])
+        # After the instance was copied for the diff, so a move to another chapter shows.
+        self._resolve_place(instance.indicator, self._current["edition"], row, errors)
+        messages: dict[str, list[str]] = {column: [str(message)] for column, message in errors.items()}
+        for field in self.get_import_fields():
+            if field.readonly:
+                continue  # the identifying columns, resolved above
+            if self._current["indicator_only"] and not field.attribute.startswith("indicator__"):
+                continue
+            try:
+                self.import_field(field, instance, row, **kwargs)
+            except ValueError as error:
+                messages.setdefault(field.column_name, []).append(str(error))
+        for column, message in self._row_errors.get(self._current["number"], {}).items():
+            messages.setdefault(column, []).append(str(message))
+        if messages:
+            raise ValidationError(messages)
+
+    def validate_instance(
+        self,
+        instance: IndicatorValue,
+        import_validation_errors: dict | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        """The model's own rules on the indicator and on the value, reported by column."""
+        errors: dict[str, list] = {k: list(v) for k, v in (import_validation_errors or {}).items()}
+        indicator = instance.indicator
+
+        if indicator.change_value is not None and not indicator.change_direction:
+            errors.setdefault(COL_CHANGE_DIRECTION, []).append(
+                _("填写了变化量时须注明变化方向（增加或减少）。")
+            )
+        exclude = [name for name, column in INDICATOR_COLUMNS.items() if column in errors]
+        if indicator.edition_id is None:
+            exclude.append("edition")
+        if indicator.chapter_id is None and COL_CHAPTER not in errors:
+            errors.setdefault(COL_CHAPTER, []).append(_("新指标须填写章。"))
+        if indicator.chapter_id is None:
+            exclude.append("chapter")
+        self._collect(errors, indicator, INDICATOR_COLUMNS, exclude)
+
+        if not self._current.get("indicator_only"):
+            # Uniqueness of (indicator, year, month) is settled by the lookup and
+            # the duplicate-row check; the indicator may not be saved yet.
+            exclude = ["indicator"] + [name for name, column in VALUE_COLUMNS.items() if column in errors]
+            self._collect(errors, instance, VALUE_COLUMNS, exclude)
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _collect(errors: dict[str, list], obj, columns: dict[str, str], exclude: list[str]) -> None:
+        try:
+            obj.full_clean(exclude=exclude)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                column = columns.get(name, NON_FIELD_ERRORS)
+                errors.setdefault(column, []).extend(messages)
+
+    def before_save_instance(self, instance: IndicatorValue, row, **kwargs: Any) -> None:
+        indicator = instance.indicator
+        if indicator.status == PublishStatus.PUBLISHED and indicator.published_at is None:
+            indicator.published_at = timezone.now()
+        if indicator.pk is None:
+            # A new indicator goes after the others of its chapter.
+            last = Indicator.objects.filter(chapter=indicator.chapter).aggregate(last=Max("order"))["last"]
+            indicator.order = (last or 0) + 1
+        indicator.save()
+        instance.indicator = indicator  # sets indicator_id now that it has one
+
+    def do_instance_save(self, instance: IndicatorValue, is_create: bool) -> None:
+        if not self._current.get("indicator_only"):
+            super().do_instance_save(instance, is_create)
+
+    def after_import_row(self, row, row_result, **kwargs: Any) -> None:
+        # A row without a value changed only its indicator: log that one.
+        if self._current.get("indicator_only") and row_result.is_valid() and not row_result.is_skip():
+            row_result.instance = row_result.instance.indicator if row_result.instance else None
+            row_result.add_instance_info(row_result.instance)
+
+    # --- export -----------------------------------------------------------------------------------------
+
+    def filter_export(self, queryset: QuerySet, **kwargs: Any) -> list[IndicatorValue]:
+        """Indicators (the admin's filtered list) become their value rows, in report order."""
+        indicators = (
+            queryset.select_related("edition", "chapter", "section")
+            .prefetch_related(None)  # the admin's own prefetch of values is ordered differently
+            .prefetch_related(Prefetch("values", queryset=IndicatorValue.objects.order_by("year", "month")))
+            .order_by("edition__year", "chapter__number", "order", "id")
+        )
+        rows: list[IndicatorValue] = []
+        for indicator in indicators:
+            values = list(indicator.values.all())
+            rows.extend(values or [IndicatorValue(indicator=indicator, year=None, value=None)])
+        return rows
+
+    def get_queryset(self) -> QuerySet[Indicator]:
+        return Indicator.objects.all()

@@ -1,0 +1,234 @@
+"""Staff curation in the Django admin: every model opens, drafts are marked, publish/unpublish."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from indicators import services
+from indicators.models import (
+    Chapter,
+    District,
+    Edition,
+    Indicator,
+    IndicatorValue,
+    Photo,
+    PublishStatus,
+    Section,
+    Story,
+    Street,
+)
+from tests.factories import (
+    ChapterFactory,
+    EditionFactory,
+    IndicatorFactory,
+    PhotoFactory,
+    SectionFactory,
+    StoryFactory,
+    StreetFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [District, Street, Edition, Chapter, Section, Indicator, IndicatorValue, Story, Photo]
+
+
+@pytest.fixture
+def staff(client):
+    user = get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-passphrase")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def report():
+    edition = EditionFactory(year=2023)
+    chapter = ChapterFactory(edition=edition, number=4, theme="生态底线")
+    section = SectionFactory(chapter=chapter, number=1, title="公园绿地")
+    indicator = IndicatorFactory(
+        chapter=chapter, section=section, name="公园绿地覆盖率", values=[(2023, "90.5")]
+    )
+    street = StreetFactory(name="东四街道")
+    story = StoryFactory(
+        edition=edition, chapter=chapter, street=street, title="东四南大街", indicators=[indicator]
+    )
+    PhotoFactory(story=story, credit="霍文武 / 摄")
+    return edition
+
+
+def _url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_staff_open_list_add_and_change_page_of_every_model(staff, report, model):
+    obj = model.objects.first()
+
+    changelist = staff.get(_url(model, "changelist"))
+    assert changelist.status_code == 200
+    assert str(obj) in changelist.content.decode()
+    assert staff.get(_url(model, "change", obj.pk)).status_code == 200
+    assert staff.get(_url(model, "add")).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_search_and_filters_answer(staff, report, model):
+    response = staff.get(_url(model, "changelist"), {"q": "公园"})
+
+    assert response.status_code == 200
+
+
+def test_changelist_search_finds_chinese_substrings(staff, report):
+    IndicatorFactory(chapter=Chapter.objects.get(), name="森林覆盖率")
+
+    page = staff.get(_url(Indicator, "changelist"), {"q": "公园"}).content.decode()
+
+    assert "公园绿地覆盖率" in page
+    assert "森林覆盖率" not in page
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_non_staff_and_anonymous_are_sent_to_the_login(client, report, model):
+    url = _url(model, "changelist")
+    assert client.get(url).url.startswith(reverse("admin:login"))
+
+    resident = get_user_model().objects.create_user("resident", password="a-long-passphrase")
+    client.force_login(resident)
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_values_are_edited_inline_under_their_indicator(staff, report):
+    indicator = Indicator.objects.get()
+
+    page = staff.get(_url(Indicator, "change", indicator.pk)).content.decode()
+
+    assert 'name="values-0-value"' in page
+    assert 'name="values-0-qualifier"' in page
+
+
+def test_drafts_and_scheduled_items_are_marked_in_the_list(staff, report):
+    chapter = Chapter.objects.get()
+    IndicatorFactory(chapter=chapter, name="草稿指标", draft=True)
+    IndicatorFactory(chapter=chapter, name="定时指标", scheduled=True)
+
+    page = staff.get(_url(Indicator, "changelist")).content.decode()
+
+    assert page.count("草稿（不公开）") == 1
+    assert page.count("定时发布") == 1
+    assert page.count("已公开") >= 1
+
+
+def _action(staff, model, action: str, objects) -> None:
+    response = staff.post(
+        _url(model, "changelist"),
+        {"action": action, "_selected_action": [o.pk for o in objects]},
+        follow=True,
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("model", "factory"),
+    [(Indicator, IndicatorFactory), (Story, StoryFactory), (Edition, EditionFactory)],
+    ids=["indicator", "story", "edition"],
+)
+def test_publish_action_makes_drafts_public_now(staff, model, factory):
+    drafts = [factory(draft=True, published_at=None), factory(scheduled=True)]
+    already = factory()
+    first_published = already.published_at
+
+    before = timezone.now()
+    _action(staff, model, "publish", [*drafts, already])
+
+    for draft in drafts:
+        draft.refresh_from_db()
+        assert draft.status == PublishStatus.PUBLISHED
+        assert before <= draft.published_at <= timezone.now()
+        assert draft.is_public
+    already.refresh_from_db()
+    assert already.published_at == first_published
+
+
+@pytest.mark.parametrize(
+    ("model", "factory"),
+    [(Indicator, IndicatorFactory), (Story, StoryFactory), (Edition, EditionFactory)],
+    ids=["indicator", "story", "edition"],
+)
+def test_unpublish_action_turns_items_into_drafts(staff, model, factory):
+    published = [factory(), factory()]
+    kept = factory()
+
+    _action(staff, model, "unpublish", published)
+
+    for obj in published:
+        obj.refresh_from_db()
+        assert (obj.status, obj.published_at, obj.is_public) == (PublishStatus.DRAFT, None, False)
+    kept.refresh_from_db()
+    assert kept.is_public
+
+
+def test_unpublished_indicator_disappears_from_the_api(staff, report, client):
+    indicator = Indicator.objects.get()
+    url = f"/api/v1/indicators/2023/{indicator.code}/"
+    assert client.get(url).status_code == 200
+
+    _action(staff, Indicator, "unpublish", [indicator])
+    assert client.get(url).status_code == 404
+
+    _action(staff, Indicator, "publish", [indicator])
+    assert client.get(url).status_code == 200
+
+
+def test_saving_as_published_without_a_date_publishes_now(staff, report):
+    story = Story.objects.get()
+    services.story_unpublish(story=story)
+    page = staff.get(_url(Story, "change", story.pk))
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "edition": story.edition_id,
+            "chapter": story.chapter_id or "",
+            "district": story.district_id or "",
+            "street": story.street_id or "",
+            "indicators": [i.pk for i in story.indicators.all()],
+            "status": PublishStatus.PUBLISHED,
+            "published_at_0": "",
+            "published_at_1": "",
+            "photos-TOTAL_FORMS": "0",
+            "photos-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("published_at", None)
+    data.pop("section", None)
+
+    response = staff.post(_url(Story, "change", story.pk), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    story.refresh_from_db()
+    assert story.is_public
+
+
+def test_services_publish_one_indicator_and_story():
+    indicator = IndicatorFactory(draft=True, published_at=None)
+    story = StoryFactory(scheduled=True)
+
+    assert services.indicator_publish(indicator=indicator).is_public
+    assert services.story_publish(story=story).is_public
+    assert not services.indicator_unpublish(indicator=indicator).is_public
+    assert not services.story_unpublish(story=story).is_public
+
+
+def test_publish_counts_only_what_changed():
+    IndicatorFactory()
+    IndicatorFactory(draft=True)
+    IndicatorFactory(published_at=timezone.now() + timedelta(days=1))
+
+    assert services.publishable_publish(queryset=Indicator.objects.all()) == 2
+    assert services.publishable_publish(queryset=Indicator.objects.all()) == 0
+    assert services.publishable_unpublish(queryset=Indicator.objects.all()) == 3
