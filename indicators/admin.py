@@ -175,6 +175,8 @@ class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
     # on import the mark is optional.
     from_encoding = "utf-8-sig"
     to_encoding = "utf-8-sig"
+    # Lists each bad row's errors in plain sight above the stock preview.
+    import_template_name = "admin/indicators/indicator/import.html"
 
     list_display = [
         "code",

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -232,3 +234,25 @@ def test_publish_counts_only_what_changed():
     assert services.publishable_publish(queryset=Indicator.objects.all()) == 2
     assert services.publishable_publish(queryset=Indicator.objects.all()) == 0
     assert services.publishable_unpublish(queryset=Indicator.objects.all()) == 3
+
+
+def _grow(n: int) -> None:
+    edition = Edition.objects.get()
+    for _ in range(n):
+        chapter = ChapterFactory(edition=edition, number=10 + Chapter.objects.count())
+        section = SectionFactory(chapter=chapter, number=1)
+        indicator = IndicatorFactory(chapter=chapter, section=section, values=[(2022, "1"), (2023, "2")])
+        story = StoryFactory(edition=edition, chapter=chapter, street=StreetFactory(), indicators=[indicator])
+        PhotoFactory(story=story)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_changelist_queries_do_not_grow_with_the_data(staff, report, model):
+    _grow(2)
+    with CaptureQueriesContext(connection) as small:
+        assert staff.get(_url(model, "changelist")).status_code == 200
+    _grow(18)
+    with CaptureQueriesContext(connection) as large:
+        assert staff.get(_url(model, "changelist")).status_code == 200
+
+    assert len(large) == len(small), [q["sql"] for q in large]

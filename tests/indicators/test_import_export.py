@@ -307,6 +307,8 @@ def test_bad_file_shows_row_errors_and_changes_nothing(staff, report, make_file,
     for _, message in BAD_ROWS:
         if message:
             assert message in page, message
+    # Listed row by row in plain sight, with the row as the spreadsheet numbers it.
+    assert "第 2 行（表格第 3 行）" in page
     result = response.context["result"]
     invalid = {row.number for row in result.invalid_rows}
     assert invalid == set(range(2, len(BAD_ROWS) + 1))
