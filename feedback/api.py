@@ -82,6 +82,8 @@ class SubmissionView(APIView):
 
 
 class RatingCreateApi(SubmissionView):
+    """One current 1–5 rating per resident and item; a new one replaces the old."""
+
     limit_kind = "rating"
 
     @extend_schema(
@@ -114,6 +116,8 @@ class CommentPagination(PageNumberPagination):
 
 
 class CommentApi(SubmissionView):
+    """Approved comments of an item (with official replies); submit a comment (moderated)."""
+
     limit_kind = "comment"
 
     @extend_schema(
@@ -165,6 +169,8 @@ class CommentApi(SubmissionView):
 
 
 class SurveyResponseCreateApi(SubmissionView):
+    """One response per resident per survey, changeable until the survey closes."""
+
     limit_kind = "survey"
 
     @extend_schema(
@@ -207,7 +213,6 @@ def _target_aggregate(scope: str, object_id: int) -> Response:
 class ItemAggregateApi(APIView):
     kind = ""
 
-    @extend_schema(tags=["aggregates"], responses={200: serializers.TargetAggregateSerializer, 404: None})
     def get(self, request: Request, pk: int) -> Response:
         if selectors.target_public_get(kind=self.kind, pk=pk) is None:
             raise Http404
@@ -217,7 +222,12 @@ class ItemAggregateApi(APIView):
 class IndicatorAggregateApi(ItemAggregateApi):
     kind = AggregateScope.INDICATOR
 
-    @extend_schema(operation_id="aggregate_indicator", summary="Stored score aggregate of an indicator")
+    @extend_schema(
+        tags=["aggregates"],
+        responses={200: serializers.TargetAggregateSerializer, 404: None},
+        operation_id="aggregate_indicator",
+        summary="Stored score aggregate of an indicator",
+    )
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -225,7 +235,12 @@ class IndicatorAggregateApi(ItemAggregateApi):
 class StoryAggregateApi(ItemAggregateApi):
     kind = AggregateScope.STORY
 
-    @extend_schema(operation_id="aggregate_story", summary="Stored score aggregate of a story")
+    @extend_schema(
+        tags=["aggregates"],
+        responses={200: serializers.TargetAggregateSerializer, 404: None},
+        operation_id="aggregate_story",
+        summary="Stored score aggregate of a story",
+    )
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
