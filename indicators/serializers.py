@@ -34,6 +34,20 @@ class FigureField(serializers.Field):
         return format_number(value)
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class PageUrlField(serializers.Field):
+    """The object's page on the public site, absolute when the request is known."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", "The page on the public site.")
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        path = value.get_absolute_url()
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
 # --- References (small nested objects) ---------------------------------------------------------
 
 
@@ -73,6 +87,7 @@ class SectionSerializer(serializers.ModelSerializer):
 class ChapterSerializer(serializers.ModelSerializer):
     edition = serializers.IntegerField(source="edition.year", help_text="The edition's year.")
     sections = SectionSerializer(many=True)
+    url = PageUrlField()
 
     class Meta:
         model = Chapter
@@ -81,6 +96,7 @@ class ChapterSerializer(serializers.ModelSerializer):
             "edition",
             "number",
             "slug",
+            "url",
             "theme",
             "theme_en",
             "title",
@@ -92,10 +108,11 @@ class ChapterSerializer(serializers.ModelSerializer):
 
 class EditionSerializer(serializers.ModelSerializer):
     chapters = ChapterRefSerializer(many=True)
+    url = PageUrlField()
 
     class Meta:
         model = Edition
-        fields = ["year", "title", "title_en", "preface", "preface_en", "published_at", "chapters"]
+        fields = ["year", "url", "title", "title_en", "preface", "preface_en", "published_at", "chapters"]
 
 
 # --- Indicators ------------------------------------------------------------------------------------------
@@ -132,6 +149,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
     display = serializers.SerializerMethodField(help_text="The headline figure as the report writes it.")
     values = IndicatorValueSerializer(many=True, help_text="Every point, oldest first.")
     change = serializers.SerializerMethodField()
+    url = PageUrlField()
 
     class Meta:
         model = Indicator
@@ -139,6 +157,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "id",
             "edition",
             "code",
+            "url",
             "name",
             "name_en",
             "unit",
@@ -207,6 +226,7 @@ class StorySerializer(serializers.ModelSerializer):
     indicators = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="code", help_text="Codes of the related published indicators."
     )
+    url = PageUrlField()
 
     class Meta:
         model = Story
@@ -214,6 +234,7 @@ class StorySerializer(serializers.ModelSerializer):
             "id",
             "edition",
             "slug",
+            "url",
             "kind",
             "kind_display",
             "title",

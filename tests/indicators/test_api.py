@@ -98,6 +98,7 @@ def test_chapters_carry_their_sections_and_filter_by_edition(chapter):
     assert [c["id"] for c in _results(_get(f"{API}/chapters/?edition=2022"))] == [other.id]
     detail = _get(f"{API}/chapters/2023/ecology/").json()
     assert detail["number"] == 4 and len(detail["sections"]) == 2
+    assert detail["url"] == "http://testserver/2023/chapters/ecology/"
     assert _get(f"{API}/chapters/2024/hidden/").status_code == 404
     assert _get(f"{API}/chapters/2023/nope/").status_code == 404
 
@@ -109,6 +110,7 @@ def test_indicator_carries_value_qualifier_unit_comparison_direction_and_source(
     [item] = _results(_get(f"{API}/indicators/"))
 
     assert item["code"] == "park-green-coverage"
+    assert item["url"] == "http://testserver/2023/indicators/park-green-coverage/"
     assert item["edition"] == 2023
     assert item["name"] == "公园绿地500米服务半径覆盖率"
     assert item["unit"] == "%"
@@ -245,6 +247,7 @@ def test_story_carries_photos_credits_district_street_and_related_indicators(edi
     [item] = _results(_get(f"{API}/stories/"))
 
     assert item["slug"] == "dongsi-alley" and item["kind"] == "best_alley" and item["rank"] == 1
+    assert item["url"] == "http://testserver/2023/stories/dongsi-alley/"
     assert item["kind_display"] == "最美街巷"
     assert item["district"] == {"slug": "dongcheng", "name": "东城区", "name_en": street.district.name_en}
     assert item["street"]["name"] == "东四街道"
