@@ -203,3 +203,51 @@ def test_the_whole_path_through_the_forms(world, client):
     world.case_a.refresh_from_db()
     assert world.case_a.status == S.CLOSED
     assert world.case_a.events.count() == 1 + len(steps)
+
+
+def test_case_page_query_count_does_not_grow_with_its_history(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, world.planner_a)
+    url = reverse("review:case", args=[world.case_a.pk])
+    client.get(url)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    before = count()
+    for i in range(10):
+        services.case_note_add(user=world.planner_a, case=world.case_a, body=f"备注{i}")
+    services.case_reply(user=world.planner_a, case=world.case_a, body="答复")
+    assert count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_planners_moving_one_case_at_once_are_applied_one_after_the_other(world):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def move(user):
+        try:
+            barrier.wait()
+            services.case_transition(user=user, case=world.case_a, to_status=S.IN_REVIEW)
+            outcomes.append("ok")
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move, args=(u,)) for u in (world.planner_a, world.colleague_a)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["invalid_transition", "ok"]
+    assert world.case_a.events.filter(action=CaseAction.STATUS).count() == 1
