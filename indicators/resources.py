@@ -544,8 +544,11 @@ class IndicatorValueResource(resources.ModelResource):
 
     def before_save_instance(self, instance: IndicatorValue, row, **kwargs: Any) -> None:
         indicator = instance.indicator
+        # The same rule as the admin's publish/unpublish actions.
         if indicator.status == PublishStatus.PUBLISHED and indicator.published_at is None:
             indicator.published_at = timezone.now()
+        elif indicator.status == PublishStatus.DRAFT:
+            indicator.published_at = None
         if indicator.pk is None:
             # A new indicator goes after the others of its chapter.
             last = Indicator.objects.filter(chapter=indicator.chapter).aggregate(last=Max("order"))["last"]

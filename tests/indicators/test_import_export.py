@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -254,6 +255,26 @@ def test_status_published_in_the_file_publishes_with_a_date(staff, report):
     _import(staff, _csv([_new_indicator_row(**{"状态": "已发布"})]), CSV_FORMAT)
 
     assert Indicator.objects.get(code="new-parks").is_public
+
+
+def test_status_draft_in_the_file_takes_an_indicator_off_the_site(staff, report):
+    _import(staff, _csv([_row(**{"状态": "草稿"})]), CSV_FORMAT)
+
+    park = Indicator.objects.get(code="park-coverage")
+    assert (park.status, park.published_at, park.is_public) == (PublishStatus.DRAFT, None, False)
+
+
+def test_a_row_without_a_value_creates_an_indicator_without_figures(staff, report):
+    row = _new_indicator_row(**{"指标编码": "hotline-monthly", "年份": "", "数值": "", "限定词": ""})
+
+    response = _import(staff, _csv([row]), CSV_FORMAT)
+
+    indicator = Indicator.objects.get(code="hotline-monthly")
+    assert indicator.name == "新增公园" and not indicator.values.exists()
+    assert LogEntry.objects.filter(
+        content_type__model="indicator", object_id=str(indicator.pk), action_flag=ADDITION
+    ).exists()
+    assert response.status_code == 200
 
 
 def test_moving_an_indicator_to_another_section_and_renaming_it(staff, report):
