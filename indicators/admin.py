@@ -65,7 +65,7 @@ class PublishableAdmin(admin.ModelAdmin):
     actions = ["publish", "unpublish"]
     date_hierarchy = "published_at"
 
-    @admin.action(description=_("发布所选内容（立即公开）"))
+    @admin.action(description=_("发布所选内容（立即公开）"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
         changed = services.publishable_publish(queryset=queryset)
         self.message_user(
@@ -74,7 +74,7 @@ class PublishableAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("撤回所选内容（改为草稿）"))
+    @admin.action(description=_("撤回所选内容（改为草稿）"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
         changed = services.publishable_unpublish(queryset=queryset)
         self.message_user(
@@ -220,6 +220,13 @@ class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
         return value.display if value else "—"
 
     # --- import: a file with any bad row imports nothing -------------------------------------
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # An import creates and changes indicators and values: it needs both rights.
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
 
     def get_import_data_kwargs(self, **kwargs) -> dict:
         # The confirm step re-runs the import for real: roll the whole file back

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -256,3 +257,20 @@ def test_changelist_queries_do_not_grow_with_the_data(staff, report, model):
         assert staff.get(_url(model, "changelist")).status_code == 200
 
     assert len(large) == len(small), [q["sql"] for q in large]
+
+
+def test_a_view_only_editor_can_neither_publish_nor_import(client, report):
+    user = get_user_model().objects.create_user("reader", password="a-long-passphrase", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_indicator", "view_indicatorvalue"])
+    )
+    client.force_login(user)
+    indicator = Indicator.objects.get()
+
+    page = client.get(_url(Indicator, "changelist")).content.decode()
+    assert 'value="publish"' not in page and 'value="unpublish"' not in page
+    client.post(_url(Indicator, "changelist"), {"action": "unpublish", "_selected_action": [indicator.pk]})
+    indicator.refresh_from_db()
+    assert indicator.is_public
+    assert client.get(reverse("admin:indicators_indicator_import")).status_code == 403
+    assert client.get(reverse("admin:indicators_indicator_export")).status_code == 200
