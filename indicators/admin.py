@@ -58,6 +58,12 @@ def publication_badge(obj: Edition | Indicator | Story) -> str:
     return format_html('<span style="color:#107c10">✔&nbsp;{}</span>', _("已公开"))
 
 
+@admin.display(description=_("年度"), ordering="edition__year")
+def edition_year(obj: Chapter | Story) -> int:
+    # The year alone: the edition's full title would crowd the list.
+    return obj.edition.year
+
+
 class PublishableAdmin(admin.ModelAdmin):
     """Shared by editions, indicators and stories: the publish column and actions."""
 
@@ -136,7 +142,7 @@ class SectionInline(admin.StackedInline):
 
 @admin.register(Chapter)
 class ChapterAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "title", "edition", "slug", "section_count"]
+    list_display = ["__str__", "title", edition_year, "slug", "section_count"]
     list_filter = ["edition"]
     list_select_related = ["edition"]
     search_fields = ["theme", "theme_en", "title", "title_en", "slug"]
@@ -278,7 +284,16 @@ class PhotoInline(admin.TabularInline):
 
 @admin.register(Story)
 class StoryAdmin(PublishableAdmin):
-    list_display = ["title", "kind", "rank", "district", "street", "edition", publication_badge, "updated_at"]
+    list_display = [
+        "title",
+        "kind",
+        "rank",
+        "district",
+        "street",
+        edition_year,
+        publication_badge,
+        "updated_at",
+    ]
     list_display_links = ["title"]
     list_filter = ["edition", "status", "kind", "district"]
     list_select_related = ["edition", "district", "street__district"]
