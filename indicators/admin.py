@@ -33,7 +33,7 @@ from indicators.models import (
     Story,
     Street,
 )
-from indicators.resources import IndicatorValueResource
+from indicators.resources import STAFF_VALUE_NEEDS_SOURCE, IndicatorValueResource
 
 # --- Publication ----------------------------------------------------------------------------
 
@@ -168,8 +168,17 @@ class SectionAdmin(admin.ModelAdmin):
 # --- Indicators -----------------------------------------------------------------------------------------
 
 
+class IndicatorValueForm(forms.ModelForm):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.pk is None and not (cleaned.get("source") or "").strip():
+            self.add_error("source", STAFF_VALUE_NEEDS_SOURCE)
+        return cleaned
+
+
 class IndicatorValueInline(admin.TabularInline):
     model = IndicatorValue
+    form = IndicatorValueForm
     extra = 0
     fields = ["year", "month", "value", "qualifier", "source"]
 
@@ -258,6 +267,7 @@ admin.site.register(Indicator, IndicatorAdmin)
 
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(admin.ModelAdmin):
+    form = IndicatorValueForm
     list_display = ["indicator", "label", "value", "qualifier", "display", "source"]
     list_filter = ["indicator__edition", "year", "qualifier", "indicator__chapter__theme"]
     list_select_related = ["indicator"]

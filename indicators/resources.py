@@ -5,7 +5,8 @@ name, unit, direction, comparison, source sentence, status) next to one value
 (year, month, figure, qualifier). An indicator the report gives no figure for
 yet has one row with the value columns blank.
 
-Import keys an indicator on (报告年度, 指标编码) and a value on (indicator,
+A value staff add must name its source (数值来源): the report's own figures
+come from the data file. Import keys an indicator on (报告年度, 指标编码) and a value on (indicator,
 年份, 月份): both are created or updated, never deleted. Every row is
 validated (unknown edition, chapter or section, a qualifier the report does
 not use, a figure that is not a number, a month outside 1–12, a missing code,
@@ -62,6 +63,13 @@ COL_CHANGE_BASE = "比较基准"
 COL_CHANGE_BASE_YEAR = "基准年份"
 COL_SOURCE_TEXT = "原文"
 COL_STATUS = "状态"
+
+# The report's own figures come from the data file (``load_report``), which
+# replaces any annual value without a source that it does not hold. A figure
+# staff add must say where it comes from: that is honest, and it survives.
+STAFF_VALUE_NEEDS_SOURCE = _(
+    "新增的数值须写明来源（如“市统计局 2024 年公报”）；报告原有的数值由报告数据文件载入。"
+)
 
 REQUIRED_COLUMNS = [COL_EDITION, COL_CODE, COL_YEAR, COL_MONTH, COL_VALUE]
 
@@ -526,6 +534,8 @@ class IndicatorValueResource(resources.ModelResource):
         self._collect(errors, indicator, INDICATOR_COLUMNS, exclude)
 
         if not self._current.get("indicator_only"):
+            if instance.pk is None and not instance.source.strip():
+                errors.setdefault(COL_VALUE_SOURCE, []).append(STAFF_VALUE_NEEDS_SOURCE)
             # Uniqueness of (indicator, year, month) is settled by the lookup and
             # the duplicate-row check; the indicator may not be saved yet.
             exclude = ["indicator"] + [name for name, column in VALUE_COLUMNS.items() if column in errors]

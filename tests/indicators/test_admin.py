@@ -274,3 +274,26 @@ def test_a_view_only_editor_can_neither_publish_nor_import(client, report):
     assert indicator.is_public
     assert client.get(reverse("admin:indicators_indicator_import")).status_code == 403
     assert client.get(reverse("admin:indicators_indicator_export")).status_code == 200
+
+
+def test_a_value_added_in_the_admin_must_name_its_source(staff, report):
+    value = IndicatorValue.objects.get()
+    data = {"indicator": value.indicator_id, "year": 2024, "month": "", "value": "91", "qualifier": ""}
+
+    refused = staff.post(_url(IndicatorValue, "add"), {**data, "source": ""})
+
+    assert refused.status_code == 200
+    assert "新增的数值须写明来源" in refused.content.decode()
+    assert not IndicatorValue.objects.filter(year=2024).exists()
+    accepted = staff.post(_url(IndicatorValue, "add"), {**data, "source": "市统计局 2025 年公报"})
+    assert accepted.status_code == 302
+    assert IndicatorValue.objects.get(year=2024).value == 91
+    # The report's own figure (no source) can still be corrected.
+    edit = {
+        "indicator": value.indicator_id,
+        "year": value.year,
+        "month": "",
+        "value": "90.6",
+        "qualifier": "",
+    }
+    assert staff.post(_url(IndicatorValue, "change", value.pk), {**edit, "source": ""}).status_code == 302

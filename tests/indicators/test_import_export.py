@@ -199,12 +199,13 @@ def _import(staff, upload, file_format: str):
     return response
 
 
+SOURCE = {"数值来源": "市园林绿化局 2024 年通报"}
 GOOD_ROWS = [
     _row(**{"数值": "91.2", "限定词": "以上"}),  # updates the 2023 value
-    _row(**{"年份": "2021", "数值": "86.1"}),  # adds a 2021 value
-    _row(**{"年份": "2023", "月份": "3", "数值": "90.9"}),  # adds a monthly value
-    _new_indicator_row(),
-    _new_indicator_row(**{"年份": "2022", "数值": "40", "限定词": ""}),
+    _row(**{"年份": "2021", "数值": "86.1", **SOURCE}),  # adds a 2021 value
+    _row(**{"年份": "2023", "月份": "3", "数值": "90.9", **SOURCE}),  # adds a monthly value
+    _new_indicator_row(**SOURCE),
+    _new_indicator_row(**{"年份": "2022", "数值": "40", "限定词": "", **SOURCE}),
 ]
 
 
@@ -252,7 +253,7 @@ def test_good_file_creates_and_updates_indicators_and_values(staff, report, make
 
 
 def test_status_published_in_the_file_publishes_with_a_date(staff, report):
-    _import(staff, _csv([_new_indicator_row(**{"状态": "已发布"})]), CSV_FORMAT)
+    _import(staff, _csv([_new_indicator_row(**{"状态": "已发布", **SOURCE})]), CSV_FORMAT)
 
     assert Indicator.objects.get(code="new-parks").is_public
 
@@ -303,6 +304,7 @@ BAD_ROWS = [
     (_row(**{"年份": "二〇一三"}), "“二〇一三” 不是整数"),
     (_row(**{"指标编码": ""}), "指标编码必填"),
     (_row(**{"报告年度": "2031"}), "没有 2031 年度的报告"),
+    (_row(**{"年份": "2014"}), "新增的数值须写明来源"),
     # Indicator errors, each on a new indicator of its own.
     (_new_indicator_row(**{"指标编码": "bad-chapter", "章": "9"}), "2023 年度报告没有第 9 章"),
     (_new_indicator_row(**{"指标编码": "bad-section", "节": "7"}), "第 4 章没有第 7 节"),
