@@ -27,6 +27,12 @@ from indicators.serializers import (
 TAG = "report"
 
 
+def _editions_published() -> QuerySet[Edition]:
+    return edition_list_published().prefetch_related(
+        Prefetch("chapters", queryset=Chapter.objects.order_by("number"))
+    )
+
+
 def _chapters_published() -> QuerySet[Chapter]:
     return (
         Chapter.objects.filter(edition__in=edition_list_published().order_by())
@@ -78,9 +84,7 @@ class EditionListView(generics.ListAPIView):
     serializer_class = EditionSerializer
 
     def get_queryset(self) -> QuerySet[Edition]:
-        return edition_list_published().prefetch_related(
-            Prefetch("chapters", queryset=Chapter.objects.order_by("number"))
-        )
+        return _editions_published()
 
 
 @extend_schema_view(
@@ -93,7 +97,7 @@ class EditionDetailView(generics.RetrieveAPIView):
     lookup_field = "year"
 
     def get_queryset(self) -> QuerySet[Edition]:
-        return EditionListView.get_queryset(self)
+        return _editions_published()
 
 
 # --- Chapters ------------------------------------------------------------------------------
