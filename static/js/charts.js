@@ -17,7 +17,6 @@
   var grid = "#d9dde3";
   var fontFamily =
     'system-ui, -apple-system, "PingFang SC", "Hiragino Sans GB", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif';
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   window.Chart.defaults.font.family = fontFamily;
   window.Chart.defaults.font.size = 14;
@@ -58,7 +57,7 @@
       options: {
         responsive: true,
         maintainAspectRatio: false,
-        animation: reduceMotion ? false : { duration: 400 },
+        animation: false,
         plugins: { legend: { display: false }, tooltip: { enabled: true } },
         scales: {
           x: { grid: { display: false } },
