@@ -33,7 +33,7 @@ from indicators.models import (
     Story,
     Street,
 )
-from indicators.resources import STAFF_VALUE_NEEDS_SOURCE, IndicatorValueResource
+from indicators.resources import STAFF_VALUE_NEEDS_SOURCE, IndicatorValueResource, StaffCSV
 
 # --- Publication ----------------------------------------------------------------------------
 
@@ -186,9 +186,7 @@ class IndicatorValueInline(admin.TabularInline):
 class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
     resource_classes = [IndicatorValueResource]
     formats = [CSV, XLSX]
-    # With a byte-order mark Excel opens the CSV as UTF-8 instead of GBK;
-    # on import the mark is optional.
-    from_encoding = "utf-8-sig"
+    # With a byte-order mark Excel opens the exported CSV as UTF-8, not GBK.
     to_encoding = "utf-8-sig"
     # Lists each bad row's errors in plain sight above the stock preview.
     import_template_name = "admin/indicators/indicator/import.html"
@@ -235,6 +233,10 @@ class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
         return value.display if value else "—"
 
     # --- import: a file with any bad row imports nothing -------------------------------------
+
+    def get_import_formats(self) -> list:
+        # Same order as ``formats``: CSV in UTF-8 or GB18030, then Excel.
+        return [StaffCSV, XLSX]
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         # An import creates and changes indicators and values: it needs both rights.

@@ -26,6 +26,7 @@ from django.db.models.enums import TextChoices
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
+from import_export.formats.base_formats import CSV
 
 from indicators.models import (
     ChangeDirection,
@@ -228,6 +229,28 @@ class OptionalChoiceCellWidget(ChoiceCellWidget):
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
         return "" if _blank(value) else super().clean(value, row, **kwargs)
+
+
+class StaffCSV(CSV):
+    """A CSV as staff's spreadsheets save it.
+
+    UTF-8 with or without a byte-order mark, or GB18030 (what Excel on a
+    Chinese Windows writes for plain "CSV"): read as bytes and decoded here.
+    """
+
+    def is_binary(self) -> bool:
+        return True
+
+    def get_read_mode(self) -> str:
+        return "rb"
+
+    def create_dataset(self, in_stream: bytes | str, **kwargs: Any):
+        if isinstance(in_stream, bytes):
+            try:
+                in_stream = in_stream.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                in_stream = in_stream.decode("gb18030")
+        return super().create_dataset(in_stream, **kwargs)
 
 
 def _char(attribute: str, column: str) -> fields.Field:

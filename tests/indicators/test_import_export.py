@@ -134,12 +134,12 @@ def _new_indicator_row(**cells) -> dict:
     )
 
 
-def _csv(rows: list[dict]) -> SimpleUploadedFile:
+def _csv(rows: list[dict], encoding: str = "utf-8") -> SimpleUploadedFile:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=HEADERS)
     writer.writeheader()
     writer.writerows(rows)
-    return SimpleUploadedFile("indicators.csv", buffer.getvalue().encode("utf-8"), content_type="text/csv")
+    return SimpleUploadedFile("indicators.csv", buffer.getvalue().encode(encoding), content_type="text/csv")
 
 
 def _xlsx(rows: list[dict]) -> SimpleUploadedFile:
@@ -249,6 +249,13 @@ def test_good_file_creates_and_updates_indicators_and_values(staff, report, make
     response = _import(staff, make_file(GOOD_ROWS), file_format)
 
     assert "导入" in response.content.decode() or "Import finished" in response.content.decode()
+    _assert_good_rows_landed()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"], ids=["utf-8 with BOM", "excel-gbk"])
+def test_csv_saved_by_excel_imports_in_either_encoding(staff, report, encoding):
+    _import(staff, _csv(GOOD_ROWS, encoding=encoding), CSV_FORMAT)
+
     _assert_good_rows_landed()
 
 
