@@ -149,6 +149,8 @@ def _xlsx(rows: list[dict]) -> SimpleUploadedFile:
     for row in rows:
         # Excel holds numbers as numbers: write them so, as staff's files will.
         sheet.append([_excel_cell(row[h]) for h in HEADERS])
+    # Excel keeps formatted but empty rows at the end: they are not data.
+    sheet.cell(row=sheet.max_row + 2, column=len(HEADERS), value=None).number_format = "0.0"
     buffer = io.BytesIO()
     book.save(buffer)
     return SimpleUploadedFile(
