@@ -126,6 +126,15 @@ def test_drafts_and_scheduled_items_are_marked_in_the_list(staff, report):
     assert page.count("已公开") >= 1
 
 
+def test_a_published_indicator_of_a_draft_edition_is_not_shown_as_public(staff, report):
+    services.publishable_unpublish(queryset=Edition.objects.all())
+
+    page = staff.get(_url(Indicator, "changelist")).content.decode()
+
+    assert "已发布，但年度报告未公开" in page
+    assert "✔" not in page
+
+
 def _action(staff, model, action: str, objects) -> None:
     response = staff.post(
         _url(model, "changelist"),
