@@ -21,6 +21,7 @@ from feedback.models import (
     ScoreAggregate,
     SensitiveWord,
     Survey,
+    SurveyAnswer,
     SurveyQuestion,
     SurveyResponse,
 )
@@ -119,6 +120,19 @@ class CommentAdmin(admin.ModelAdmin):
         self._moderate(request, queryset, approve=False)
 
 
+@admin.register(OfficialReply)
+class OfficialReplyAdmin(admin.ModelAdmin):
+    list_display = ["short_body", "author_title", "author", "created_at"]
+    search_fields = ["body", "author_title"]
+    list_select_related = ["author", "comment"]
+    raw_id_fields = ["comment"]
+    autocomplete_fields = ["author"]
+
+    @admin.display(description=_("答复"))
+    def short_body(self, obj: OfficialReply) -> str:
+        return obj.body[:60]
+
+
 @admin.register(SensitiveWord)
 class SensitiveWordAdmin(admin.ModelAdmin):
     list_display = ["word", "created_at"]
@@ -139,8 +153,20 @@ class SurveyAdmin(admin.ModelAdmin):
     inlines = [SurveyQuestionInline]
 
 
+class SurveyAnswerInline(admin.TabularInline):
+    model = SurveyAnswer
+    extra = 0
+    fields = ["question", "score", "comment"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(admin.ModelAdmin):
+    inlines = [SurveyAnswerInline]
     list_display = ["id", "survey", "district", "resident_prefix", "updated_at"]
     list_filter = ["survey", "district"]
     list_select_related = ["survey", "district", "resident"]

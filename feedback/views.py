@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from feedback import selectors, services
 from feedback.forms import CommentForm, DeleteMyDataForm, RatingForm, SurveyForm, apply_service_errors
 from feedback.limits import submission_limited
-from feedback.models import ModerationState
+from feedback.models import AggregateScope, ModerationState
 from feedback.residents import (
     resident_cookie_delete,
     resident_cookie_set,
@@ -184,11 +184,16 @@ def survey(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         form = SurveyForm(
             questions=questions, districts=districts, response=response_row, disabled=not is_open
         )
+    by_question = selectors.aggregates_by_object(
+        scope=AggregateScope.QUESTION, object_ids=[q.pk for q in questions]
+    )
     context = {
         "survey": current,
         "form": form,
         "is_open": is_open,
         "answered": response_row is not None,
+        "results": [(q, by_question[q.pk]) for q in questions],
+        "min_count": settings.AGGREGATE_MIN_COUNT,
         "nav": "survey",
     }
     return resident_cookie_set(render(request, "feedback/survey.html", context, status=status), identity)
