@@ -11,6 +11,7 @@ from django import template
 
 from feedback import selectors
 from feedback.forms import CommentForm, RatingForm
+from feedback.models import AggregateScope
 from feedback.residents import resident_identity
 from indicators.models import Indicator, Story
 
@@ -50,3 +51,10 @@ def participation_panel(context, target: Indicator | Story) -> dict:
 def score_summary(summary: selectors.ScoreSummary, heading_id: str = "") -> dict:
     """The mean (or 评价人数不足), count, 95 % interval and distribution bar."""
     return {"summary": summary, "heading_id": heading_id}
+
+
+@register.inclusion_tag("feedback/_chapter_score.html")
+def chapter_score(chapter) -> dict:
+    """The stored satisfaction of a chapter (ratings of its indicators and stories); one query."""
+    summaries = selectors.aggregates_by_object(scope=AggregateScope.CHAPTER, object_ids=[chapter.pk])
+    return {"summary": summaries[chapter.pk], "chapter": chapter}

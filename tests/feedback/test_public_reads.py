@@ -146,3 +146,16 @@ def test_aggregates_of_unpublished_or_unknown_things_are_404(client, chapter):
     assert client.get("/api/v1/aggregates/stories/999999/").status_code == 404
     assert client.get("/api/v1/aggregates/surveys/999999/").status_code == 404
     assert client.get("/api/v1/aggregates/districts/999999/").status_code == 404
+
+
+def test_the_chapter_score_tag_shows_the_chapter_aggregate(indicator, story, django_assert_num_queries):
+    from django.template import Context, Template
+
+    _rate_many(indicator, 3)
+    _rate_many(story, 2, start=10)
+    services.aggregates_reconcile()
+    template = Template("{% load participation %}{% chapter_score chapter %}")
+    with django_assert_num_queries(1):
+        html = template.render(Context({"chapter": indicator.chapter}))
+    assert "共 5 人评价" in html
+    assert "1.80" in html  # (1+2+3 + 1+2) / 5

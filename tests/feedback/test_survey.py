@@ -141,6 +141,8 @@ def test_survey_aggregates_per_question(client, survey):
     assert data["questions"][0]["score"]["count"] == 6
     assert data["questions"][0]["score"]["mean"] == "3.333"
     assert data["questions"][0]["score"]["distribution"] == [1, 1, 1, 1, 2]
+    page = client.get(f"/survey/{survey.pk}/").content.decode()
+    assert "目前的调查结果" in page and "3.33" in page
 
 
 def test_no_survey_page_when_none_is_published(client, db):
