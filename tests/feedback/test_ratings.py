@@ -128,11 +128,12 @@ def test_200_concurrent_ratings_from_200_residents(celery_worker, indicator):
     print(f"\n200 concurrent ratings: count={aggregate.count} mean={aggregate.mean}")  # noqa: T201 - reported figure
 
 
-def test_simultaneous_submissions_of_one_resident_leave_one_row(transactional_db, indicator):
+def test_200_simultaneous_submissions_of_one_resident_leave_one_row(transactional_db, settings, indicator):
+    settings.RATE_LIMIT_RATINGS = "1000/h"  # this test is about the database, not the limiter
     first = new_resident_client()
     assert api_rate(first, indicator, 3).status_code == 201
     cookie = first.cookies[COOKIE_NAME].value
-    start = threading.Barrier(40)
+    start = threading.Barrier(200)
 
     def submit(score: int) -> int:
         client = Client(REMOTE_ADDR="10.9.9.9")
@@ -143,10 +144,10 @@ def test_simultaneous_submissions_of_one_resident_leave_one_row(transactional_db
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(max_workers=40) as pool:
-        statuses = list(pool.map(submit, [n % 5 + 1 for n in range(40)]))
+    with ThreadPoolExecutor(max_workers=200) as pool:
+        statuses = list(pool.map(submit, [n % 5 + 1 for n in range(200)]))
 
-    assert statuses == [201] * 40
+    assert statuses == [201] * 200
     assert Rating.objects.filter(indicator=indicator).count() == 1
     assert Resident.objects.count() == 1
 
