@@ -169,3 +169,15 @@ def test_an_unreadable_file_gives_a_clear_error(tmp_path):
     path.write_text("edition: [unclosed", encoding="utf-8")
     with pytest.raises(CommandError, match="x.yaml"):
         call_command("load_report", str(path))
+
+
+def test_new_only_leaves_a_loaded_edition_as_staff_left_it(report_data, capsys):
+    report_load(data=copy.deepcopy(report_data))
+    indicator = Indicator.objects.get(code="c4-parks")
+    Indicator.objects.filter(pk=indicator.pk).update(name="全市公园（工作人员修订）")
+
+    call_command("load_report", "--new-only", str(DATA_FILE))
+
+    indicator.refresh_from_db()
+    assert indicator.name == "全市公园（工作人员修订）"
+    assert "not applied" in capsys.readouterr().out
