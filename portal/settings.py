@@ -157,6 +157,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 # Lockouts are keyed on a hash, not the address (PIPL: no raw IPs stored).
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 LOGIN_URL = "review:login"
