@@ -8,9 +8,12 @@ from tests.feedback.helpers import API_SURVEY, api_post, api_rate, comment, rate
 
 pytestmark = pytest.mark.django_db
 
+# Hourly rates: django-ratelimit counts in fixed windows, and a per-minute window
+# could roll over in the middle of a test.
+
 
 def test_the_rating_form_answers_429_in_chinese_past_the_resident_limit(settings, indicator, story):
-    settings.RATE_LIMIT_RATINGS = "3/m"
+    settings.RATE_LIMIT_RATINGS = "3/h"
     resident = new_resident_client()
     assert [rate(resident, indicator, 4).status_code for _ in range(3)] == [302, 302, 302]
 
@@ -24,7 +27,7 @@ def test_the_rating_form_answers_429_in_chinese_past_the_resident_limit(settings
 
 
 def test_the_address_limit_stops_a_client_that_drops_its_cookie(settings, indicator):
-    settings.RATE_LIMIT_COMMENTS = "2/m"
+    settings.RATE_LIMIT_COMMENTS = "2/h"
     settings.RATE_LIMIT_PER_IP_FACTOR = 2
     statuses = [
         comment(new_resident_client(address="198.51.100.7"), indicator, "好").status_code for _ in range(5)
@@ -34,7 +37,7 @@ def test_the_address_limit_stops_a_client_that_drops_its_cookie(settings, indica
 
 
 def test_the_api_answers_429_with_a_readable_message(settings, indicator):
-    settings.RATE_LIMIT_RATINGS = "1/m"
+    settings.RATE_LIMIT_RATINGS = "1/h"
     resident = new_resident_client()
     assert api_rate(resident, indicator, 3).status_code == 201
     limited = api_rate(resident, indicator, 5)
@@ -44,7 +47,7 @@ def test_the_api_answers_429_with_a_readable_message(settings, indicator):
 
 
 def test_survey_submissions_are_limited(settings, survey):
-    settings.RATE_LIMIT_SURVEY = "1/m"
+    settings.RATE_LIMIT_SURVEY = "1/h"
     resident = new_resident_client()
     answers = [{"question": q.pk, "score": 3} for q in survey.questions.all()]
     assert api_post(resident, API_SURVEY, {"survey": survey.pk, "answers": answers}).status_code == 201
@@ -56,7 +59,7 @@ def test_survey_submissions_are_limited(settings, survey):
 
 
 def test_limits_are_counted_in_the_shared_redis_cache(settings, indicator, redis_client):
-    settings.RATE_LIMIT_RATINGS = "5/m"
+    settings.RATE_LIMIT_RATINGS = "5/h"
     rate(new_resident_client(), indicator, 4)
     keys = [key.decode() for key in redis_client.keys("*")]
     assert any("rl:" in key for key in keys), keys
