@@ -159,3 +159,17 @@ def test_the_chapter_score_tag_shows_the_chapter_aggregate(indicator, story, dja
         html = template.render(Context({"chapter": indicator.chapter}))
     assert "共 5 人评价" in html
     assert "1.80" in html  # (1+2+3 + 1+2) / 5
+
+
+def test_the_chapter_page_shows_the_chapter_satisfaction(client, indicator, story):
+    _rate_many(indicator, 3)
+    _rate_many(story, 2, start=10)
+    services.aggregates_reconcile()
+
+    response = client.get(indicator.chapter.get_absolute_url())
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "本章市民满意度" in html
+    assert "共 5 人评价" in html
+    assert "1.80" in html
