@@ -54,6 +54,16 @@ def test_load_survey_is_idempotent_and_updates_changed_text(edition, tmp_path, c
     assert SurveyQuestion.objects.count() == len(snapshot)
 
 
+def test_load_survey_new_only_keeps_staff_edits(edition, capsys):
+    call_command("load_survey", str(DATA_FILE))
+    SurveyQuestion.objects.filter(dimension="人文环境").update(text="工作人员改写的题目")
+
+    call_command("load_survey", "--new-only", str(DATA_FILE))
+
+    assert SurveyQuestion.objects.get(dimension="人文环境").text == "工作人员改写的题目"
+    assert "not applied" in capsys.readouterr().out
+
+
 def test_survey_page_answer_then_change_keeps_one_response(survey, districts):
     resident = new_resident_client()
     page = resident.get("/survey/")
