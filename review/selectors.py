@@ -212,18 +212,26 @@ def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
     by_chapter = []
     items = []
     for aggregate in aggregates:
-        count, mean = _area_figures(aggregate, district_ids)
+        target = None
+        if aggregate.scope == AggregateScope.INDICATOR:
+            target = indicators.get(aggregate.object_id)
+        elif aggregate.scope == AggregateScope.STORY:
+            target = stories.get(aggregate.object_id)
+        if district_ids is not None and aggregate.scope == AggregateScope.STORY and target is not None:
+            located_here = target.district_id in district_ids
+        else:
+            located_here = False
+        # A story located in the area counts every rating of it, wherever the
+        # rater lives; anything else counts the ratings of the area's residents.
+        count, mean = _area_figures(aggregate, None if located_here else district_ids)
         if count == 0:
             continue
-        row = {"count": count, "mean": mean if count >= minimum else None}
+        row = {"count": count, "mean": mean if count >= minimum else None, "located_here": located_here}
         if aggregate.scope == AggregateScope.CHAPTER:
             chapter = chapters.get(aggregate.object_id)
             if chapter:
                 by_chapter.append({**row, "chapter": chapter, "label": str(chapter)})
         else:
-            target = (indicators if aggregate.scope == AggregateScope.INDICATOR else stories).get(
-                aggregate.object_id
-            )
             if target:
                 label = (
                     target.display_name

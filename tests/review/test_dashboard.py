@@ -118,3 +118,19 @@ def test_dashboard_reads_aggregates_never_raw_ratings_in_constant_queries(world,
     after = run()
     assert len(after) == len(before)
     assert len(_dash(client).context["items"]) == 12
+
+
+def test_a_story_located_in_the_area_counts_all_its_ratings(world):
+    # Raters of the area's own story who did not say where they live, and one from district B.
+    for score in (2, 3, 4, 4, 5):
+        submit_rating(world.story_a, score)
+    submit_rating(world.story_a, 1, district=world.district_b)
+    aggregates_reconcile()
+
+    planner_a = _dash(login(Client(), world.planner_a)).context
+    items = {row["label"]: (row["count"], round(row["mean"], 2)) for row in planner_a["items"]}
+    assert items == {"东城最美街巷": (6, 3.17)}
+
+    # Planner B sees it only through the one rating of a district B resident.
+    planner_b = _dash(login(Client(), world.planner_b)).context
+    assert {row["label"]: row["count"] for row in planner_b["items"]} == {"东城最美街巷": 1}
