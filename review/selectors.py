@@ -7,13 +7,21 @@ area": staff and superusers see every area, a planner sees the cases of their
 districts and of the streets assigned to them, anyone else sees nothing.
 """
 
+import statistics
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncWeek
 from django.http import Http404
+from django.utils import timezone
 
-from review.models import PlannerProfile, ReviewCase
+from feedback.models import AggregateScope, ScoreAggregate
+from indicators.models import Chapter, Indicator, Story
+from review.models import CaseStatus, PlannerProfile, ReviewCase
 
 
 def user_is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -112,8 +120,6 @@ def planner_covers_case(user: AbstractBaseUser, case: ReviewCase) -> bool:
 
 def planners_for_case(case: ReviewCase) -> QuerySet:
     """The planners a case may be assigned to: active, and covering its area."""
-    from django.contrib.auth import get_user_model
-
     query = Q(pk__in=[])
     if case.district_id:
         query |= Q(planner_profile__districts=case.district_id)
@@ -182,18 +188,6 @@ def _area_figures(aggregate, district_ids: list[int] | None) -> tuple[int, float
 
 def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
     """Every figure of the dashboard, for the user's area, in a fixed number of queries."""
-    import statistics
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import Count
-    from django.db.models.functions import TruncWeek
-    from django.utils import timezone
-
-    from feedback.models import AggregateScope, ScoreAggregate
-    from indicators.models import Chapter, Indicator, Story
-    from review.models import CaseStatus
-
     district_ids = area_district_ids(user)
     minimum = settings.AGGREGATE_MIN_COUNT
 
