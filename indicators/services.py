@@ -399,25 +399,15 @@ def publishable_unpublish(*, queryset: models.QuerySet) -> int:
     return published.update(status=PublishStatus.DRAFT, published_at=None, **touched)
 
 
-def indicator_publish(*, indicator: Indicator) -> Indicator:
-    publishable_publish(queryset=Indicator.objects.filter(pk=indicator.pk))
-    indicator.refresh_from_db(fields=["status", "published_at", "updated_at"])
-    return indicator
+def item_publish(*, item: Edition | Indicator | Story) -> Edition | Indicator | Story:
+    """Publish one edition, indicator or story now (see ``publishable_publish``)."""
+    publishable_publish(queryset=type(item).objects.filter(pk=item.pk))
+    item.refresh_from_db()
+    return item
 
 
-def indicator_unpublish(*, indicator: Indicator) -> Indicator:
-    publishable_unpublish(queryset=Indicator.objects.filter(pk=indicator.pk))
-    indicator.refresh_from_db(fields=["status", "published_at", "updated_at"])
-    return indicator
-
-
-def story_publish(*, story: Story) -> Story:
-    publishable_publish(queryset=Story.objects.filter(pk=story.pk))
-    story.refresh_from_db(fields=["status", "published_at", "updated_at"])
-    return story
-
-
-def story_unpublish(*, story: Story) -> Story:
-    publishable_unpublish(queryset=Story.objects.filter(pk=story.pk))
-    story.refresh_from_db(fields=["status", "published_at", "updated_at"])
-    return story
+def item_unpublish(*, item: Edition | Indicator | Story) -> Edition | Indicator | Story:
+    """Turn one edition, indicator or story back into a draft."""
+    publishable_unpublish(queryset=type(item).objects.filter(pk=item.pk))
+    item.refresh_from_db()
+    return item

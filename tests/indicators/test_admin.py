@@ -198,7 +198,7 @@ def test_unpublished_indicator_disappears_from_the_api(staff, report, client):
 
 def test_saving_as_published_without_a_date_publishes_now(staff, report):
     story = Story.objects.get()
-    services.story_unpublish(story=story)
+    services.item_unpublish(item=story)
     page = staff.get(_url(Story, "change", story.pk))
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
@@ -230,10 +230,10 @@ def test_services_publish_one_indicator_and_story():
     indicator = IndicatorFactory(draft=True, published_at=None)
     story = StoryFactory(scheduled=True)
 
-    assert services.indicator_publish(indicator=indicator).is_public
-    assert services.story_publish(story=story).is_public
-    assert not services.indicator_unpublish(indicator=indicator).is_public
-    assert not services.story_unpublish(story=story).is_public
+    assert services.item_publish(item=indicator).is_public
+    assert services.item_publish(item=story).is_public
+    assert not services.item_unpublish(item=indicator).is_public
+    assert not services.item_unpublish(item=story).is_public
 
 
 def test_publish_counts_only_what_changed():
