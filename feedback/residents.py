@@ -17,6 +17,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
+from portal.addresses import client_address
+
 COOKIE_NAME = "resident"
 COOKIE_SALT = "feedback.resident.cookie"
 COOKIE_MAX_AGE = timedelta(days=365)
@@ -88,16 +90,5 @@ def resident_cookie_delete(response: HttpResponse) -> HttpResponse:
 
 
 def client_address_hash(request: HttpRequest) -> str:
-    """A keyed hash of the client's address, for rate limits only.
-
-    Behind ``PROXY_COUNT`` trusted proxies the address is taken from the
-    matching ``X-Forwarded-For`` entry; otherwise from the socket.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            address = hops[-proxies]
-    return salted_hmac(_IP_SALT, address, algorithm="sha256").hexdigest()[:32]
+    """A keyed hash of the client's address, for rate limits only."""
+    return salted_hmac(_IP_SALT, client_address(request), algorithm="sha256").hexdigest()[:32]
