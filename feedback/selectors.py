@@ -24,7 +24,8 @@ from feedback.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from indicators.models import Chapter, District, Edition, Indicator, Story
+from indicators.models import Chapter, District, Indicator, Story
+from indicators.selectors import public_q
 
 Target = Indicator | Story
 TARGET_MODELS: dict[str, type[Indicator] | type[Story]] = {"indicator": Indicator, "story": Story}
@@ -38,16 +39,12 @@ def target_public_get(*, kind: str, pk: int) -> Target | None:
     model = TARGET_MODELS.get(kind)
     if model is None:
         return None
-    return (
-        model.objects.published()
-        .filter(pk=pk, edition__in=Edition.objects.published())
-        .select_related("edition")
-        .first()
-    )
+    # Public itself, and in a public edition: the same rule as the site's pages.
+    return model.objects.filter(public_q(), public_q("edition__"), pk=pk).select_related("edition").first()
 
 
 def chapter_public_get(*, pk: int) -> Chapter | None:
-    return Chapter.objects.filter(pk=pk, edition__in=Edition.objects.published()).first()
+    return Chapter.objects.filter(public_q("edition__"), pk=pk).first()
 
 
 def district_list() -> QuerySet[District]:
@@ -197,8 +194,7 @@ def resident_data(*, key_hash: str) -> ResidentData:
 
 def survey_list_public() -> QuerySet[Survey]:
     return (
-        Survey.objects.published()
-        .filter(edition__in=Edition.objects.published())
+        Survey.objects.filter(public_q(), public_q("edition__"))
         .select_related("edition")
         .order_by("-opens_at")
     )

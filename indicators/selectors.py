@@ -33,7 +33,8 @@ SEARCH_RESULT_LIMIT = 50
 STORY_PAGE_SIZE = 30
 
 
-def _public_q(prefix: str = "") -> Q:
+def public_q(prefix: str = "") -> Q:
+    """The one rule of "public": published, with a publish date that has come."""
     return Q(
         **{
             f"{prefix}status": PublishStatus.PUBLISHED,
@@ -80,8 +81,8 @@ def chapter_list_for_edition(*, edition: Edition) -> QuerySet[Chapter]:
         Chapter.objects.filter(edition=edition)
         .select_related("edition")
         .annotate(
-            indicator_count=_count_of(Indicator, "chapter", _public_q()),
-            story_count=_count_of(Story, "chapter", _public_q()),
+            indicator_count=_count_of(Indicator, "chapter", public_q()),
+            story_count=_count_of(Story, "chapter", public_q()),
         )
         .order_by("number")
     )
@@ -89,7 +90,7 @@ def chapter_list_for_edition(*, edition: Edition) -> QuerySet[Chapter]:
 
 def chapter_get_published(*, year: int, slug: str) -> Chapter:
     chapter = (
-        Chapter.objects.filter(_public_q("edition__"), edition__year=year, slug=slug)
+        Chapter.objects.filter(public_q("edition__"), edition__year=year, slug=slug)
         .select_related("edition")
         .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
         .first()
@@ -112,7 +113,7 @@ def indicator_list_published() -> QuerySet[Indicator]:
     """Every public indicator of every public edition, ready to be listed."""
     return (
         Indicator.objects.published()
-        .filter(_public_q("edition__"))
+        .filter(public_q("edition__"))
         .select_related("edition", "chapter__edition", "section")
         .prefetch_related(_values_prefetch())
     )
@@ -148,7 +149,7 @@ def indicator_get_published(*, year: int, code: str) -> Indicator:
 def _story_public() -> QuerySet[Story]:
     return (
         Story.objects.published()
-        .filter(_public_q("edition__"))
+        .filter(public_q("edition__"))
         .select_related("edition", "district", "street", "chapter__edition")
     )
 
@@ -192,7 +193,7 @@ def story_get_published(*, year: int, slug: str) -> Story:
 def district_list_with_stories(*, edition: Edition) -> QuerySet[District]:
     """Districts that have at least one public story in the edition (the filter's options)."""
     return (
-        District.objects.filter(Q(stories__edition=edition) & _public_q("stories__"))
+        District.objects.filter(Q(stories__edition=edition) & public_q("stories__"))
         .distinct()
         .order_by("order", "name")
     )
