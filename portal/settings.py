@@ -239,6 +239,28 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- SMS (verified tier) ------------------------------------------------------------
+
+# Chosen like EMAIL_BACKEND (feedback/sms/__init__.py lists the backends). The console backend
+# prints the codes, so it is only the development default. The provider protocol is described in
+# feedback/sms/backends/http.py. Missing provider settings raise ImproperlyConfigured when a message
+# is sent, not here, so that `manage.py check` and the test suite run without a provider.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="feedback.sms.backends.console.SmsBackend" if DEBUG else "feedback.sms.backends.http.SmsBackend",
+)
+SMS_API_URL = env.str("SMS_API_URL", default="")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_API_SECRET = env.str("SMS_API_SECRET", default="")
+SMS_APP_ID = env.str("SMS_APP_ID", default="")
+# The signature (签名) and template the provider approved; the template takes its parameters by position.
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="")
+SMS_TEMPLATE_ID = env.str("SMS_TEMPLATE_ID", default="")
+# Seconds per connect or read, so a hung provider cannot hold a resident's request for long.
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=5.0)
+# Where the file backend writes (SMS_BACKEND=feedback.sms.backends.filebased.SmsBackend).
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms"))
+
 # --- Security ------------------------------------------------------------------
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

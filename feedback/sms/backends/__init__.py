@@ -1,0 +1,1 @@
+"""SMS backends; ``settings.SMS_BACKEND`` picks one (see ``feedback.sms``)."""
