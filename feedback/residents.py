@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
-from portal.addresses import client_address
+from feedback.addresses import client_address
 
 COOKIE_NAME = "resident"
 COOKIE_SALT = "feedback.resident.cookie"

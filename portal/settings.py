@@ -13,6 +13,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from feedback.addresses import parse_trusted_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -158,8 +160,6 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-# Lockouts are keyed on a hash, not the address (PIPL: no raw IPs stored).
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 LOGIN_URL = "review:login"
 
 # --- Internationalisation ---------------------------------------------------
@@ -264,6 +264,13 @@ SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms"))
 # --- Security ------------------------------------------------------------------
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies in front of gunicorn (comma-separated addresses/CIDRs, e.g.
+# "172.18.0.0/16"): X-Forwarded-For is read only when the direct peer is one of them,
+# and then only the hops they appended (feedback/addresses.py). Empty: no header is
+# trusted and the peer is the client. Parsed here, once; a bad entry stops the start.
+TRUSTED_PROXIES = parse_trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
+# Django trusts this header from anyone: safe only because the proxy in front
+# (nginx: proxy_set_header X-Forwarded-Proto $scheme) overwrites what a client sent.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)

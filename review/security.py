@@ -14,7 +14,7 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
-from portal.addresses import client_address
+from feedback.addresses import client_address
 
 
 def client_ip_pseudonym(request: HttpRequest) -> str:
