@@ -6,6 +6,7 @@ reads is the visitor's own (one unique-index lookup by their cookie hash).
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -54,18 +55,58 @@ def district_list() -> QuerySet[District]:
 # --- Aggregates --------------------------------------------------------------------------
 
 
-@dataclass
+# Figures of a score that one resident's rating could be read from; withheld below the minimum.
+WITHHELD_FIELDS = ("mean", "ci_low", "ci_high", "distribution")
+
+
+def _breakdown_public(by_district: dict, *, total: int, minimum: int) -> dict[str, dict]:
+    """The per-district breakdown with every district below ``minimum`` reduced to its count.
+
+    Withholding the small districts is not enough on its own: the total minus the
+    districts shown is the rest (small districts and raters who named none), and
+    when that rest is a small group, subtracting gives its scores away. Then the
+    smallest district shown is withheld too, which makes the rest at least
+    ``minimum`` (that district alone had as many). A withheld entry keeps only
+    ``count``: anything stored beside it can never slip through.
+    """
+    shown = {key for key, entry in by_district.items() if entry["count"] >= minimum}
+    rest = total - sum(by_district[key]["count"] for key in shown)
+    if shown and 0 < rest < minimum:
+        shown.discard(min(shown, key=lambda key: (by_district[key]["count"], key)))
+    return {
+        key: dict(entry) if key in shown else {"count": entry["count"], "mean": None, "distribution": None}
+        for key, entry in by_district.items()
+    }
+
+
+@dataclass(frozen=True)
 class ScoreSummary:
-    """What a page or the API shows of an aggregate (mean withheld below the minimum)."""
+    """What a page or the API may show of an aggregate.
+
+    The count is always shown. The mean, the interval and the distribution —
+    overall and per district — only from ``min_count`` ratings up: below it they
+    would give away one resident's score ("2 分 100% 1 人"). The withholding
+    happens here, on construction, for every page and serializer that reads a
+    summary, so none of them can show what it was never handed. A new figure
+    added to the summary must be withheld here as well.
+    """
 
     count: int = 0
     mean: Decimal | None = None
     ci_low: Decimal | None = None
     ci_high: Decimal | None = None
-    distribution: list[int] = field(default_factory=lambda: [0] * 5)
-    by_district: dict = field(default_factory=dict)
-    updated_at: object = None
+    distribution: list[int] | None = None
+    by_district: dict[str, dict] = field(default_factory=dict)
+    updated_at: datetime | None = None
     min_count: int = 5
+
+    def __post_init__(self) -> None:
+        # Frozen, so the withheld figures cannot be put back by a caller.
+        if not self.enough:
+            for name in WITHHELD_FIELDS:
+                object.__setattr__(self, name, None)
+        breakdown = _breakdown_public(self.by_district, total=self.count, minimum=self.min_count)
+        object.__setattr__(self, "by_district", breakdown)
 
     @property
     def enough(self) -> bool:
@@ -73,7 +114,9 @@ class ScoreSummary:
 
     @property
     def bars(self) -> list[dict]:
-        """Score, count and percentage for the 1–5 distribution bar."""
+        """Score, count and percentage for the 1–5 distribution bar (none while withheld)."""
+        if self.distribution is None:
+            return []
         return [
             {
                 "score": score,
@@ -88,17 +131,13 @@ def score_summary(aggregate: ScoreAggregate | None) -> ScoreSummary:
     minimum = settings.AGGREGATE_MIN_COUNT
     if aggregate is None:
         return ScoreSummary(min_count=minimum)
-    enough = aggregate.count >= minimum
     return ScoreSummary(
         count=aggregate.count,
-        mean=aggregate.mean if enough else None,
-        ci_low=aggregate.ci_low if enough else None,
-        ci_high=aggregate.ci_high if enough else None,
+        mean=aggregate.mean,
+        ci_low=aggregate.ci_low,
+        ci_high=aggregate.ci_high,
         distribution=list(aggregate.distribution or [0] * 5),
-        by_district={
-            key: {**value, "mean": value["mean"] if value["count"] >= minimum else None}
-            for key, value in (aggregate.by_district or {}).items()
-        },
+        by_district=aggregate.by_district or {},
         updated_at=aggregate.updated_at,
         min_count=minimum,
     )

@@ -176,7 +176,13 @@ class MyDataSerializer(serializers.Serializer):
 class DistrictStatSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     mean = serializers.FloatField(allow_null=True, help_text=_("少于最低人数时为 null。"))
-    distribution = serializers.ListField(child=serializers.IntegerField(), min_length=5, max_length=5)
+    distribution = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=5,
+        max_length=5,
+        allow_null=True,
+        help_text=_("少于最低人数时为 null。"),
+    )
 
 
 class ScoreSummarySerializer(serializers.Serializer):
@@ -191,19 +197,27 @@ class ScoreSummarySerializer(serializers.Serializer):
         max_digits=5,
         decimal_places=3,
         allow_null=True,
-        help_text=_("95% 区间下限：均值 − 1.96·s/√n，不低于 1。"),
+        help_text=_("95% 区间下限：均值 − 1.96·s/√n，不低于 1；评价人数少于 min_count 时为 null。"),
     )
     ci_high = serializers.DecimalField(
         max_digits=5,
         decimal_places=3,
         allow_null=True,
-        help_text=_("95% 区间上限：均值 + 1.96·s/√n，不高于 5。"),
+        help_text=_("95% 区间上限：均值 + 1.96·s/√n，不高于 5；评价人数少于 min_count 时为 null。"),
     )
     distribution = serializers.ListField(
-        child=serializers.IntegerField(), help_text=_("评 1、2、3、4、5 分的人数。")
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text=_("评 1、2、3、4、5 分的人数；评价人数少于 min_count 时为 null，以免露出个人的评分。"),
     )
-    by_district = serializers.DictField(child=DistrictStatSerializer(), help_text=_("行政区编号 → 统计。"))
-    min_count = serializers.IntegerField(help_text=_("显示平均分所需的最少人数。"))
+    by_district = serializers.DictField(
+        child=DistrictStatSerializer(),
+        help_text=_(
+            "行政区编号 → 统计。人数少于 min_count 的区只给出人数；若扣除已显示的区后余下不足 min_count 人，"
+            "人数最少的已显示区也只给出人数。"
+        ),
+    )
+    min_count = serializers.IntegerField(help_text=_("显示平均分、区间和分布所需的最少人数。"))
     updated_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -109,7 +109,7 @@ def test_mean_is_withheld_below_the_minimum_count(client, indicator, settings):
     api = client.get(f"/api/v1/aggregates/indicators/{indicator.pk}/").json()
     assert api["score"]["count"] == 4
     assert api["score"]["mean"] is None
-    assert api["score"]["distribution"] == [1, 1, 1, 1, 0]
+    assert api["score"]["distribution"] is None  # four scores would give them away
 
     _rate_many(indicator, 1, start=4)
     services.aggregates_reconcile()
