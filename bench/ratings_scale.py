@@ -37,7 +37,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from feedback import services  # noqa: E402
+from feedback import aggregates  # noqa: E402
 from feedback.aggregation import SCOPES, grouped_scores  # noqa: E402
 from feedback.models import Survey  # noqa: E402
 from indicators.models import Chapter, District, Indicator, Story  # noqa: E402
@@ -155,7 +155,7 @@ def plain_group_by_seconds() -> float:
 
 def reconcile_seconds() -> float:
     began = time.perf_counter()
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     return time.perf_counter() - began
 
 
@@ -166,11 +166,11 @@ def reconcile_memory_in_fresh_process() -> dict:
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portal.settings')\n"
         "import django; django.setup()\n"
-        "from feedback import services\n"
+        "from feedback import aggregates\n"
         "from django.db import connection; connection.ensure_connection()\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "tracemalloc.start()\n"
-        "services.aggregates_reconcile()\n"
+        "aggregates.aggregates_reconcile()\n"
         "peak = tracemalloc.get_traced_memory()[1]\n"
         "tracemalloc.stop()\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
@@ -184,7 +184,7 @@ def reconcile_memory_in_fresh_process() -> dict:
 
 
 def measure_size(client: Client, urls: dict[str, str]) -> dict:
-    services.aggregates_reconcile()  # the stored aggregates the pages read
+    aggregates.aggregates_reconcile()  # the stored aggregates the pages read
     pages = measure_pages(client, urls)
     group_by, reconcile = [], []
     for _ in range(RECONCILE_RUNS):

@@ -2,18 +2,24 @@
 
 Residents are shown only by the first characters of their cookie hash; no
 other identifier exists. Moderation actions go through
-``feedback.services.comment_moderate``. Aggregates are read-only: they are
+``feedback.moderation.comment_moderate``, the rule the workspace uses too: only
+pending comments are decided, and a rejection asks for the reason its author
+will see. Aggregates are read-only: they are
 computed by Celery from the raw rows.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from feedback import services
 from feedback.models import (
+    MODERATION_REASON_MAX_LENGTH,
     Comment,
     OfficialReply,
     Rating,
@@ -25,6 +31,7 @@ from feedback.models import (
     SurveyQuestion,
     SurveyResponse,
 )
+from feedback.moderation import comment_moderate
 
 
 def _resident_prefix(obj) -> str:
@@ -82,7 +89,8 @@ class CommentAdmin(admin.ModelAdmin):
         "moderated_at",
         "created_at",
     ]
-    fields = [*readonly_fields[:-3], "moderation_reason", *readonly_fields[-3:]]
+    readonly_fields = [*readonly_fields[:-3], "moderation_reason", *readonly_fields[-3:]]
+    fields = readonly_fields
     inlines = [OfficialReplyInline]
     actions = ["approve", "reject"]
 
@@ -101,13 +109,22 @@ class CommentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def _moderate(self, request: HttpRequest, queryset: QuerySet[Comment], approve: bool) -> None:
+    def _moderate(
+        self, request: HttpRequest, queryset: QuerySet[Comment], approve: bool, reason: str = ""
+    ) -> None:
+        done = 0
         for comment in queryset:
-            services.comment_moderate(comment=comment, approve=approve, moderator=request.user)
-        count = queryset.count()
+            try:
+                comment_moderate(comment=comment, approve=approve, moderator=request.user, reason=reason)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{comment.body[:30]}：{'；'.join(error.messages)}", messages.WARNING
+                )
+            else:
+                done += 1
         self.message_user(
             request,
-            ngettext("已处理 %(n)d 条留言。", "已处理 %(n)d 条留言。", count) % {"n": count},
+            ngettext("已处理 %(n)d 条留言。", "已处理 %(n)d 条留言。", done) % {"n": done},
             messages.SUCCESS,
         )
 
@@ -115,9 +132,29 @@ class CommentAdmin(admin.ModelAdmin):
     def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         self._moderate(request, queryset, approve=True)
 
-    @admin.action(description=_("拒绝所选留言（不公开）"), permissions=["change"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self._moderate(request, queryset, approve=False)
+    @admin.action(description=_("拒绝所选留言（不公开，须填写理由）"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Comment]):
+        form = RejectReasonForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._moderate(request, queryset, approve=False, reason=form.cleaned_data["reason"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("拒绝留言：填写理由"),
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/feedback/comment/reject_reason.html", context)
+
+
+class RejectReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("不通过的理由（留言者可见）"),
+        max_length=MODERATION_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 @admin.register(OfficialReply)

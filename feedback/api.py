@@ -1,34 +1,28 @@
 """The participation API: submit like the site does, read the aggregates.
 
-Views are a few lines each: refuse oversized bodies (413), count the
-submission against the limits (429), validate (400 with field messages),
-call one service or selector, serialise. The resident is the same signed
-cookie as on the site; the first submission sets it.
+Submissions pass the same pipeline as the site's forms
+(``feedback.pipeline``: size 413, cross-site 403, identity, limits 429);
+then views validate (400 with field messages, also for the services' own
+errors, through the project's DRF exception handler), call one service or
+selector and serialise. The resident is the same signed cookie as on the
+site; the first submission sets it.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, Throttled
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback import selectors, serializers, services
-from feedback.limits import submission_limited
+from feedback import selectors, serializers
 from feedback.models import AggregateScope
-from feedback.residents import (
-    COOKIE_NAME,
-    resident_cookie_delete,
-    resident_cookie_set,
-    resident_identity,
-)
-from feedback.views import body_too_large
+from feedback.my_data import resident_data_delete
+from feedback.pipeline import cross_site_check, submission_close, submission_open
+from feedback.residents import COOKIE_NAME, resident_cookie_delete, resident_identity
+from feedback.submissions import AnswerInput, comment_submit, rating_submit, survey_response_submit
 
 RESIDENT_COOKIE = OpenApiParameter(
     name=COOKIE_NAME,
@@ -43,42 +37,28 @@ RESIDENT_COOKIE = OpenApiParameter(
 )
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: field messages; nothing stored."),
+    403: OpenApiResponse(
+        description="Cross-site request: the resident cookie was sent without the CSRF token "
+        "(X-CSRFToken header echoing the csrftoken cookie). Nothing stored."
+    ),
     413: OpenApiResponse(description="Request body larger than DATA_UPLOAD_MAX_MEMORY_SIZE."),
     429: OpenApiResponse(description="Too many submissions (提交过于频繁，请稍后再试)."),
 }
 
 
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = _("提交的内容过大。")
-    default_code = "payload_too_large"
-
-
-def _service_error(error: DjangoValidationError) -> ApiValidationError:
-    if hasattr(error, "error_dict"):
-        return ApiValidationError(error.message_dict)
-    return ApiValidationError({"non_field_errors": error.messages})
-
-
 class SubmissionView(APIView):
-    """Refuses large bodies before parsing and limits submissions."""
+    """POSTs pass the submission pipeline; a new resident gets their cookie."""
 
     limit_kind = ""
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         if request.method == "POST":
-            if body_too_large(request._request):
-                raise PayloadTooLarge
-            self.identity = resident_identity(request._request, create=True)
-            if submission_limited(
-                request._request, kind=self.limit_kind, resident_key_hash=self.identity.key_hash
-            ):
-                raise Throttled(detail=_("提交过于频繁，请稍后再试。"))
+            self.identity = submission_open(request._request, kind=self.limit_kind)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        return resident_cookie_set(response, getattr(self, "identity", None))
+        return submission_close(request._request, response)
 
 
 class RatingCreateApi(SubmissionView):
@@ -97,15 +77,12 @@ class RatingCreateApi(SubmissionView):
     def post(self, request: Request) -> Response:
         data = serializers.RatingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            rating = services.rating_submit(
-                resident_key_hash=self.identity.key_hash,
-                target=data.validated_data["target"],
-                score=data.validated_data["score"],
-                district=data.validated_data.get("district"),
-            )
-        except DjangoValidationError as error:
-            raise _service_error(error) from error
+        rating = rating_submit(
+            resident_key_hash=self.identity.key_hash,
+            target=data.validated_data["target"],
+            score=data.validated_data["score"],
+            district=data.validated_data.get("district"),
+        )
         return Response(serializers.RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
 
@@ -155,16 +132,13 @@ class CommentApi(SubmissionView):
     def post(self, request: Request) -> Response:
         data = serializers.CommentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            comment = services.comment_submit(
-                resident_key_hash=self.identity.key_hash,
-                target=data.validated_data["target"],
-                body=data.validated_data["body"],
-                nickname=data.validated_data["nickname"],
-                district=data.validated_data.get("district"),
-            )
-        except DjangoValidationError as error:
-            raise _service_error(error) from error
+        comment = comment_submit(
+            resident_key_hash=self.identity.key_hash,
+            target=data.validated_data["target"],
+            body=data.validated_data["body"],
+            nickname=data.validated_data["nickname"],
+            district=data.validated_data.get("district"),
+        )
         return Response(serializers.MyCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -185,18 +159,15 @@ class SurveyResponseCreateApi(SubmissionView):
         data = serializers.SurveyResponseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         answers = [
-            services.AnswerInput(question_id=a["question"], score=a["score"], comment=a["comment"])
+            AnswerInput(question_id=a["question"], score=a["score"], comment=a["comment"])
             for a in data.validated_data["answers"]
         ]
-        try:
-            response = services.survey_response_submit(
-                resident_key_hash=self.identity.key_hash,
-                survey=data.validated_data["survey"],
-                answers=answers,
-                district=data.validated_data.get("district"),
-            )
-        except DjangoValidationError as error:
-            raise _service_error(error) from error
+        response = survey_response_submit(
+            resident_key_hash=self.identity.key_hash,
+            survey=data.validated_data["survey"],
+            answers=answers,
+            district=data.validated_data.get("district"),
+        )
         response = selectors.survey_response_for(key_hash=self.identity.key_hash, survey=response.survey)
         return Response(serializers.SurveyResponseSerializer(response).data, status=status.HTTP_201_CREATED)
 
@@ -269,26 +240,7 @@ class SurveyAggregateApi(APIView):
         survey = selectors.survey_public_get(pk=pk)
         if survey is None:
             raise Http404
-        questions = selectors.survey_questions(survey)
-        by_question = selectors.aggregates_by_object(
-            scope=AggregateScope.QUESTION, object_ids=[q.pk for q in questions]
-        )
-        payload = {
-            "survey": survey.pk,
-            "title": survey.display_title,
-            "score": selectors.aggregates_by_object(scope=AggregateScope.SURVEY, object_ids=[survey.pk])[
-                survey.pk
-            ],
-            "questions": [
-                {
-                    "question": q.pk,
-                    "dimension": q.display_dimension,
-                    "text": q.display_text,
-                    "score": by_question[q.pk],
-                }
-                for q in questions
-            ],
-        }
+        payload = selectors.survey_aggregate_payload(survey)
         return Response(serializers.SurveyAggregateSerializer(payload).data)
 
 
@@ -346,10 +298,11 @@ class MyDataApi(APIView):
         summary="Delete everything submitted with this resident cookie; aggregates follow",
         tags=["participation"],
         parameters=[RESIDENT_COOKIE],
-        responses={204: None},
+        responses={204: None, 403: ERRORS[403]},
     )
     def delete(self, request: Request) -> Response:
+        cross_site_check(request._request)
         identity = resident_identity(request._request)
         if identity is not None:
-            services.resident_data_delete(resident_key_hash=identity.key_hash)
+            resident_data_delete(resident_key_hash=identity.key_hash)
         return resident_cookie_delete(Response(status=status.HTTP_204_NO_CONTENT))

@@ -10,8 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import COMMENT_MAX_LENGTH, SurveyQuestion, SurveyResponse
-from feedback.services import AnswerInput
+from feedback.models import COMMENT_MAX_LENGTH, NICKNAME_MAX_LENGTH, SurveyQuestion, SurveyResponse
+from feedback.submissions import AnswerInput
 from indicators.models import District
 
 SCORE_CHOICES = [
@@ -89,7 +89,7 @@ class CommentForm(HoneypotMixin):
     )
     nickname = forms.CharField(
         label=_("昵称（可选）"),
-        max_length=30,
+        max_length=NICKNAME_MAX_LENGTH,
         required=False,
         error_messages={"max_length": _("昵称最多 30 字。")},
     )

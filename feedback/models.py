@@ -20,10 +20,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from indicators.models import District, Edition, Indicator, Publishable, Story, _localized
+from indicators.models import District, Edition, Indicator, Publishable, Story, localized
 
 SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
 COMMENT_MAX_LENGTH = 1000
+NICKNAME_MAX_LENGTH = 30
+REPLY_MAX_LENGTH = 4000
+MODERATION_REASON_MAX_LENGTH = 300
 
 
 class Resident(models.Model):
@@ -167,11 +170,11 @@ class Survey(Publishable):
 
     @property
     def display_title(self) -> str:
-        return _localized(self, "title")
+        return localized(self, "title")
 
     @property
     def display_intro(self) -> str:
-        return _localized(self, "intro")
+        return localized(self, "intro")
 
 
 class SurveyQuestion(models.Model):
@@ -200,11 +203,11 @@ class SurveyQuestion(models.Model):
 
     @property
     def display_dimension(self) -> str:
-        return _localized(self, "dimension")
+        return localized(self, "dimension")
 
     @property
     def display_text(self) -> str:
-        return _localized(self, "text")
+        return localized(self, "text")
 
 
 class SurveyResponse(models.Model):
@@ -279,7 +282,7 @@ class Comment(Targeted):
         _("内容"),
         validators=[MinLengthValidator(1), MaxLengthValidator(COMMENT_MAX_LENGTH)],
     )
-    nickname = models.CharField(_("昵称"), max_length=30, blank=True)
+    nickname = models.CharField(_("昵称"), max_length=NICKNAME_MAX_LENGTH, blank=True)
     district = models.ForeignKey(
         District,
         on_delete=models.SET_NULL,
@@ -297,7 +300,7 @@ class Comment(Targeted):
     held_reason = models.CharField(
         _("待审原因"), max_length=200, blank=True, help_text=_("如命中敏感词或含链接。")
     )
-    moderation_reason = models.CharField(_("审核意见"), max_length=300, blank=True)
+    moderation_reason = models.CharField(_("审核意见"), max_length=MODERATION_REASON_MAX_LENGTH, blank=True)
     moderated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -332,7 +335,7 @@ class OfficialReply(models.Model):
     comment = models.OneToOneField(
         Comment, on_delete=models.CASCADE, related_name="official_reply", verbose_name=_("留言")
     )
-    body = models.TextField(_("答复"), validators=[MaxLengthValidator(4000)])
+    body = models.TextField(_("答复"), validators=[MaxLengthValidator(REPLY_MAX_LENGTH)])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -260,3 +260,28 @@ def survey_response_for(*, key_hash: str, survey: Survey) -> SurveyResponse | No
         .prefetch_related("answers")
         .first()
     )
+
+
+def survey_results(questions: list[SurveyQuestion]) -> list[tuple[SurveyQuestion, ScoreSummary]]:
+    """Each question with its stored aggregate (one query)."""
+    by_question = aggregates_by_object(scope=AggregateScope.QUESTION, object_ids=[q.pk for q in questions])
+    return [(q, by_question[q.pk]) for q in questions]
+
+
+def survey_aggregate_payload(survey: Survey) -> dict:
+    """The survey's stored aggregate and each question's, as the API shows them (two queries)."""
+    questions = survey_questions(survey)
+    return {
+        "survey": survey.pk,
+        "title": survey.display_title,
+        "score": aggregates_by_object(scope=AggregateScope.SURVEY, object_ids=[survey.pk])[survey.pk],
+        "questions": [
+            {
+                "question": q.pk,
+                "dimension": q.display_dimension,
+                "text": q.display_text,
+                "score": summary,
+            }
+            for q, summary in survey_results(questions)
+        ],
+    }

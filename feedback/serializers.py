@@ -10,7 +10,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feedback import selectors
-from feedback.models import COMMENT_MAX_LENGTH, Comment, OfficialReply, Rating, SurveyAnswer
+from feedback.models import (
+    COMMENT_MAX_LENGTH,
+    NICKNAME_MAX_LENGTH,
+    Comment,
+    OfficialReply,
+    Rating,
+    SurveyAnswer,
+)
 from indicators.models import District
 
 TARGET_TYPES = [("indicator", _("指标")), ("story", _("亮点故事"))]
@@ -55,7 +62,9 @@ class CommentInputSerializer(TargetInputSerializer):
         help_text=_("1–1000 字，纯文本。"),
         error_messages={"max_length": _("留言最多 1000 字。"), "blank": _("请填写留言内容。")},
     )
-    nickname = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    nickname = serializers.CharField(
+        max_length=NICKNAME_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class AnswerInputSerializer(serializers.Serializer):

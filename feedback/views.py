@@ -5,8 +5,6 @@ input re-shows the form with field messages (status 400); too many
 submissions get a 429 page; a body over DATA_UPLOAD_MAX_MEMORY_SIZE a 413.
 """
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,39 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from feedback import selectors, services
+from feedback import selectors
 from feedback.forms import CommentForm, DeleteMyDataForm, RatingForm, SurveyForm, apply_service_errors
-from feedback.limits import submission_limited
-from feedback.models import AggregateScope, ModerationState
-from feedback.residents import (
-    resident_cookie_delete,
-    resident_cookie_set,
-    resident_identity,
-)
-
-
-def body_too_large(request: HttpRequest) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-
-
-def refuse_large_body(view):
-    """413 before the body is parsed (Django alone would answer 400)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method == "POST" and body_too_large(request):
-            return render(request, "feedback/too_large.html", status=413)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _rate_limited_response(request: HttpRequest, back_url: str) -> HttpResponse:
-    return render(request, "feedback/rate_limited.html", {"back_url": back_url}, status=429)
+from feedback.models import ModerationState
+from feedback.my_data import resident_data_delete
+from feedback.pipeline import submission
+from feedback.residents import resident_cookie_delete, resident_identity
+from feedback.submissions import comment_submit, rating_submit, survey_is_open, survey_response_submit
 
 
 def _target_or_404(kind: str, pk: int):
@@ -62,21 +34,27 @@ def _back(target) -> str:
     return f"{target.get_absolute_url()}#participation"
 
 
+def _back_to_target(request: HttpRequest, kind: str, pk: int) -> str:
+    return _back(_target_or_404(kind, pk))
+
+
+def _form_error(request: HttpRequest, form, target, kind: str, form_kind: str) -> HttpResponse:
+    context = {"form": form, "target": target, "kind": kind, "form_kind": form_kind}
+    return render(request, "feedback/form_error.html", context, status=400)
+
+
 @require_POST
-@refuse_large_body
+@submission("rating", back=_back_to_target)
 def rate(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     target = _target_or_404(kind, pk)
-    identity = resident_identity(request, create=True)
-    if submission_limited(request, kind="rating", resident_key_hash=identity.key_hash):
-        return resident_cookie_set(_rate_limited_response(request, _back(target)), identity)
     form = RatingForm(request.POST, districts=list(selectors.district_list()))
     if form.is_valid():
         if form.is_bot:
             messages.success(request, _("已收到您的评分。"))
             return redirect(_back(target))
         try:
-            rating = services.rating_submit(
-                resident_key_hash=identity.key_hash,
+            rating = rating_submit(
+                resident_key_hash=resident_identity(request).key_hash,
                 target=target,
                 score=form.cleaned_data["score"],
                 district=form.cleaned_data["district"],
@@ -88,31 +66,22 @@ def rate(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 request,
                 _("已收到您的评分：%(score)s 分。汇总结果稍后更新。") % {"score": rating.score},
             )
-            return resident_cookie_set(redirect(_back(target)), identity)
-    response = render(
-        request,
-        "feedback/form_error.html",
-        {"form": form, "target": target, "kind": kind, "form_kind": "rating"},
-        status=400,
-    )
-    return resident_cookie_set(response, identity)
+            return redirect(_back(target))
+    return _form_error(request, form, target, kind, "rating")
 
 
 @require_POST
-@refuse_large_body
+@submission("comment", back=_back_to_target)
 def comment(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     target = _target_or_404(kind, pk)
-    identity = resident_identity(request, create=True)
-    if submission_limited(request, kind="comment", resident_key_hash=identity.key_hash):
-        return resident_cookie_set(_rate_limited_response(request, _back(target)), identity)
     form = CommentForm(request.POST, districts=list(selectors.district_list()))
     if form.is_valid():
         if form.is_bot:
             messages.success(request, _("留言已提交，审核通过后公开。"))
             return redirect(_back(target))
         try:
-            created = services.comment_submit(
-                resident_key_hash=identity.key_hash,
+            created = comment_submit(
+                resident_key_hash=resident_identity(request).key_hash,
                 target=target,
                 body=form.cleaned_data["body"],
                 nickname=form.cleaned_data["nickname"],
@@ -125,29 +94,51 @@ def comment(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 messages.success(request, _("留言已发布。"))
             else:
                 messages.success(request, _("留言已提交，审核通过后公开。可在“我的数据”中查看审核状态。"))
-            return resident_cookie_set(redirect(_back(target)), identity)
-    response = render(
+            return redirect(_back(target))
+    return _form_error(request, form, target, kind, "comment")
+
+
+def _survey_or_404(pk: int | None):
+    return selectors.survey_current() if pk is None else selectors.survey_public_get(pk=pk)
+
+
+def _survey_post(request: HttpRequest, current, form: SurveyForm, answered: bool) -> HttpResponse | None:
+    """Store a valid response and redirect; ``None`` re-shows the form with its errors."""
+    if not form.is_valid():
+        return None
+    if form.is_bot:
+        messages.success(request, _("感谢您参与满意度调查！"))
+        return redirect(request.path)
+    try:
+        survey_response_submit(
+            resident_key_hash=resident_identity(request).key_hash,
+            survey=current,
+            answers=form.answers(),
+            district=form.cleaned_data["district"],
+        )
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return None
+    messages.success(
         request,
-        "feedback/form_error.html",
-        {"form": form, "target": target, "kind": kind, "form_kind": "comment"},
-        status=400,
+        _("答卷已更新。") if answered else _("感谢您参与满意度调查！截止前您可以随时回来修改答卷。"),
     )
-    return resident_cookie_set(response, identity)
+    return redirect(request.path)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@refuse_large_body
+@submission("survey")
 def survey(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    current = selectors.survey_current() if pk is None else selectors.survey_public_get(pk=pk)
+    current = _survey_or_404(pk)
     if current is None:
         if pk is None:
             return render(request, "feedback/survey_none.html", {"nav": "survey"})
         raise Http404
-    identity = resident_identity(request, create=request.method == "POST")
+    identity = resident_identity(request)
     response_row = (
         selectors.survey_response_for(key_hash=identity.key_hash, survey=current) if identity else None
     )
-    is_open = services.survey_is_open(current)
+    is_open = survey_is_open(current)
     questions = selectors.survey_questions(current)
     districts = list(selectors.district_list())
     status = 200
@@ -155,48 +146,25 @@ def survey(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if not is_open:
             messages.error(request, _("问卷已截止，答卷不能再修改。"))
             return redirect(request.path)
-        if submission_limited(request, kind="survey", resident_key_hash=identity.key_hash):
-            return resident_cookie_set(_rate_limited_response(request, request.path), identity)
         form = SurveyForm(request.POST, questions=questions, districts=districts)
-        if form.is_valid():
-            if form.is_bot:
-                messages.success(request, _("感谢您参与满意度调查！"))
-                return redirect(request.path)
-            try:
-                services.survey_response_submit(
-                    resident_key_hash=identity.key_hash,
-                    survey=current,
-                    answers=form.answers(),
-                    district=form.cleaned_data["district"],
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("感谢您参与满意度调查！截止前您可以随时回来修改答卷。")
-                    if response_row is None
-                    else _("答卷已更新。"),
-                )
-                return resident_cookie_set(redirect(request.path), identity)
+        done = _survey_post(request, current, form, answered=response_row is not None)
+        if done is not None:
+            return done
         status = 400
     else:
         form = SurveyForm(
             questions=questions, districts=districts, response=response_row, disabled=not is_open
         )
-    by_question = selectors.aggregates_by_object(
-        scope=AggregateScope.QUESTION, object_ids=[q.pk for q in questions]
-    )
     context = {
         "survey": current,
         "form": form,
         "is_open": is_open,
         "answered": response_row is not None,
-        "results": [(q, by_question[q.pk]) for q in questions],
+        "results": selectors.survey_results(questions),
         "min_count": settings.AGGREGATE_MIN_COUNT,
         "nav": "survey",
     }
-    return resident_cookie_set(render(request, "feedback/survey.html", context, status=status), identity)
+    return render(request, "feedback/survey.html", context, status=status)
 
 
 @require_GET
@@ -220,7 +188,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@refuse_large_body
+@submission(None)
 def my_data_delete(request: HttpRequest) -> HttpResponse:
     identity = resident_identity(request)
     form = DeleteMyDataForm(request.POST)
@@ -232,7 +200,7 @@ def my_data_delete(request: HttpRequest) -> HttpResponse:
             {"data": data, "delete_form": form, "nav": "my_data"},
             status=400,
         )
-    deleted = identity is not None and services.resident_data_delete(resident_key_hash=identity.key_hash)
+    deleted = identity is not None and resident_data_delete(resident_key_hash=identity.key_hash)
     if deleted:
         messages.success(request, _("已删除本浏览器提交的全部数据。统计结果稍后更新。"))
     else:

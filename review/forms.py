@@ -4,12 +4,12 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from feedback.models import MODERATION_REASON_MAX_LENGTH as REASON_MAX_LENGTH
+from feedback.models import REPLY_MAX_LENGTH
 from review.models import CaseStatus, ReviewCase
 from review.selectors import planners_for_case
 
-REPLY_MAX_LENGTH = 4000
 NOTE_MAX_LENGTH = 2000
-REASON_MAX_LENGTH = 300
 
 
 class PlannerLoginForm(AuthenticationForm):

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from feedback.models import AggregateScope, ScoreAggregate
 from indicators.models import Chapter, Indicator, Story
+from review.filters import CaseFilter
 from review.models import CaseStatus, PlannerProfile, ReviewCase
 
 
@@ -57,8 +58,6 @@ def case_list_for_user(user: AbstractBaseUser | AnonymousUser, filters: dict[str
     ``filters`` is the query string (``request.GET``); returns the django-filter
     ``FilterSet`` whose ``.qs`` is the page's queryset.
     """
-    from review.filters import CaseFilter  # filters import this module
-
     queryset = case_scope_for_user(user).select_related(
         "comment",
         "comment__official_reply",

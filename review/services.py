@@ -5,8 +5,11 @@ before changing it, so two planners acting on one case at once are applied one
 after the other. Each change writes a ``CaseEvent`` (who, when, what, before,
 after). Notifications are queued with ``transaction.on_commit``.
 
-``case_open_for_feedback`` is the interface the feedback app calls inside its
-submit transactions.
+The feedback app cannot import this one (it sits below it); ``ReviewConfig.ready``
+registers ``case_open_for_feedback`` and ``case_record_moderation`` with
+``feedback.hooks``, so a case opens inside the transaction that stores the
+feedback, and every moderation decision — from the admin too — is recorded in
+the case's history.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,9 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feedback.models import Comment, ModerationState, OfficialReply, Rating, SurveyAnswer
+from feedback.models import REPLY_MAX_LENGTH, Comment, ModerationState, OfficialReply, Rating, SurveyAnswer
+from feedback.moderation import comment_moderate as feedback_comment_moderate
 from review.models import CaseAction, CaseEvent, CaseKind, CaseStatus, ReviewCase
 from review.selectors import planner_covers_case, planner_title_for
+from review.tasks import case_assigned_notify
 
 # Ratings at or below this score open a case (低分评价).
 LOW_RATING_MAX = 2
@@ -177,9 +182,6 @@ def case_assign(*, user: AbstractBaseUser, case: ReviewCase, assignee: AbstractB
     case.assignee = assignee
     case.save(update_fields=["assignee", "updated_at"])
     _event(case=case, actor=user, action=CaseAction.ASSIGN, before=before, after=assignee.get_username())
-
-    from review.tasks import case_assigned_notify  # the tasks module imports services
-
     case_id = case.pk
     # robust: a broker outage must not undo or fail the committed assignment.
     transaction.on_commit(lambda: case_assigned_notify.delay(case_id), robust=True)
@@ -203,7 +205,7 @@ def case_reply(*, user: AbstractBaseUser, case: ReviewCase, body: str) -> Offici
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("答复不能为空。"), code="blank")
-    if len(body) > 4000:
+    if len(body) > REPLY_MAX_LENGTH:
         raise ValidationError(_("答复不能超过 4000 字。"), code="too_long")
     case = _locked(case)
     if not case.comment_id:
@@ -233,33 +235,33 @@ def case_reply(*, user: AbstractBaseUser, case: ReviewCase, body: str) -> Offici
 
 @transaction.atomic
 def comment_moderate(*, user: AbstractBaseUser, case: ReviewCase, approve: bool, reason: str = "") -> Comment:
-    """Approve or reject the case's pending comment; a rejection needs a reason."""
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise ValidationError(_("不通过时必须填写理由。"), code="reason_required")
-    if len(reason) > 300:
-        raise ValidationError(_("理由不能超过 300 字。"), code="too_long")
+    """Approve or reject the case's pending comment, by the feedback app's one rule.
+
+    The case's history is written by ``case_record_moderation``, which the
+    feedback app calls back for every decision.
+    """
     case = _locked(case)
     if not case.comment_id:
         raise ValidationError(_("只有留言需要审核。"), code="not_a_comment")
-    comment = Comment.objects.select_for_update().get(pk=case.comment_id)
-    if comment.moderation_state != ModerationState.PENDING:
-        raise ValidationError(_("该留言已审核过。"), code="already_moderated")
-    before = comment.get_moderation_state_display()
-    # The feedback app owns the comment's moderation fields (the admin uses
-    # the same service); imported here because feedback.services imports us.
-    from feedback.services import comment_moderate as feedback_comment_moderate
+    return feedback_comment_moderate(comment=case.comment, approve=approve, moderator=user, reason=reason)
 
-    comment = feedback_comment_moderate(comment=comment, approve=approve, moderator=user, reason=reason)
+
+def case_record_moderation(
+    *, comment: Comment, moderator: AbstractBaseUser, before: str, reason: str
+) -> None:
+    """Receiver of ``comment_moderated``: the decision goes into the case's history."""
+    case = ReviewCase.objects.select_for_update(of=("self",)).filter(comment=comment).first()
+    if case is None:
+        return
+    approved = comment.moderation_state == ModerationState.APPROVED
     after = comment.get_moderation_state_display()
     if reason:
         after = f"{after}：{reason}"
     case.save(update_fields=["updated_at"])
     _event(
         case=case,
-        actor=user,
-        action=CaseAction.APPROVE if approve else CaseAction.REJECT,
+        actor=moderator,
+        action=CaseAction.APPROVE if approved else CaseAction.REJECT,
         before=before,
         after=after,
     )
-    return comment

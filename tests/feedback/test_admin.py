@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from feedback import services
+from feedback import aggregates
 from feedback.models import Comment, Rating, Resident, ScoreAggregate, Survey, SurveyResponse
 from tests.feedback.conftest import new_resident_client
 from tests.feedback.helpers import comment, rate
@@ -23,7 +23,7 @@ def test_every_feedback_admin_page_opens_without_showing_resident_ids(staff_clie
     comment(resident, indicator, "请增加座椅")
     form = {f"question_{q.pk}": 3 for q in survey.questions.all()}
     resident.post(f"/survey/{survey.pk}/", form)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     key_hash = Resident.objects.get().key_hash
     objects = {
         "comment": Comment.objects.get(),

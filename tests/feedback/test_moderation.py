@@ -53,11 +53,16 @@ def test_pre_moderation_keeps_a_comment_hidden_until_approved(client, indicator,
 def test_rejected_comments_never_appear(client, indicator, staff):
     comment(new_resident_client(), indicator, "广告内容")
     client.force_login(staff)
-    client.post(
-        "/admin/feedback/comment/", {"action": "reject", "_selected_action": [Comment.objects.get().pk]}
-    )
+    selected = {"action": "reject", "_selected_action": [Comment.objects.get().pk]}
+    asks = client.post("/admin/feedback/comment/", selected)
+    # A rejection needs the reason its author will see, in the admin as in the workspace.
+    assert "不通过的理由" in asks.content.decode()
+    assert Comment.objects.get().moderation_state == ModerationState.PENDING
+    client.post("/admin/feedback/comment/", {**selected, "reason": "含广告"})
     client.logout()
-    assert Comment.objects.get().moderation_state == ModerationState.REJECTED
+    rejected = Comment.objects.get()
+    assert rejected.moderation_state == ModerationState.REJECTED
+    assert rejected.moderation_reason == "含广告"
     page, api = _public_texts(client, indicator)
     assert "广告内容" not in page
     assert api == []

@@ -3,7 +3,7 @@
 import psycopg
 from django.db import connection
 
-from feedback import services
+from feedback import aggregates, submissions
 from feedback.models import Comment, Rating, ScoreAggregate, SurveyResponse
 from feedback.residents import resident_key_hash
 from feedback.tasks import aggregates_reconcile
@@ -73,12 +73,12 @@ def test_with_redis_down_submissions_are_stored_and_reconciliation_repairs(
 
 def test_reconciliation_deletes_aggregates_of_items_without_ratings(transactional_db, indicator):
     key_hash = resident_key_hash("only-one")
-    services.rating_submit(resident_key_hash=key_hash, target=indicator, score=4)
-    services.aggregates_reconcile()
+    submissions.rating_submit(resident_key_hash=key_hash, target=indicator, score=4)
+    aggregates.aggregates_reconcile()
     assert aggregate_of("indicator", indicator.pk).count == 1
 
     Rating.objects.all().delete()
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
 
     assert not ScoreAggregate.objects.exists()
 
@@ -105,7 +105,7 @@ def test_a_worker_killed_in_the_middle_of_a_refresh_loses_nothing(fast_redeliver
     try:
         blocker.execute("LOCK TABLE feedback_scoreaggregate IN SHARE ROW EXCLUSIVE MODE")
         for n, score in enumerate(scores):
-            services.rating_submit(
+            submissions.rating_submit(
                 resident_key_hash=resident_key_hash(f"killed-{n}"), target=indicator, score=score
             )
         first = start_worker()

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback import services
+from feedback import aggregates, submissions
 from feedback.models import Comment, ModerationState
 from feedback.residents import resident_key_hash
 from tests.factories import DistrictFactory
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _rate_many(target, n: int, start: int = 0, districts=()) -> None:
     for i in range(start, start + n):
-        services.rating_submit(
+        submissions.rating_submit(
             resident_key_hash=resident_key_hash(f"r-{i}"),
             target=target,
             score=i % 5 + 1,
@@ -28,7 +28,7 @@ def _rate_many(target, n: int, start: int = 0, districts=()) -> None:
 def _comment_many(target, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
         Comment.objects.create(
-            resident=services.resident_get_or_create(key_hash=resident_key_hash(f"c-{i}")),
+            resident=submissions.resident_get_or_create(key_hash=resident_key_hash(f"c-{i}")),
             indicator=target,
             body=f"留言{i}",
             moderation_state=ModerationState.APPROVED,
@@ -62,14 +62,14 @@ def test_public_reads_never_touch_raw_ratings_and_do_not_grow(client, indicator,
     _rate_many(indicator, 6, districts=districts)
     _rate_many(story, 6)
     _comment_many(indicator, 3)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     urls = _public_urls(indicator, story, survey, districts[0])
     small = {url: _queries(client, url) for url in urls}
 
     _rate_many(indicator, 60, start=100, districts=districts)
     _rate_many(story, 60, start=100)
     _comment_many(indicator, 30, start=100)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     large = {url: _queries(client, url) for url in urls}
 
     for url in urls:
@@ -80,7 +80,7 @@ def test_public_reads_never_touch_raw_ratings_and_do_not_grow(client, indicator,
 
 def test_the_panel_adds_a_constant_number_of_queries(client, indicator):
     _rate_many(indicator, 3)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     with CaptureQueriesContext(connection) as captured:
         client.get(indicator.get_absolute_url())
     panel = [q["sql"] for q in captured.captured_queries if "feedback_" in q["sql"]]
@@ -102,7 +102,7 @@ def test_a_resident_with_a_cookie_reads_only_their_own_rating(indicator):
 def test_mean_is_withheld_below_the_minimum_count(client, indicator, settings):
     settings.AGGREGATE_MIN_COUNT = 5
     _rate_many(indicator, 4)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     html = client.get(indicator.get_absolute_url()).content.decode()
     assert "评价人数不足" in html
     assert "共 4 人评价" in html
@@ -112,7 +112,7 @@ def test_mean_is_withheld_below_the_minimum_count(client, indicator, settings):
     assert api["score"]["distribution"] is None  # four scores would give them away
 
     _rate_many(indicator, 1, start=4)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     html = client.get(indicator.get_absolute_url()).content.decode()
     assert "评价人数不足" not in html
     assert "3.00" in html  # (1+2+3+4+5)/5
@@ -127,7 +127,7 @@ def test_district_and_chapter_aggregates(client, indicator, story):
     districts = [DistrictFactory() for _ in range(2)]
     _rate_many(indicator, 10, districts=districts)
     _rate_many(story, 5, start=50)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
 
     chapter = client.get(f"/api/v1/aggregates/chapters/{indicator.chapter_id}/").json()
     assert chapter["score"]["count"] == 15
@@ -153,7 +153,7 @@ def test_the_chapter_score_tag_shows_the_chapter_aggregate(indicator, story, dja
 
     _rate_many(indicator, 3)
     _rate_many(story, 2, start=10)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     template = Template("{% load participation %}{% chapter_score chapter %}")
     with django_assert_num_queries(1):
         html = template.render(Context({"chapter": indicator.chapter}))
@@ -164,7 +164,7 @@ def test_the_chapter_score_tag_shows_the_chapter_aggregate(indicator, story, dja
 def test_the_chapter_page_shows_the_chapter_satisfaction(client, indicator, story):
     _rate_many(indicator, 3)
     _rate_many(story, 2, start=10)
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
 
     response = client.get(indicator.chapter.get_absolute_url())
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from feedback import services
+from feedback import submissions
 from feedback.models import Rating, Resident
 from feedback.residents import COOKIE_NAME, resident_key_hash
 from tests.feedback.conftest import cookie_key_hash, new_resident_client, wait_until
@@ -157,7 +157,7 @@ def test_a_burst_of_1000_ratings_on_one_item_costs_few_refreshes(celery_worker, 
     began = time.monotonic()
     for n, score in enumerate(scores):
         key_hash = resident_key_hash(f"burst-{n}")
-        services.rating_submit(resident_key_hash=key_hash, target=indicator, score=score)
+        submissions.rating_submit(resident_key_hash=key_hash, target=indicator, score=score)
     submitted_in = time.monotonic() - began
 
     aggregate = wait_until(

@@ -9,7 +9,7 @@ import yaml
 from django.core.management import call_command
 from django.utils import timezone
 
-from feedback import services
+from feedback import aggregates, submissions
 from feedback.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from review.models import ReviewCase
 from tests.feedback.conftest import new_resident_client
@@ -35,7 +35,7 @@ def test_load_survey_is_idempotent_and_updates_changed_text(edition, tmp_path, c
     dimensions = set(survey.questions.values_list("dimension", flat=True))
     assert REPORT_DIMENSIONS <= dimensions
     assert {"公园绿地", "住房保障", "养老服务", "12345 热线响应"} <= dimensions
-    assert services.survey_is_open(survey, at=timezone.now())
+    assert submissions.survey_is_open(survey, at=timezone.now())
     assert timezone.localtime(survey.opens_at).year == 2024
     assert timezone.localtime(survey.closes_at).year == 2027
     snapshot = list(SurveyQuestion.objects.order_by("pk").values())
@@ -144,7 +144,7 @@ def test_survey_aggregates_per_question(client, survey):
             },
         )
         assert SurveyResponse.objects.count() == n + 1
-    services.aggregates_reconcile()
+    aggregates.aggregates_reconcile()
     data = client.get(f"/api/v1/aggregates/surveys/{survey.pk}/").json()
     assert data["score"]["count"] == 18
     assert [q["dimension"] for q in data["questions"]] == ["公共交通", "积水防涝", "公园绿地"]

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
-from feedback import services as feedback_services
+from feedback import submissions
 from feedback.models import Survey, SurveyQuestion
 from feedback.residents import resident_cookie_set, resident_identity, resident_key_hash
 from indicators.models import District, Street
@@ -55,7 +55,7 @@ def new_resident_key() -> str:
 def submit_comment(
     target, body: str = "这条街的路灯坏了很久。", *, district=None, nickname: str = "", key=None
 ):
-    comment = feedback_services.comment_submit(
+    comment = submissions.comment_submit(
         resident_key_hash=key or new_resident_key(),
         target=target,
         body=body,
@@ -66,7 +66,7 @@ def submit_comment(
 
 
 def submit_rating(target, score: int, *, district=None, key=None):
-    return feedback_services.rating_submit(
+    return submissions.rating_submit(
         resident_key_hash=key or new_resident_key(), target=target, score=score, district=district
     )
 
@@ -92,11 +92,11 @@ def make_survey(edition, dimensions=("公共交通", "积水防涝")) -> Survey:
 def submit_survey(survey: Survey, answers: dict[str, tuple[int, str]], *, district=None, key=None):
     """``answers``: dimension → (score, free text)."""
     questions = {q.dimension: q for q in survey.questions.all()}
-    return feedback_services.survey_response_submit(
+    return submissions.survey_response_submit(
         resident_key_hash=key or new_resident_key(),
         survey=survey,
         answers=[
-            feedback_services.AnswerInput(question_id=questions[d].pk, score=s, comment=t)
+            submissions.AnswerInput(question_id=questions[d].pk, score=s, comment=t)
             for d, (s, t) in answers.items()
         ],
         district=district,

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.services import aggregates_reconcile
+from feedback.aggregates import aggregates_reconcile
 from review import services
 from review.models import CaseStatus, ReviewCase
 from tests.factories import IndicatorFactory

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from feedback.models import Comment, Rating, SurveyAnswer
+from feedback.my_data import resident_data_delete
 from review.models import CaseAction, CaseKind, CaseStatus, ReviewCase
 from review.services import case_open_for_feedback
 from tests.factories import DistrictFactory, EditionFactory, IndicatorFactory, StoryFactory
@@ -98,8 +99,6 @@ def test_rating_without_district_takes_the_story_district():
 
 
 def test_deleting_the_residents_data_removes_their_cases():
-    from feedback.services import resident_data_delete
-
     key = new_resident_key()
     submit_comment(StoryFactory(district=DistrictFactory()), key=key)
     submit_rating(IndicatorFactory(), 1, key=key)

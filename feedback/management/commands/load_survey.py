@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from feedback.loaders import survey_load, survey_read
 from feedback.models import Survey
-from feedback.services import survey_load, survey_read
 
 
 class Command(BaseCommand):

@@ -24,12 +24,19 @@
       if (district && district.value) {
         body.district = Number(district.value);
       }
+      // The resident cookie goes with the request, so the API asks for the
+      // CSRF token the form already carries (cross-site requests have none).
+      var token = form.querySelector('input[name="csrfmiddlewaretoken"]');
       var button = form.querySelector('button[type="submit"]');
       button.disabled = true;
       fetch(form.dataset.ratingApi, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "X-CSRFToken": token ? token.value : ""
+        },
         body: JSON.stringify(body)
       })
         .then(function (response) {

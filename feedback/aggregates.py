@@ -1,0 +1,121 @@
+"""Writes of the stored score aggregates: refresh some, reconcile all.
+
+The maths (one grouped query, folded, upserted) is in ``aggregation``; this
+module decides *which* aggregates a change touches and recomputes them. A
+submission never recomputes anything itself: it queues a refresh after its
+commit (``tasks.aggregates_refresh_queue``), and the periodic reconciliation
+recomputes everything from the raw rows, so the stored figures converge to
+the truth even after a lost message.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+
+from feedback.aggregation import (
+    SCOPES,
+    aggregate_key,
+    aggregate_key_parse,
+    aggregates_upsert,
+    grouped_scores,
+    tallies,
+    tally_to_aggregate,
+)
+from feedback.models import AggregateScope, Rating, Resident, ScoreAggregate, SurveyAnswer
+from indicators.models import Indicator, Story
+
+logger = logging.getLogger(__name__)
+
+# The cache key prefix that marks an aggregate "refresh queued" (see tasks).
+PENDING_PREFIX = "feedback:aggregate-refresh-queued:"
+_RECONCILE_BATCH = 500
+
+
+def target_scope(target: Indicator | Story) -> str:
+    """``"indicator"`` or ``"story"``: the aggregate scope, and the field naming the target."""
+    return "indicator" if isinstance(target, Indicator) else "story"
+
+
+def target_aggregate_keys(target: Indicator | Story, district_id: int | None) -> list[str]:
+    """The aggregates one rating of ``target`` counts in."""
+    keys = [aggregate_key(target_scope(target), target.pk)]
+    if target.chapter_id:
+        keys.append(aggregate_key(AggregateScope.CHAPTER, target.chapter_id))
+    if district_id:
+        keys.append(aggregate_key(AggregateScope.DISTRICT, district_id))
+    return keys
+
+
+def resident_aggregate_keys(resident: Resident) -> set[str]:
+    """Every aggregate a resident's ratings and survey answers count in."""
+    keys: set[str] = set()
+    rows = Rating.objects.filter(resident=resident).values_list(
+        "indicator_id", "story_id", "district_id", "indicator__chapter_id", "story__chapter_id"
+    )
+    for indicator_id, story_id, district_id, indicator_chapter, story_chapter in rows:
+        if indicator_id:
+            keys.add(aggregate_key(AggregateScope.INDICATOR, indicator_id))
+        if story_id:
+            keys.add(aggregate_key(AggregateScope.STORY, story_id))
+        if district_id:
+            keys.add(aggregate_key(AggregateScope.DISTRICT, district_id))
+        if indicator_chapter or story_chapter:
+            keys.add(aggregate_key(AggregateScope.CHAPTER, indicator_chapter or story_chapter))
+    answers = SurveyAnswer.objects.filter(response__resident=resident).values_list(
+        "question_id", "question__survey_id"
+    )
+    for question_id, survey_id in answers:
+        keys.add(aggregate_key(AggregateScope.QUESTION, question_id))
+        keys.add(aggregate_key(AggregateScope.SURVEY, survey_id))
+    return keys
+
+
+def aggregates_refresh(*, keys: Iterable[str]) -> list[ScoreAggregate]:
+    """Recompute the named aggregates from the raw rows (one GROUP BY each).
+
+    The queued marks are cleared first: a submission committed from now on
+    queues a new refresh, and everything committed before is read below.
+    An aggregate whose object has no scores left is deleted.
+    """
+    parsed = sorted({aggregate_key_parse(key) for key in keys})
+    cache.delete_many([PENDING_PREFIX + aggregate_key(scope, oid) for scope, oid in parsed])
+    refreshed = []
+    for scope, object_id in parsed:
+        with transaction.atomic():
+            tally = next(tallies(grouped_scores(scope, object_id)), None)
+            if tally is None:
+                ScoreAggregate.objects.filter(scope=scope, object_id=object_id).delete()
+                continue
+            aggregate = tally_to_aggregate(scope, tally)
+            aggregates_upsert([aggregate])
+            refreshed.append(aggregate)
+    logger.info("aggregates refreshed: %s", " ".join(aggregate_key(s, o) for s, o in parsed))
+    return refreshed
+
+
+def aggregates_reconcile() -> dict[str, int]:
+    """Recompute every aggregate from the raw rows, set-wise.
+
+    One ordered GROUP BY per scope, streamed through a server-side cursor and
+    folded object by object; upserts go out in batches; aggregates whose
+    object has no scores left are deleted. Memory holds one batch, whatever
+    the number of ratings.
+    """
+    written: dict[str, int] = {}
+    for scope in SCOPES:
+        with transaction.atomic():
+            batch: list[ScoreAggregate] = []
+            seen: list[int] = []
+            for tally in tallies(grouped_scores(scope).iterator(chunk_size=5000)):
+                batch.append(tally_to_aggregate(scope, tally))
+                seen.append(tally.object_id)
+                if len(batch) >= _RECONCILE_BATCH:
+                    aggregates_upsert(batch)
+                    batch = []
+            aggregates_upsert(batch)
+            ScoreAggregate.objects.filter(scope=scope).exclude(object_id__in=seen).delete()
+        written[scope] = len(seen)
+    logger.info("aggregates reconciled: %s", written)
+    return written

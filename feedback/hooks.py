@@ -1,0 +1,46 @@
+"""The one place where apps above ``feedback`` hear about what happens in it.
+
+The apps are layered ``indicators`` ← ``feedback`` ← ``review``: a lower app
+never imports a higher one. Yet when a resident's feedback is stored or a
+comment is moderated, the review workspace must act (open the case, write its
+history). So the higher app registers a receiver here, in its
+``AppConfig.ready()``, and the feedback services call :func:`notify`.
+
+Events (the keyword arguments each receiver gets):
+
+``feedback_stored``
+    ``comment=``, ``answer=`` or ``rating=`` (exactly one): a row was created
+    or changed. Receivers run inside the submission's transaction, so what
+    they write commits or rolls back with the feedback itself.
+``comment_moderated``
+    ``comment=``, ``moderator=``, ``before=`` (the state label before),
+    ``reason=``: a moderator approved or rejected a comment, from the admin,
+    the workspace or anywhere else. Inside the moderation transaction.
+``ratings_hold_decided``
+    ``ratings=`` (the rows), ``actor=``, ``release=`` (True: now counted;
+    False: discarded), ``note=``: a person decided on held ratings.
+
+Unlike Django signals, an unknown event name is an error, and there are no
+senders or weak references to reason about: receivers are plain functions
+registered once at start-up.
+"""
+
+from collections.abc import Callable
+
+EVENTS = ("feedback_stored", "comment_moderated", "ratings_hold_decided")
+
+_receivers: dict[str, list[Callable[..., object]]] = {event: [] for event in EVENTS}
+
+
+def register(event: str, receiver: Callable[..., object]) -> None:
+    """Call ``receiver(**kwargs)`` on every ``event``; idempotent per receiver."""
+    if event not in _receivers:
+        raise ValueError(f"Unknown feedback event {event!r}; known: {', '.join(EVENTS)}")
+    if receiver not in _receivers[event]:
+        _receivers[event].append(receiver)
+
+
+def notify(event: str, **kwargs: object) -> None:
+    """Run the receivers of ``event`` in registration order; their errors propagate."""
+    for receiver in _receivers[event]:
+        receiver(**kwargs)

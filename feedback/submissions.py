@@ -1,0 +1,268 @@
+"""Residents' submissions: ratings, survey responses, comments.
+
+Each is validated, written in one transaction and acknowledged at once.
+Inside that transaction the apps above hear of it (``hooks.notify
+("feedback_stored")``: the review workspace opens its case), so the feedback
+and its case commit or roll back together. After the commit the affected
+aggregates are queued for one coalesced refresh (``tasks``).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from feedback import hooks
+from feedback.aggregates import target_aggregate_keys, target_scope
+from feedback.aggregation import aggregate_key
+from feedback.models import (
+    COMMENT_MAX_LENGTH,
+    NICKNAME_MAX_LENGTH,
+    AggregateScope,
+    Comment,
+    ModerationState,
+    Rating,
+    Resident,
+    Survey,
+    SurveyAnswer,
+    SurveyQuestion,
+    SurveyResponse,
+)
+from feedback.moderation import HELD_REASON_MAX_LENGTH, comment_hold_reasons
+from feedback.tasks import aggregates_refresh_queue
+from indicators.models import District, Indicator, Story
+
+Target = Indicator | Story
+
+
+def resident_get_or_create(*, key_hash: str, district: District | None = None) -> Resident:
+    """The resident of a cookie; remembers the district they last reported."""
+    resident, _created = Resident.objects.get_or_create(key_hash=key_hash, defaults={"district": district})
+    if district is not None and resident.district_id != district.pk:
+        Resident.objects.filter(pk=resident.pk).update(district=district)
+        resident.district = district
+    return resident
+
+
+def _target_check_public(target: Target) -> None:
+    if not (target.is_public and target.edition.is_public):
+        raise ValidationError({"target": _("该内容未发布，不能评价或留言。")}, code="unpublished")
+
+
+def _score_check(score: int, field: str = "score") -> None:
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationError({field: _("评分须为 1 到 5 的整数。")}, code="score_range")
+
+
+# --- Ratings --------------------------------------------------------------------------
+
+
+def rating_submit(
+    *, resident_key_hash: str, target: Target, score: int, district: District | None = None
+) -> Rating:
+    """Store the resident's current score on an item, replacing any earlier one.
+
+    One statement, ``INSERT … ON CONFLICT (resident, item) DO UPDATE``, on the
+    database's unique constraint: simultaneous submissions of one resident
+    end as one row with the last score, never two rows and never an error.
+    """
+    _score_check(score)
+    _target_check_public(target)
+    field = target_scope(target)
+    with transaction.atomic():
+        resident = resident_get_or_create(key_hash=resident_key_hash, district=district)
+        previous_district = (
+            Rating.objects.filter(resident=resident, **{field: target})
+            .values_list("district_id", flat=True)
+            .first()
+        )
+        rating = Rating(resident=resident, score=score, district=resident.district, **{field: target})
+        Rating.objects.bulk_create(
+            [rating],
+            update_conflicts=True,
+            unique_fields=["resident", field],
+            update_fields=["score", "district", "updated_at"],
+        )
+        hooks.notify("feedback_stored", rating=rating)
+        keys = target_aggregate_keys(target, rating.district_id)
+        if previous_district and previous_district != rating.district_id:
+            keys.append(aggregate_key(AggregateScope.DISTRICT, previous_district))
+        aggregates_refresh_queue(keys=keys)
+    return rating
+
+
+# --- Survey -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    question_id: int
+    score: int
+    comment: str = ""
+
+
+def survey_is_open(survey: Survey, *, at=None) -> bool:
+    at = at or timezone.now()
+    return survey.is_public and survey.opens_at <= at < survey.closes_at
+
+
+def _survey_check_open(survey: Survey) -> None:
+    if not survey.is_public:
+        raise ValidationError({"survey": _("该问卷未发布。")}, code="unpublished")
+    now = timezone.now()
+    if now < survey.opens_at:
+        raise ValidationError({"survey": _("问卷尚未开始。")}, code="not_open")
+    if now >= survey.closes_at:
+        raise ValidationError({"survey": _("问卷已截止，答卷不能再修改。")}, code="closed")
+
+
+def _answer_errors(answer: AnswerInput, question: SurveyQuestion, key: str) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    try:
+        _score_check(answer.score, field=key)
+    except ValidationError as error:
+        errors[key] = list(error.error_dict[key])
+    text = (answer.comment or "").strip()
+    if len(text) > COMMENT_MAX_LENGTH:
+        errors.setdefault(f"{key}_comment", []).append(
+            ValidationError(_("补充意见最多 1000 字。"), code="too_long")
+        )
+    if text and not question.allow_comment:
+        errors.setdefault(f"{key}_comment", []).append(
+            ValidationError(_("该题不收补充意见。"), code="no_comment")
+        )
+    return errors
+
+
+def _survey_answers_clean(
+    questions: dict[int, SurveyQuestion], answers: Sequence[AnswerInput]
+) -> dict[int, AnswerInput]:
+    """Every question answered once with a 1–5 score; free text ≤ 1000 characters."""
+    errors: dict[str, list] = {}
+    given: dict[int, AnswerInput] = {}
+    for answer in answers:
+        key = f"question_{answer.question_id}"
+        question = questions.get(answer.question_id)
+        if question is None:
+            errors.setdefault("answers", []).append(
+                ValidationError(_("题目不属于该问卷：%(id)s"), code="unknown_question", params={"id": key})
+            )
+            continue
+        if answer.question_id in given:
+            errors.setdefault(key, []).append(ValidationError(_("同一题目只能回答一次。"), code="duplicate"))
+        for field, field_errors in _answer_errors(answer, question, key).items():
+            errors.setdefault(field, []).extend(field_errors)
+        given[answer.question_id] = AnswerInput(
+            answer.question_id, answer.score, (answer.comment or "").strip()
+        )
+    for question_id in questions.keys() - given.keys():
+        errors.setdefault(f"question_{question_id}", []).append(
+            ValidationError(_("请为这一项打分。"), code="required")
+        )
+    if not questions:
+        errors.setdefault("survey", []).append(ValidationError(_("该问卷没有题目。"), code="empty"))
+    if errors:
+        raise ValidationError(errors)
+    return given
+
+
+def survey_response_submit(
+    *,
+    resident_key_hash: str,
+    survey: Survey,
+    answers: Sequence[AnswerInput],
+    district: District | None = None,
+) -> SurveyResponse:
+    """Store (or change) the resident's one response to a survey while it is open.
+
+    Every question must be answered with a 1–5 score; free text is optional
+    and at most 1000 characters.
+    """
+    _survey_check_open(survey)
+    questions = {q.pk: q for q in survey.questions.all()}
+    given = _survey_answers_clean(questions, answers)
+
+    with transaction.atomic():
+        resident = resident_get_or_create(key_hash=resident_key_hash, district=district)
+        response, created = SurveyResponse.objects.get_or_create(
+            survey=survey, resident=resident, defaults={"district": resident.district}
+        )
+        if not created:
+            response.district = resident.district
+            response.save(update_fields=["district", "updated_at"])
+        rows = [
+            SurveyAnswer(
+                response=response, question=questions[a.question_id], score=a.score, comment=a.comment
+            )
+            for a in given.values()
+        ]
+        SurveyAnswer.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["response", "question"],
+            update_fields=["score", "comment"],
+        )
+        for row in rows:
+            if row.comment:
+                hooks.notify("feedback_stored", answer=row)
+        keys = [aggregate_key(AggregateScope.QUESTION, q) for q in questions]
+        keys.append(aggregate_key(AggregateScope.SURVEY, survey.pk))
+        aggregates_refresh_queue(keys=keys)
+    return response
+
+
+# --- Comments --------------------------------------------------------------------------
+
+
+def _comment_clean(body: str, nickname: str) -> tuple[str, str]:
+    body = (body or "").strip()
+    nickname = (nickname or "").strip()
+    errors = {}
+    if not body:
+        errors["body"] = ValidationError(_("请填写留言内容。"), code="required")
+    elif len(body) > COMMENT_MAX_LENGTH:
+        errors["body"] = ValidationError(
+            _("留言最多 %(max)s 字（现有 %(n)s 字）。"),
+            code="too_long",
+            params={"max": COMMENT_MAX_LENGTH, "n": len(body)},
+        )
+    if len(nickname) > NICKNAME_MAX_LENGTH:
+        errors["nickname"] = ValidationError(_("昵称最多 30 字。"), code="too_long")
+    if errors:
+        raise ValidationError(errors)
+    return body, nickname
+
+
+def comment_submit(
+    *,
+    resident_key_hash: str,
+    target: Target,
+    body: str,
+    nickname: str = "",
+    district: District | None = None,
+) -> Comment:
+    """Store a comment: pending under pre-moderation, public at once under
+    post-moderation unless something in it holds it for a person."""
+    body, nickname = _comment_clean(body, nickname)
+    _target_check_public(target)
+
+    reasons = comment_hold_reasons(body)
+    public_at_once = settings.COMMENT_MODERATION == "post" and not reasons
+    with transaction.atomic():
+        resident = resident_get_or_create(key_hash=resident_key_hash, district=district)
+        comment = Comment.objects.create(
+            resident=resident,
+            body=body,
+            nickname=nickname,
+            district=district,
+            moderation_state=ModerationState.APPROVED if public_at_once else ModerationState.PENDING,
+            moderated_at=timezone.now() if public_at_once else None,
+            held_reason="；".join(str(r) for r in reasons)[:HELD_REASON_MAX_LENGTH],
+            **{target_scope(target): target},
+        )
+        hooks.notify("feedback_stored", comment=comment)
+    return comment
