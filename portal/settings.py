@@ -203,6 +203,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "portal.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "北京城市总体规划实施体检 · 公众参与 API",
@@ -263,7 +264,6 @@ SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms"))
 
 # --- Security ------------------------------------------------------------------
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The reverse proxies in front of gunicorn (comma-separated addresses/CIDRs, e.g.
 # "172.18.0.0/16"): X-Forwarded-For is read only when the direct peer is one of them,
 # and then only the hops they appended (feedback/addresses.py). Empty: no header is
@@ -271,6 +271,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 TRUSTED_PROXIES = parse_trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
 # Django trusts this header from anyone: safe only because the proxy in front
 # (nginx: proxy_set_header X-Forwarded-Proto $scheme) overwrites what a client sent.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
