@@ -42,10 +42,31 @@ class Resident(models.Model):
         verbose_name=_("自报所在区"),
     )
     created_at = models.DateTimeField(_("首次参与"), auto_now_add=True)
+    phone_hash = models.CharField(
+        _("手机号摘要"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("经短信验证的手机号的密钥摘要；不保存号码本身。删除数据时一并删除。"),
+    )
+    verified_at = models.DateTimeField(
+        _("实名验证时间"), null=True, blank=True, help_text=_("通过短信验证码验证手机号的时间。")
+    )
 
     class Meta:
         verbose_name = _("市民（匿名）")
         verbose_name_plural = _("市民（匿名）")
+        constraints = [
+            # One number vouches for one resident at a time, so a verified
+            # number cannot be spread over many cookies.
+            models.UniqueConstraint(
+                fields=["phone_hash"], condition=~Q(phone_hash=""), name="resident_one_per_phone"
+            )
+        ]
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.key_hash[:8]}…"
@@ -98,7 +119,51 @@ class Targeted(models.Model):
         )
 
 
-class Rating(Targeted):
+class TrustState(models.TextChoices):
+    COUNTED = "counted", _("计入统计")
+    HELD = "held", _("待核实")
+    DISCARDED = "discarded", _("已剔除")
+
+
+class Screened(models.Model):
+    """A submission that counts in public figures only while it is trusted.
+
+    Suspicious submissions (too many new identities from one address, bursts,
+    runs of one score…) are stored but *held*: never lost, never counted,
+    until a person releases or discards them (``feedback.trust``).
+    """
+
+    trust = models.CharField(
+        _("核实状态"),
+        max_length=10,
+        choices=TrustState.choices,
+        default=TrustState.COUNTED,
+        help_text=_("“待核实”和“已剔除”的不计入任何公开统计。"),
+    )
+    hold_reason = models.CharField(_("待核实原因"), max_length=200, blank=True)
+    source_hash = models.CharField(
+        _("来源摘要"),
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text=_("客户端地址的密钥摘要，仅用于识别异常，保留期满后清除；不保存 IP 地址。"),
+    )
+    trust_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("核实人"),
+    )
+    trust_decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    trust_note = models.CharField(_("核实说明"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Rating(Screened, Targeted):
     """One resident's current 1–5 score on one item; a new one replaces it."""
 
     resident = models.ForeignKey(
@@ -131,7 +196,14 @@ class Rating(Targeted):
             ),
             models.UniqueConstraint(fields=["resident", "story"], name="rating_one_per_resident_story"),
         ]
-        indexes = [models.Index(fields=["district", "score"], name="rating_district_score_idx")]
+        indexes = [
+            models.Index(fields=["district", "score"], name="rating_district_score_idx"),
+            # Held ratings are few and looked up by staff and by the anomaly rules.
+            models.Index(
+                fields=["trust", "updated_at"], name="rating_not_counted_idx", condition=~Q(trust="counted")
+            ),
+            models.Index(fields=["source_hash", "updated_at"], name="rating_source_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.target} · {self.score}"
@@ -210,7 +282,7 @@ class SurveyQuestion(models.Model):
         return localized(self, "text")
 
 
-class SurveyResponse(models.Model):
+class SurveyResponse(Screened):
     """One resident's submission to one survey (changeable until it closes)."""
 
     survey = models.ForeignKey(
@@ -260,7 +332,6 @@ class SurveyAnswer(models.Model):
             models.UniqueConstraint(fields=["response", "question"], name="surveyanswer_one_per_question"),
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="surveyanswer_score_1_to_5"),
         ]
-        indexes = [models.Index(fields=["question"], name="surveyanswer_question_idx")]
 
     def __str__(self) -> str:
         return f"{self.question.dimension} · {self.score}"
@@ -371,6 +442,33 @@ class SensitiveWord(models.Model):
         return self.word
 
 
+class PhoneVerification(models.Model):
+    """One SMS code sent to verify a resident's mobile number (后台实名).
+
+    Only keyed hashes of the number and of the code are stored; the code
+    expires, and a wrong guess counts against ``attempts``.
+    """
+
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="phone_verifications", verbose_name=_("市民")
+    )
+    phone_hash = models.CharField(_("手机号摘要"), max_length=64, editable=False)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("已尝试次数"), default=0)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("失效时间"))
+    confirmed_at = models.DateTimeField(_("验证成功时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("手机验证")
+        verbose_name_plural = _("手机验证")
+        indexes = [models.Index(fields=["phone_hash", "created_at"], name="phoneverification_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.phone_hash[:8]}…"
+
+
 class AggregateScope(models.TextChoices):
     INDICATOR = "indicator", _("指标")
     STORY = "story", _("亮点故事")
@@ -395,6 +493,20 @@ class ScoreAggregate(models.Model):
     by_district = models.JSONField(_("分区"), default=dict, help_text=_("行政区编号 → {count, mean}。"))
     ci_low = models.DecimalField(_("95% 区间下限"), max_digits=5, decimal_places=3, null=True, blank=True)
     ci_high = models.DecimalField(_("95% 区间上限"), max_digits=5, decimal_places=3, null=True, blank=True)
+    raters = models.PositiveIntegerField(
+        _("评价人数（去重）"),
+        default=0,
+        help_text=_("给出这些评分的不同市民人数；低于最少人数时不公开结果。"),
+    )
+    held_count = models.PositiveIntegerField(
+        _("待核实条数"), default=0, help_text=_("被拦下待人工核实、未计入本汇总的评分条数。")
+    )
+    verified_count = models.PositiveIntegerField(
+        _("实名评分条数"), default=0, help_text=_("计入的评分中来自已验证手机号市民的条数。")
+    )
+    verified_distribution = models.JSONField(
+        _("实名评分分布"), default=list, blank=True, help_text=_("已验证市民评 1–5 分的人数，依次排列。")
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
