@@ -64,12 +64,12 @@ class Resident(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.key_hash[:8]}…"
+
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.key_hash[:8]}…"
 
 
 class TargetedQuerySet(models.QuerySet):
