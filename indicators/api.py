@@ -8,14 +8,14 @@ served; a draft, a scheduled item or an unknown key is a 404. Each view
 runs a fixed number of queries whatever the size of the report.
 """
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
+from indicators import selectors
 from indicators.filters import ChapterFilterSet, IndicatorFilterSet, StoryFilterSet
-from indicators.models import Chapter, District, Edition, Indicator, Photo, Section, Story, Street
-from indicators.selectors import edition_list_published, indicator_list_published, story_list_published
+from indicators.models import Chapter, District, Edition, Indicator, Story
 from indicators.serializers import (
     ChapterSerializer,
     DistrictSerializer,
@@ -25,35 +25,6 @@ from indicators.serializers import (
 )
 
 TAG = "report"
-
-
-def _editions_published() -> QuerySet[Edition]:
-    return edition_list_published().prefetch_related(
-        Prefetch("chapters", queryset=Chapter.objects.order_by("number"))
-    )
-
-
-def _chapters_published() -> QuerySet[Chapter]:
-    return (
-        Chapter.objects.filter(edition__in=edition_list_published().order_by())
-        .select_related("edition")
-        .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
-        .order_by("-edition__year", "number")
-    )
-
-
-def _stories_published() -> QuerySet[Story]:
-    return story_list_published().prefetch_related(
-        Prefetch("photos", queryset=Photo.objects.order_by("order", "id")),
-        Prefetch(
-            "indicators",
-            queryset=indicator_list_published()
-            .select_related(None)
-            .prefetch_related(None)
-            .order_by("chapter__number", "order", "id")
-            .only("id", "code"),
-        ),
-    )
 
 
 class _YearKeyedDetail(generics.RetrieveAPIView):
@@ -84,7 +55,7 @@ class EditionListView(generics.ListAPIView):
     serializer_class = EditionSerializer
 
     def get_queryset(self) -> QuerySet[Edition]:
-        return _editions_published()
+        return selectors.edition_list_published_with_chapters()
 
 
 @extend_schema_view(
@@ -97,7 +68,7 @@ class EditionDetailView(generics.RetrieveAPIView):
     lookup_field = "year"
 
     def get_queryset(self) -> QuerySet[Edition]:
-        return _editions_published()
+        return selectors.edition_list_published_with_chapters()
 
 
 # --- Chapters ------------------------------------------------------------------------------
@@ -115,7 +86,7 @@ class ChapterListView(generics.ListAPIView):
     filterset_class = ChapterFilterSet
 
     def get_queryset(self) -> QuerySet[Chapter]:
-        return _chapters_published()
+        return selectors.chapter_list_published()
 
 
 @extend_schema_view(
@@ -126,7 +97,7 @@ class ChapterDetailView(_YearKeyedDetail):
     key_field = "slug"
 
     def get_queryset(self) -> QuerySet[Chapter]:
-        return _chapters_published()
+        return selectors.chapter_list_published()
 
 
 # --- Indicators ---------------------------------------------------------------------------------
@@ -148,7 +119,7 @@ class IndicatorListView(generics.ListAPIView):
     filterset_class = IndicatorFilterSet
 
     def get_queryset(self) -> QuerySet[Indicator]:
-        return indicator_list_published().order_by("-edition__year", "chapter__number", "order", "id")
+        return selectors.indicator_list_published_newest_first()
 
 
 @extend_schema_view(
@@ -161,7 +132,7 @@ class IndicatorDetailView(_YearKeyedDetail):
     key_field = "code"
 
     def get_queryset(self) -> QuerySet[Indicator]:
-        return indicator_list_published()
+        return selectors.indicator_list_published()
 
 
 # --- Stories ----------------------------------------------------------------------------------------
@@ -182,7 +153,7 @@ class StoryListView(generics.ListAPIView):
     filterset_class = StoryFilterSet
 
     def get_queryset(self) -> QuerySet[Story]:
-        return _stories_published().order_by("-edition__year", "kind", "rank", "order", "id")
+        return selectors.story_list_published_with_photos()
 
 
 @extend_schema_view(
@@ -195,14 +166,10 @@ class StoryDetailView(_YearKeyedDetail):
     key_field = "slug"
 
     def get_queryset(self) -> QuerySet[Story]:
-        return _stories_published()
+        return selectors.story_list_published_with_photos()
 
 
 # --- Districts -----------------------------------------------------------------------------------------
-
-
-def _districts() -> QuerySet[District]:
-    return District.objects.prefetch_related(Prefetch("streets", queryset=Street.objects.order_by("name")))
 
 
 @extend_schema_view(
@@ -214,7 +181,7 @@ class DistrictListView(generics.ListAPIView):
     serializer_class = DistrictSerializer
 
     def get_queryset(self) -> QuerySet[District]:
-        return _districts()
+        return selectors.district_list_with_streets()
 
 
 @extend_schema_view(
@@ -227,4 +194,4 @@ class DistrictDetailView(generics.RetrieveAPIView):
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[District]:
-        return _districts()
+        return selectors.district_list_with_streets()

@@ -5,6 +5,7 @@ Figures are stored as the report gives them: a decimal value with the
 report's own qualifier (``5000 余套`` is not ``5000 套``) and unit.
 """
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import models
@@ -15,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
-def _localized(obj: models.Model, field: str) -> str:
+def localized(obj: models.Model, field: str) -> str:
     """The English text of ``field`` when the interface is English and it exists."""
     if (get_language() or "").startswith("en"):
         english = getattr(obj, f"{field}_en", "")
@@ -29,9 +30,45 @@ class PublishStatus(models.TextChoices):
     PUBLISHED = "published", _("已发布")
 
 
+# --- Publication: the one definition of "public" ----------------------------------------------
+#
+# Editions, indicators, stories (and feedback's surveys) are public when they
+# are published *and* their publish date has come. The rule is written once
+# for the database (``public_q``) and once for a row in memory
+# (``is_public_at``); every query, property and page goes through these two.
+
+
+def public_q(prefix: str = "", *, now: datetime | None = None) -> Q:
+    """Published, with a publish date that has come; ``prefix`` reaches a related row (``"edition__"``)."""
+    return Q(
+        **{
+            f"{prefix}status": PublishStatus.PUBLISHED,
+            f"{prefix}published_at__isnull": False,
+            f"{prefix}published_at__lte": timezone.now() if now is None else now,
+        }
+    )
+
+
+def is_public_at(status: str, published_at: datetime | None, now: datetime) -> bool:
+    """``public_q`` for one row: the same three conditions, evaluated in Python."""
+    return status == PublishStatus.PUBLISHED and published_at is not None and published_at <= now
+
+
+def publication_normalize(status: str, published_at: datetime | None, now: datetime) -> datetime | None:
+    """The publish date to store: publishing without a date means now.
+
+    Without it the row would be "published" yet invisible (``public_q`` wants a
+    date), which no editor means. A draft keeps whatever date it has; a date in
+    the future schedules the publication.
+    """
+    if status == PublishStatus.PUBLISHED and published_at is None:
+        return now
+    return published_at
+
+
 class PublishableQuerySet(models.QuerySet):
     def published(self) -> "PublishableQuerySet":
-        return self.filter(status=PublishStatus.PUBLISHED, published_at__lte=timezone.now())
+        return self.filter(public_q())
 
 
 class Publishable(models.Model):
@@ -56,11 +93,7 @@ class Publishable(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return (
-            self.status == PublishStatus.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
+        return is_public_at(self.status, self.published_at, timezone.now())
 
 
 class District(models.Model):
@@ -81,7 +114,7 @@ class District(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localized(self, "name")
+        return localized(self, "name")
 
 
 class Street(models.Model):
@@ -127,11 +160,11 @@ class Edition(Publishable):
 
     @property
     def display_title(self) -> str:
-        return _localized(self, "title")
+        return localized(self, "title")
 
     @property
     def display_preface(self) -> str:
-        return _localized(self, "preface")
+        return localized(self, "preface")
 
 
 class Chapter(models.Model):
@@ -165,11 +198,11 @@ class Chapter(models.Model):
 
     @property
     def display_title(self) -> str:
-        return _localized(self, "title")
+        return localized(self, "title")
 
     @property
     def display_theme(self) -> str:
-        return _localized(self, "theme")
+        return localized(self, "theme")
 
 
 class Section(models.Model):
@@ -194,7 +227,7 @@ class Section(models.Model):
 
     @property
     def display_title(self) -> str:
-        return _localized(self, "title")
+        return localized(self, "title")
 
     @property
     def paragraphs(self) -> list[str]:
@@ -331,7 +364,7 @@ class Indicator(Publishable):
 
     @property
     def display_name(self) -> str:
-        return _localized(self, "name")
+        return localized(self, "name")
 
     def _values(self) -> list["IndicatorValue"]:
         # Uses the prefetch cache when the selector prefetched ``values``.
@@ -505,7 +538,7 @@ class Story(Publishable):
 
     @property
     def display_title(self) -> str:
-        return _localized(self, "title")
+        return localized(self, "title")
 
     @property
     def paragraphs(self) -> list[str]:

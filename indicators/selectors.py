@@ -2,7 +2,9 @@
 
 Every public read goes through here, so that "what a resident may see" is
 decided in one place: an indicator or story is public when it is published,
-its publish date has come, and its edition is public in the same sense.
+its publish date has come, and its edition is public in the same sense
+(``public_q``, defined with the models and re-exported here for the apps
+that build on the report).
 Each selector returns a queryset that already joins or prefetches what the
 page will touch, so a page runs the same number of queries however much the
 report holds.
@@ -11,7 +13,6 @@ report holds.
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
 
 from indicators.models import (
     Chapter,
@@ -20,9 +21,10 @@ from indicators.models import (
     Indicator,
     IndicatorValue,
     Photo,
-    PublishStatus,
     Section,
     Story,
+    Street,
+    public_q,
 )
 
 # A search term shorter than this matches too much to be useful; longer than
@@ -33,22 +35,11 @@ SEARCH_RESULT_LIMIT = 50
 STORY_PAGE_SIZE = 30
 
 
-def public_q(prefix: str = "") -> Q:
-    """The one rule of "public": published, with a publish date that has come."""
-    return Q(
-        **{
-            f"{prefix}status": PublishStatus.PUBLISHED,
-            f"{prefix}published_at__isnull": False,
-            f"{prefix}published_at__lte": timezone.now(),
-        }
-    )
-
-
 # --- Editions and chapters -------------------------------------------------------
 
 
 def edition_list_published() -> QuerySet[Edition]:
-    return Edition.objects.published().order_by("-year")
+    return Edition.objects.filter(public_q()).order_by("-year")
 
 
 def edition_published_latest() -> Edition | None:
@@ -61,6 +52,13 @@ def edition_get_published(*, year: int) -> Edition:
     if edition is None:
         raise Http404("No such edition")
     return edition
+
+
+def edition_list_published_with_chapters() -> QuerySet[Edition]:
+    """Public editions, newest first, each with its chapters in order."""
+    return edition_list_published().prefetch_related(
+        Prefetch("chapters", queryset=Chapter.objects.order_by("number"))
+    )
 
 
 def _count_of(model, field: str, extra: Q) -> Coalesce:
@@ -100,6 +98,16 @@ def chapter_get_published(*, year: int, slug: str) -> Chapter:
     return chapter
 
 
+def chapter_list_published() -> QuerySet[Chapter]:
+    """The chapters of every public edition, newest edition first, each with its sections."""
+    return (
+        Chapter.objects.filter(public_q("edition__"))
+        .select_related("edition")
+        .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
+        .order_by("-edition__year", "number")
+    )
+
+
 # --- Indicators -------------------------------------------------------------------------
 
 
@@ -112,8 +120,7 @@ def _values_prefetch() -> Prefetch:
 def indicator_list_published() -> QuerySet[Indicator]:
     """Every public indicator of every public edition, ready to be listed."""
     return (
-        Indicator.objects.published()
-        .filter(public_q("edition__"))
+        Indicator.objects.filter(public_q(), public_q("edition__"))
         .select_related("edition", "chapter__edition", "section")
         .prefetch_related(_values_prefetch())
     )
@@ -121,6 +128,11 @@ def indicator_list_published() -> QuerySet[Indicator]:
 
 def indicator_list_headline(*, edition: Edition) -> QuerySet[Indicator]:
     return indicator_list_published().filter(edition=edition, headline=True)
+
+
+def indicator_list_published_newest_first() -> QuerySet[Indicator]:
+    """Every public indicator, the newest edition first and each edition in report order."""
+    return indicator_list_published().order_by("-edition__year", "chapter__number", "order", "id")
 
 
 def indicator_list_for_edition(*, edition: Edition) -> QuerySet[Indicator]:
@@ -147,10 +159,8 @@ def indicator_get_published(*, year: int, code: str) -> Indicator:
 
 
 def _story_public() -> QuerySet[Story]:
-    return (
-        Story.objects.published()
-        .filter(public_q("edition__"))
-        .select_related("edition", "district", "street", "chapter__edition")
+    return Story.objects.filter(public_q(), public_q("edition__")).select_related(
+        "edition", "district", "street", "chapter__edition"
     )
 
 
@@ -170,6 +180,25 @@ def story_list_published(
 
 def story_list_for_chapter(*, chapter: Chapter) -> QuerySet[Story]:
     return story_list_published().filter(chapter=chapter)
+
+
+def story_list_published_with_photos() -> QuerySet[Story]:
+    """Public stories, newest edition first, with their photos and the codes of their public indicators."""
+    return (
+        story_list_published()
+        .prefetch_related(
+            Prefetch("photos", queryset=Photo.objects.order_by("order", "id")),
+            Prefetch(
+                "indicators",
+                queryset=indicator_list_published()
+                .select_related(None)
+                .prefetch_related(None)
+                .order_by("chapter__number", "order", "id")
+                .only("id", "code"),
+            ),
+        )
+        .order_by("-edition__year", "kind", "rank", "order", "id")
+    )
 
 
 def story_get_published(*, year: int, slug: str) -> Story:
@@ -197,6 +226,11 @@ def district_list_with_stories(*, edition: Edition) -> QuerySet[District]:
         .distinct()
         .order_by("order", "name")
     )
+
+
+def district_list_with_streets() -> QuerySet[District]:
+    """Beijing's districts, each with its streets by name."""
+    return District.objects.prefetch_related(Prefetch("streets", queryset=Street.objects.order_by("name")))
 
 
 # --- Search -------------------------------------------------------------------------------------
