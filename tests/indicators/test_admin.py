@@ -198,7 +198,7 @@ def test_unpublished_indicator_disappears_from_the_api(staff, report, client):
 
 def test_saving_as_published_without_a_date_publishes_now(staff, report):
     story = Story.objects.get()
-    services.item_unpublish(item=story)
+    services.publishable_unpublish(queryset=Story.objects.filter(pk=story.pk))
     page = staff.get(_url(Story, "change", story.pk))
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
@@ -226,14 +226,21 @@ def test_saving_as_published_without_a_date_publishes_now(staff, report):
     assert story.is_public
 
 
+def _after(action, item):
+    """``item`` after ``action`` ran on a queryset of it alone, as the admin's list action does."""
+    action(queryset=type(item).objects.filter(pk=item.pk))
+    item.refresh_from_db()
+    return item
+
+
 def test_services_publish_one_indicator_and_story():
     indicator = IndicatorFactory(draft=True, published_at=None)
     story = StoryFactory(scheduled=True)
 
-    assert services.item_publish(item=indicator).is_public
-    assert services.item_publish(item=story).is_public
-    assert not services.item_unpublish(item=indicator).is_public
-    assert not services.item_unpublish(item=story).is_public
+    assert _after(services.publishable_publish, indicator).is_public
+    assert _after(services.publishable_publish, story).is_public
+    assert not _after(services.publishable_unpublish, indicator).is_public
+    assert not _after(services.publishable_unpublish, story).is_public
 
 
 def test_publish_counts_only_what_changed():

@@ -5,8 +5,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 
+from indicators.loader import report_load, report_read
 from indicators.models import (
     Chapter,
     District,
@@ -18,7 +20,6 @@ from indicators.models import (
     Story,
     StoryKind,
 )
-from indicators.services import report_load, report_read
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "indicators" / "data" / "report_2023.yaml"
 
@@ -153,8 +154,6 @@ def test_a_broken_file_is_refused_and_changes_nothing(report_data, tmp_path):
     broken["indicators"][0]["qualifier"] = "大约"
     broken["indicators"][1]["value"] = 1
     path = tmp_path / "broken.yaml"
-    import yaml
-
     path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
     snapshot = list(IndicatorValue.objects.order_by("pk").values_list("pk", "value"))
 

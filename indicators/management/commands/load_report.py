@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from indicators.loader import report_load, report_read
 from indicators.models import Edition
-from indicators.services import report_load, report_read
 
 
 class Command(BaseCommand):
