@@ -22,7 +22,11 @@ pg_as() {
 
 services_stop() {
   local code=$?
-  [ -f "$RUN_DIR/redis.pid" ] && kill "$(cat "$RUN_DIR/redis.pid")" 2>/dev/null || true
+  local pidfile
+  # The run's Redis, and those of parallel test workers (tests/parallel.py) left by a crash.
+  for pidfile in "$RUN_DIR"/redis.pid "$RUN_DIR"/*/redis.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
   pg_as "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$RUN_DIR"
   exit "$code"

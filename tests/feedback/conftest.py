@@ -1,4 +1,4 @@
-"""Fixtures of the participation tests: published items, residents, Redis control."""
+"""Fixtures of the participation tests: a survey, residents, Redis control."""
 
 import os
 import subprocess
@@ -10,44 +10,11 @@ import pytest
 from django.conf import settings
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from redis import Redis
-from redis.exceptions import RedisError
 
 from feedback.models import Survey, SurveyQuestion
 from feedback.residents import COOKIE_NAME, resident_identity
 from indicators.models import PublishStatus
-from tests.factories import (
-    ChapterFactory,
-    DistrictFactory,
-    EditionFactory,
-    IndicatorFactory,
-    StoryFactory,
-)
-
-
-@pytest.fixture
-def edition(db):
-    return EditionFactory(year=2023)
-
-
-@pytest.fixture
-def chapter(edition):
-    return ChapterFactory(edition=edition)
-
-
-@pytest.fixture
-def indicator(chapter):
-    return IndicatorFactory(chapter=chapter)
-
-
-@pytest.fixture
-def story(chapter):
-    return StoryFactory(chapter=chapter)
-
-
-@pytest.fixture
-def districts(db):
-    return [DistrictFactory() for _ in range(3)]
+from tests.parallel import redis_alive, redis_server_start
 
 
 @pytest.fixture
@@ -103,17 +70,11 @@ def wait_until(predicate: Callable[[], object], timeout: float = 60, message: st
 
 
 class RedisServer:
-    """Stops and restarts the Redis that scripts/test started (same port and pidfile)."""
+    """Stops and restarts this run's Redis (same port and pidfile; per worker under xdist)."""
 
     def __init__(self) -> None:
         self.port = os.environ["REDIS_PORT"]
         self.run_dir = os.environ["RUN_DIR"]
-
-    def _alive(self) -> bool:
-        try:
-            return bool(Redis(port=int(self.port), socket_connect_timeout=0.5).ping())
-        except RedisError:
-            return False
 
     def stop(self) -> None:
         subprocess.run(  # noqa: S603 - fixed argv
@@ -121,32 +82,11 @@ class RedisServer:
             check=False,
             capture_output=True,
         )
-        wait_until(lambda: not self._alive(), 10, "Redis did not stop")
+        wait_until(lambda: not redis_alive(self.port), 10, "Redis did not stop")
 
     def start(self) -> None:
-        if self._alive():
-            return
-        subprocess.run(  # noqa: S603 - fixed argv
-            [  # noqa: S607
-                "redis-server",
-                "--port",
-                self.port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "yes",
-                "--pidfile",
-                f"{self.run_dir}/redis.pid",
-                "--logfile",
-                f"{self.run_dir}/redis.log",
-            ],
-            check=True,
-        )
-        wait_until(self._alive, 10, "Redis did not come back")
+        if not redis_alive(self.port):
+            redis_server_start(port=self.port, run_dir=self.run_dir)
 
 
 @pytest.fixture

@@ -1,0 +1,100 @@
+"""Gives each pytest-xdist worker a Redis server of its own.
+
+Loaded with ``-p tests.parallel`` (see ``[tool.pytest.ini_options]``) because
+it must act before pytest-django imports the settings, which read
+``REDIS_URL`` once: conftest files are imported only after that.
+
+Why a server per worker and not a database number per worker: every test
+flushes its Redis database, and the outage tests stop the server itself, which
+would take the cache and broker away from the tests running beside them.
+PostgreSQL needs nothing here: pytest-django already gives each worker its
+own test database (``test_portal_gw0``, ...).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+_SERVER_DIR = pytest.StashKey[Path]()
+
+
+def redis_alive(port: int | str) -> bool:
+    try:
+        return bool(Redis(host="127.0.0.1", port=int(port), socket_connect_timeout=0.5).ping())
+    except RedisError:
+        return False
+
+
+def redis_server_start(*, port: int | str, run_dir: Path | str, timeout: float = 10) -> None:
+    """Start a throwaway Redis (no persistence) as scripts/_services.sh does, and wait for it."""
+    subprocess.run(  # noqa: S603 - fixed argv
+        [  # noqa: S607
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            f"{run_dir}/redis.pid",
+            "--logfile",
+            f"{run_dir}/redis.log",
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + timeout
+    while not redis_alive(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Redis did not start on port {port} (log: {run_dir}/redis.log)")
+        time.sleep(0.05)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    if "RUN_DIR" not in os.environ:
+        raise pytest.UsageError("A parallel run starts a Redis per worker: run it with scripts/test -n 2.")
+    run_dir = Path(os.environ["RUN_DIR"]) / worker
+    run_dir.mkdir(exist_ok=True)
+    port = _free_port()
+    redis_server_start(port=port, run_dir=run_dir)
+    early_config.stash[_SERVER_DIR] = run_dir
+    # Read by the settings (cache and broker), by the Celery worker
+    # subprocesses the fixtures start, and by the fixture that stops Redis.
+    os.environ["RUN_DIR"] = str(run_dir)
+    os.environ["REDIS_PORT"] = str(port)
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run_dir = config.stash.get(_SERVER_DIR, None)
+    if run_dir is None:
+        return
+    try:
+        pid = int((run_dir / "redis.pid").read_text())
+    except (OSError, ValueError):
+        return  # a test stopped it and it was not restarted
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
