@@ -21,6 +21,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.results import Result
 
 from indicators import services
+from indicators.cells import StaffCSV
 from indicators.models import (
     Chapter,
     District,
@@ -32,19 +33,22 @@ from indicators.models import (
     Section,
     Story,
     Street,
+    publication_normalize,
 )
-from indicators.resources import STAFF_VALUE_NEEDS_SOURCE, IndicatorValueResource, StaffCSV
+from indicators.resources import STAFF_VALUE_NEEDS_SOURCE, IndicatorValueResource
 
 # --- Publication ----------------------------------------------------------------------------
 
 
 class PublishableForm(forms.ModelForm):
-    """Publishing without a date would leave the item invisible: date it now."""
+    """Saving as published without a date publishes now (``publication_normalize``)."""
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("status") == PublishStatus.PUBLISHED and not cleaned.get("published_at"):
-            cleaned["published_at"] = timezone.now()
+        if "status" in cleaned:
+            cleaned["published_at"] = publication_normalize(
+                cleaned["status"], cleaned.get("published_at"), timezone.now()
+            )
         return cleaned
 
 

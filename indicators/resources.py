@@ -13,21 +13,30 @@ not use, a figure that is not a number, a month outside 1–12, a missing code,
 two rows for one value, two rows of one indicator that disagree …); a file
 with any bad row is shown with its row-level errors and imports nothing (the
 admin runs the file in one transaction and rolls it all back).
+
+What the file refers to is looked up once per import (``_Known``), not once
+per row; the cells are read by the widgets of ``indicators.cells``.
 """
 
+import copy
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Max, Prefetch, QuerySet
-from django.db.models.enums import TextChoices
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
-from import_export.formats.base_formats import CSV
 
+from indicators.cells import (
+    ChoiceCellWidget,
+    DecimalCellWidget,
+    IntegerCellWidget,
+    MonthCellWidget,
+    OptionalChoiceCellWidget,
+    blank,
+    cell_text,
+)
 from indicators.models import (
     ChangeDirection,
     Chapter,
@@ -38,7 +47,7 @@ from indicators.models import (
     PublishStatus,
     Qualifier,
     Section,
-    format_number,
+    publication_normalize,
 )
 
 # Column headers, as staff read them. The first four identify the indicator.
@@ -105,156 +114,59 @@ VALUE_COLUMNS = {
 INDICATOR_LEVEL_COLUMNS = [c for c in INDICATOR_COLUMNS.values() if c not in (COL_EDITION, COL_CODE)]
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _cell_text(value: Any) -> str:
-    """A cell as text for comparing rows: Excel's 2023.0 equals a CSV's "2023"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-# --- Widgets: clear messages in the staff's language --------------------------------------------------
-
-
-class IntegerCellWidget(widgets.Widget):
-    """A whole number; Excel's ``2023.0`` is accepted, ``二〇二三`` or ``2023.5`` is not."""
-
-    def __init__(self, *, minimum: int | None = None, maximum: int | None = None) -> None:
-        super().__init__(coerce_to_string=True)
-        self.minimum = minimum
-        self.maximum = maximum
-
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int | None:
-        if _blank(value):
-            return None
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or number != number.to_integral_value():
-            raise ValueError(_("“%(value)s” 不是整数。") % {"value": value})
-        number = int(number)
-        if (self.minimum is not None and number < self.minimum) or (
-            self.maximum is not None and number > self.maximum
-        ):
-            raise ValueError(
-                _("%(value)s 超出范围，应在 %(min)s–%(max)s 之间。")
-                % {"value": number, "min": self.minimum, "max": self.maximum}
-            )
-        return number
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
-        if value is None:
-            return ""
-        return value if kwargs.get("force_native_type") else str(value)
-
-
-class MonthCellWidget(IntegerCellWidget):
-    def __init__(self) -> None:
-        super().__init__(minimum=1, maximum=12)
-
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int | None:
-        try:
-            return super().clean(value, row, **kwargs)
-        except ValueError as error:
-            raise ValueError(
-                _("月份应为 1–12 的整数；年度数据请留空。（%(error)s）") % {"error": error}
-            ) from error
-
-
-class DecimalCellWidget(widgets.Widget):
-    """A figure as the report prints it: ``88.7``, ``2,185.8``; written back without trailing zeros."""
-
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Decimal | None:
-        if _blank(value):
-            return None
-        text = str(value).strip().replace(",", "").replace("，", "")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            raise ValueError(_("“%(value)s” 不是数字。") % {"value": value})
-        return number
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
-        if value is None:
-            return ""
-        # Excel gets a real number (openpyxl writes Decimal as a numeric cell).
-        return value.normalize() if kwargs.get("force_native_type") else format_number(value)
-
-
-class ChoiceCellWidget(widgets.Widget):
-    """One of a model's choices, written as staff read it (越高越好), read back as code or label."""
-
-    def __init__(self, choices: type[TextChoices], *, what: str, write_label: bool = True) -> None:
-        super().__init__(coerce_to_string=True)
-        self.choices = choices
-        self.what = what
-        self.write_label = write_label
-
-    def _lookup(self) -> dict[str, str]:
-        # Codes, and labels in the current and in the default language: an
-        # export made in either interface imports in either.
-        lookup = {str(value): value for value in self.choices.values}
-        with translation.override(settings.LANGUAGE_CODE):
-            lookup.update({str(label): value for value, label in self.choices.choices})
-        lookup.update({str(label): value for value, label in self.choices.choices})
-        return lookup
-
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
-        text = "" if value is None else str(value).strip()
-        lookup = self._lookup()
-        if text in lookup:
-            return lookup[text]
-        allowed = "、".join(str(label) for value, label in self.choices.choices if value)
-        raise ValueError(
-            _("“%(value)s” 不是可用的%(what)s，可填：%(allowed)s。")
-            % {"value": text, "what": self.what, "allowed": allowed}
-        )
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
-        if not value:
-            return ""
-        return str(self.choices(value).label) if self.write_label else str(value)
-
-
-class OptionalChoiceCellWidget(ChoiceCellWidget):
-    """The same, where a blank cell means "not given"."""
-
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
-        return "" if _blank(value) else super().clean(value, row, **kwargs)
-
-
-class StaffCSV(CSV):
-    """A CSV as staff's spreadsheets save it.
-
-    UTF-8 with or without a byte-order mark, or GB18030 (what Excel on a
-    Chinese Windows writes for plain "CSV"): read as bytes and decoded here.
-    """
-
-    def is_binary(self) -> bool:
-        return True
-
-    def get_read_mode(self) -> str:
-        return "rb"
-
-    def create_dataset(self, in_stream: bytes | str, **kwargs: Any):
-        if isinstance(in_stream, bytes):
-            try:
-                in_stream = in_stream.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                in_stream = in_stream.decode("gb18030")
-        return super().create_dataset(in_stream, **kwargs)
-
-
 def _char(attribute: str, column: str) -> fields.Field:
     return fields.Field(attribute=attribute, column_name=column, widget=widgets.CharWidget(allow_blank=True))
+
+
+class _Known:
+    """What an import refers to, looked up once for the whole file and kept by natural key.
+
+    Editions by year, chapters by (edition, number), sections by (chapter,
+    number), indicators by (edition, code) and their values by (indicator,
+    year, month): five queries however long the file is.
+    """
+
+    def __init__(self) -> None:
+        self.editions: dict[int, Edition] = {}
+        self.chapters: dict[tuple[int, int], Chapter] = {}
+        self.sections: dict[tuple[int, int], Section] = {}
+        self.indicators: dict[tuple[int, str], Indicator] = {}
+        self.values: dict[tuple[int, int, int | None], IndicatorValue] = {}
+
+    @classmethod
+    def load(cls, *, years: set[int]) -> "_Known":
+        known = cls()
+        known.editions = {e.year: e for e in Edition.objects.filter(year__in=years)}
+        chapters = Chapter.objects.filter(edition__year__in=years)
+        known.chapters = {(c.edition_id, c.number): c for c in chapters}
+        sections = Section.objects.filter(chapter__edition__year__in=years)
+        known.sections = {(s.chapter_id, s.number): s for s in sections}
+        # Joined as the export and the diff read them: edition year, chapter and section numbers.
+        indicators = Indicator.objects.filter(edition__year__in=years).select_related(
+            "edition", "chapter", "section"
+        )
+        known.indicators = {(i.edition_id, i.code): i for i in indicators}
+        values = IndicatorValue.objects.filter(indicator__edition__year__in=years)
+        known.values = {(v.indicator_id, v.year, v.month): v for v in values}
+        return known
+
+    # A row gets a copy: a row that fails must not leave its half-written
+    # changes on the object the file's next rows start from.
+
+    def indicator(self, edition: Edition, code: str) -> Indicator | None:
+        indicator = self.indicators.get((edition.pk, code))
+        return copy.copy(indicator) if indicator is not None else None
+
+    def value(self, indicator: Indicator, year: int, month: int | None) -> IndicatorValue | None:
+        value = self.values.get((indicator.pk, year, month))
+        return copy.copy(value) if value is not None else None
+
+    def remember(self, value: IndicatorValue, *, with_value: bool) -> None:
+        """A row was saved: what it wrote is what the next rows find."""
+        indicator = value.indicator
+        self.indicators[(indicator.edition_id, indicator.code)] = indicator
+        if with_value:
+            self.values[(indicator.pk, value.year, value.month)] = value
 
 
 class IndicatorValueResource(resources.ModelResource):
@@ -373,6 +285,7 @@ class IndicatorValueResource(resources.ModelResource):
         super().__init__(**kwargs)
         self._row_errors: dict[int, dict[str, str]] = {}
         self._current: dict[str, Any] = {}
+        self._known = _Known()
 
     # --- whole-file checks -----------------------------------------------------------------------------
 
@@ -380,7 +293,7 @@ class IndicatorValueResource(resources.ModelResource):
         # Excel and editors leave stray spaces, a byte-order mark and empty rows behind.
         dataset.headers = [str(h or "").replace("\ufeff", "").strip() for h in dataset.headers or []]
         for index in range(len(dataset) - 1, -1, -1):
-            if all(_blank(cell) for cell in dataset[index]):
+            if all(blank(cell) for cell in dataset[index]):
                 del dataset[index]
         missing = [c for c in REQUIRED_COLUMNS if c not in dataset.headers]
         if missing:
@@ -389,6 +302,19 @@ class IndicatorValueResource(resources.ModelResource):
                 % {"columns": "、".join(missing)}
             )
         self._row_errors = self._cross_row_errors(dataset)
+        self._known = _Known.load(years=self._edition_years(dataset))
+
+    def _edition_years(self, dataset) -> set[int]:
+        """The edition years the file names (a bad cell is reported on its row later)."""
+        years = set()
+        for data in dataset.dict:
+            try:
+                year = self.fields["edition"].clean(data)
+            except ValueError:
+                continue
+            if year is not None:
+                years.add(year)
+        return years
 
     def _cross_row_errors(self, dataset) -> dict[int, dict[str, str]]:
         """Two rows for one value, or rows of one indicator that disagree on its fields."""
@@ -396,10 +322,10 @@ class IndicatorValueResource(resources.ModelResource):
         first_of_value: dict[tuple, int] = {}
         first_of_indicator: dict[tuple, tuple[int, dict]] = {}
         for number, data in enumerate(dataset.dict, start=1):
-            indicator_key = (_cell_text(data.get(COL_EDITION)), _cell_text(data.get(COL_CODE)))
+            indicator_key = (cell_text(data.get(COL_EDITION)), cell_text(data.get(COL_CODE)))
             if not all(indicator_key):
                 continue
-            value_key = (*indicator_key, _cell_text(data.get(COL_YEAR)), _cell_text(data.get(COL_MONTH)))
+            value_key = (*indicator_key, cell_text(data.get(COL_YEAR)), cell_text(data.get(COL_MONTH)))
             if value_key in first_of_value and value_key[2]:
                 errors[number][COL_YEAR] = _(
                     "与第 %(row)d 行是同一个数值（同一指标、年份、月份），请合并为一行。"
@@ -410,7 +336,7 @@ class IndicatorValueResource(resources.ModelResource):
                 continue
             first_number, first = first_of_indicator[indicator_key]
             for column in INDICATOR_LEVEL_COLUMNS:
-                if column in data and _cell_text(data[column]) != _cell_text(first[column]):
+                if column in data and cell_text(data[column]) != cell_text(first[column]):
                     errors[number][column] = _("同一指标的各行须一致：第 %(row)d 行写的是“%(first)s”。") % {
                         "row": first_number,
                         "first": first[column] or "",
@@ -430,33 +356,29 @@ class IndicatorValueResource(resources.ModelResource):
         code = str(row.get(COL_CODE) or "").strip()
         if not code:
             errors[COL_CODE] = _("指标编码必填。")
-        indicator = None
-        if edition is not None and code:
-            indicator = (
-                Indicator.objects.select_related("edition", "chapter", "section")
-                .filter(edition=edition, code=code)
-                .first()
-            )
+        indicator = self._known.indicator(edition, code) if edition is not None and code else None
         if indicator is None:
             indicator = Indicator(edition=edition, code=code, status=PublishStatus.DRAFT)
-        self._current["edition"] = edition
-
-        self._current["indicator_only"] = all(_blank(row.get(c)) for c in (COL_YEAR, COL_MONTH, COL_VALUE))
-        if self._current["indicator_only"]:
-            return IndicatorValue(indicator=indicator), indicator.pk is None
-        value = None
-        if indicator.pk is not None:
-            try:
-                year = self.fields["year"].clean(row)
-                month = self.fields["month"].clean(row)
-            except ValueError:
-                year = None  # reported by the field itself
-            if year is not None:
-                value = IndicatorValue.objects.filter(indicator=indicator, year=year, month=month).first()
+        indicator_only = all(blank(row.get(c)) for c in (COL_YEAR, COL_MONTH, COL_VALUE))
+        value = None if indicator_only else self._existing_value(indicator, row)
         if value is not None:
             value.indicator = indicator  # the same object the row's indicator columns write to
-            return value, False
-        return IndicatorValue(indicator=indicator), True
+            new = False
+        else:
+            value = IndicatorValue(indicator=indicator)
+            new = indicator.pk is None if indicator_only else True
+        self._current.update(edition=edition, indicator_only=indicator_only, instance=value)
+        return value, new
+
+    def _existing_value(self, indicator: Indicator, row) -> IndicatorValue | None:
+        if indicator.pk is None:
+            return None
+        try:
+            year = self.fields["year"].clean(row)
+            month = self.fields["month"].clean(row)
+        except ValueError:
+            return None  # reported by the field itself
+        return None if year is None else self._known.value(indicator, year, month)
 
     def _resolve_edition(self, row, errors: dict) -> Edition | None:
         try:
@@ -467,7 +389,7 @@ class IndicatorValueResource(resources.ModelResource):
         if year is None:
             errors[COL_EDITION] = _("报告年度必填。")
             return None
-        edition = Edition.objects.filter(year=year).first()
+        edition = self._known.editions.get(year)
         if edition is None:
             errors[COL_EDITION] = _("没有 %(year)s 年度的报告，请先在“年度报告”中建立。") % {"year": year}
         return edition
@@ -476,39 +398,46 @@ class IndicatorValueResource(resources.ModelResource):
         """Set the chapter and section the row names, within the row's edition."""
         if COL_CHAPTER not in row:
             return
+        chapter = self._resolve_chapter(edition, row, errors)
+        if chapter is None:
+            return
+        indicator.chapter = chapter
+        if COL_SECTION in row:
+            self._resolve_section(indicator, chapter, row, errors)
+
+    def _resolve_chapter(self, edition: Edition | None, row, errors: dict) -> Chapter | None:
         try:
             number = self.fields["chapter"].clean(row)
         except ValueError as error:
             errors[COL_CHAPTER] = str(error)
-            return
+            return None
         if number is None:
             errors[COL_CHAPTER] = _("章必填。")
-            return
+            return None
         if edition is None:
-            return
-        chapter = Chapter.objects.filter(edition=edition, number=number).first()
+            return None  # the edition's own error says why
+        chapter = self._known.chapters.get((edition.pk, number))
         if chapter is None:
             errors[COL_CHAPTER] = _("%(year)s 年度报告没有第 %(number)s 章。") % {
                 "year": edition.year,
                 "number": number,
             }
-            return
-        indicator.chapter = chapter
-        if COL_SECTION not in row:
-            return
+        return chapter
+
+    def _resolve_section(self, indicator: Indicator, chapter: Chapter, row, errors: dict) -> None:
         try:
-            section_number = self.fields["section"].clean(row)
+            number = self.fields["section"].clean(row)
         except ValueError as error:
             errors[COL_SECTION] = str(error)
             return
-        if section_number is None:
+        if number is None:
             indicator.section = None
             return
-        section = Section.objects.filter(chapter=chapter, number=section_number).first()
+        section = self._known.sections.get((chapter.pk, number))
         if section is None:
             errors[COL_SECTION] = _("第 %(chapter)s 章没有第 %(number)s 节。") % {
-                "chapter": number,
-                "number": section_number,
+                "chapter": chapter.number,
+                "number": number,
             }
             return
         indicator.section = section
@@ -541,30 +470,33 @@ class IndicatorValueResource(resources.ModelResource):
     ) -> None:
         """The model's own rules on the indicator and on the value, reported by column."""
         errors: dict[str, list] = {k: list(v) for k, v in (import_validation_errors or {}).items()}
-        indicator = instance.indicator
+        self._validate_indicator(instance.indicator, errors)
+        if not self._current.get("indicator_only"):
+            self._validate_value(instance, errors)
+        if errors:
+            raise ValidationError(errors)
 
+    def _validate_indicator(self, indicator: Indicator, errors: dict[str, list]) -> None:
         if indicator.change_value is not None and not indicator.change_direction:
             errors.setdefault(COL_CHANGE_DIRECTION, []).append(
                 _("填写了变化量时须注明变化方向（增加或减少）。")
             )
-        exclude = [name for name, column in INDICATOR_COLUMNS.items() if column in errors]
-        if indicator.edition_id is None:
-            exclude.append("edition")
         if indicator.chapter_id is None and COL_CHAPTER not in errors:
             errors.setdefault(COL_CHAPTER, []).append(_("新指标须填写章。"))
-        if indicator.chapter_id is None:
-            exclude.append("chapter")
+        # The edition, chapter and section were found in this import's own
+        # lookups (``_Known``), so they exist: checking each again would cost
+        # a query per row. The code is unique per edition by the lookup too.
+        exclude = ["edition", "chapter", "section"]
+        exclude += [name for name, column in INDICATOR_COLUMNS.items() if column in errors]
         self._collect(errors, indicator, INDICATOR_COLUMNS, exclude)
 
-        if not self._current.get("indicator_only"):
-            if instance.pk is None and not instance.source.strip():
-                errors.setdefault(COL_VALUE_SOURCE, []).append(STAFF_VALUE_NEEDS_SOURCE)
-            # Uniqueness of (indicator, year, month) is settled by the lookup and
-            # the duplicate-row check; the indicator may not be saved yet.
-            exclude = ["indicator"] + [name for name, column in VALUE_COLUMNS.items() if column in errors]
-            self._collect(errors, instance, VALUE_COLUMNS, exclude)
-        if errors:
-            raise ValidationError(errors)
+    def _validate_value(self, value: IndicatorValue, errors: dict[str, list]) -> None:
+        if value.pk is None and not value.source.strip():
+            errors.setdefault(COL_VALUE_SOURCE, []).append(STAFF_VALUE_NEEDS_SOURCE)
+        # Uniqueness of (indicator, year, month) is settled by the lookup and
+        # the duplicate-row check; the indicator may not be saved yet.
+        exclude = ["indicator"] + [name for name, column in VALUE_COLUMNS.items() if column in errors]
+        self._collect(errors, value, VALUE_COLUMNS, exclude)
 
     @staticmethod
     def _collect(errors: dict[str, list], obj, columns: dict[str, str], exclude: list[str]) -> None:
@@ -577,11 +509,15 @@ class IndicatorValueResource(resources.ModelResource):
 
     def before_save_instance(self, instance: IndicatorValue, row, **kwargs: Any) -> None:
         indicator = instance.indicator
-        # The same rule as the admin's publish/unpublish actions.
-        if indicator.status == PublishStatus.PUBLISHED and indicator.published_at is None:
-            indicator.published_at = timezone.now()
-        elif indicator.status == PublishStatus.DRAFT:
+        # The file has no publish date. "Published" without one publishes now
+        # (the rule the admin's form follows too); "draft" takes the indicator
+        # off the site and clears its date, as the admin's unpublish action does.
+        if indicator.status == PublishStatus.DRAFT:
             indicator.published_at = None
+        else:
+            indicator.published_at = publication_normalize(
+                indicator.status, indicator.published_at, timezone.now()
+            )
         if indicator.pk is None:
             # A new indicator goes after the others of its chapter.
             last = Indicator.objects.filter(chapter=indicator.chapter).aggregate(last=Max("order"))["last"]
@@ -594,6 +530,9 @@ class IndicatorValueResource(resources.ModelResource):
             super().do_instance_save(instance, is_create)
 
     def after_import_row(self, row, row_result, **kwargs: Any) -> None:
+        if row_result.is_new() or row_result.is_update():
+            # Saved: the file's later rows of this indicator start from here.
+            self._known.remember(self._current["instance"], with_value=not self._current["indicator_only"])
         # A row without a value changed only its indicator: log that one.
         if self._current.get("indicator_only") and row_result.is_valid() and not row_result.is_skip():
             row_result.instance = row_result.instance.indicator if row_result.instance else None
