@@ -3,7 +3,12 @@
 The suite runs on the real services that ``scripts/test`` starts: PostgreSQL
 (``DATABASE_URL``), Redis (``REDIS_URL``) and Celery workers started here as
 subprocesses against the test database. A missing service fails the run with
-a message saying which one; nothing is skipped or faked.
+a message saying which one; nothing is skipped or faked. Under pytest-xdist
+each worker has its own test database and its own Redis (``tests/parallel.py``).
+
+Fixtures that several folders use live here once: the fast password hasher
+and a small published report (``edition``, ``chapter``, ``indicator``,
+``story``, ``districts``); a module needing a richer one defines its own.
 """
 
 import os
@@ -17,8 +22,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import override_settings
 from redis import Redis
 from redis.exceptions import RedisError
+
+from tests.factories import ChapterFactory, DistrictFactory, EditionFactory, IndicatorFactory, StoryFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +45,13 @@ def _require_real_services(django_db_setup, django_db_blocker) -> None:
         Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
     except RedisError as error:
         pytest.fail(f"Redis at {settings.REDIS_URL} does not answer: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    # Tests create accounts all the time; the production hasher costs ~0.5 s each.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
@@ -139,3 +154,31 @@ def start_worker(transactional_db, tmp_path):
 def _clear_cache_and_queue(redis_client) -> None:
     """Each test starts with an empty cache and broker: no limits or tasks carried over."""
     redis_client.flushdb()
+
+
+# --- A small published report, for tests that need "an indicator" or "a story" ----------
+
+
+@pytest.fixture
+def edition(db):
+    return EditionFactory(year=2023)
+
+
+@pytest.fixture
+def chapter(edition):
+    return ChapterFactory(edition=edition)
+
+
+@pytest.fixture
+def indicator(chapter):
+    return IndicatorFactory(chapter=chapter)
+
+
+@pytest.fixture
+def story(chapter):
+    return StoryFactory(chapter=chapter)
+
+
+@pytest.fixture
+def districts(db):
+    return [DistrictFactory() for _ in range(3)]

@@ -39,13 +39,6 @@ MODELS = [District, Street, Edition, Chapter, Section, Indicator, IndicatorValue
 
 
 @pytest.fixture
-def staff(client):
-    user = get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-passphrase")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def report():
     edition = EditionFactory(year=2023)
     chapter = ChapterFactory(edition=edition, number=4, theme="生态底线")

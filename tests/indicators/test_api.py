@@ -27,11 +27,6 @@ API = "/api/v1"
 
 
 @pytest.fixture
-def edition():
-    return EditionFactory(year=2023)
-
-
-@pytest.fixture
 def chapter(edition):
     return ChapterFactory(edition=edition, number=4, slug="ecology", theme="生态底线")
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -53,13 +52,6 @@ HEADERS = [
     "原文",
     "状态",
 ]
-
-
-@pytest.fixture
-def staff(client):
-    user = get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-passphrase")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -24,12 +24,6 @@ class World:
     case_b: ReviewCase
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    # Accounts are created per test; the production hasher costs ~0.5 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(db) -> World:
     district_a = DistrictFactory(name="东城区", slug="dongcheng")
