@@ -15,6 +15,8 @@ import openpyxl
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from indicators.models import ChangeDirection, Indicator, IndicatorValue, PublishStatus
@@ -75,8 +77,8 @@ def report():
     return edition
 
 
-def _row(**cells) -> dict:
-    """A row of the park indicator as exported, with ``cells`` changed."""
+def _row(cells: dict | None = None) -> dict:
+    """A row of the park indicator as exported, with ``cells`` (column → text) changed."""
     row = {
         "报告年度": "2023",
         "指标编码": "park-coverage",
@@ -101,13 +103,13 @@ def _row(**cells) -> dict:
         "原文": "由88.7%提高到90.5%。",
         "状态": "已发布",
     }
-    row.update(cells)
+    row.update(cells or {})
     return row
 
 
-def _new_indicator_row(**cells) -> dict:
+def _new_indicator_row(cells: dict | None = None) -> dict:
     return _row(
-        **{
+        {
             "指标编码": "new-parks",
             "节": "1",
             "指标名称": "新增公园",
@@ -121,7 +123,7 @@ def _new_indicator_row(**cells) -> dict:
             "变化方向": "增加",
             "比较基准": "上年",
             "状态": "草稿",
-            **cells,
+            **(cells or {}),
         }
     )
 
@@ -195,11 +197,11 @@ def _import(staff, upload, file_format: str):
 
 SOURCE = {"数值来源": "市园林绿化局 2024 年通报"}
 GOOD_ROWS = [
-    _row(**{"数值": "91.2", "限定词": "以上"}),  # updates the 2023 value
-    _row(**{"年份": "2021", "数值": "86.1", **SOURCE}),  # adds a 2021 value
-    _row(**{"年份": "2023", "月份": "3", "数值": "90.9", **SOURCE}),  # adds a monthly value
-    _new_indicator_row(**SOURCE),
-    _new_indicator_row(**{"年份": "2022", "数值": "40", "限定词": "", **SOURCE}),
+    _row({"数值": "91.2", "限定词": "以上"}),  # updates the 2023 value
+    _row({"年份": "2021", "数值": "86.1", **SOURCE}),  # adds a 2021 value
+    _row({"年份": "2023", "月份": "3", "数值": "90.9", **SOURCE}),  # adds a monthly value
+    _new_indicator_row(SOURCE),
+    _new_indicator_row({"年份": "2022", "数值": "40", "限定词": "", **SOURCE}),
 ]
 
 
@@ -254,20 +256,20 @@ def test_csv_saved_by_excel_imports_in_either_encoding(staff, report, encoding):
 
 
 def test_status_published_in_the_file_publishes_with_a_date(staff, report):
-    _import(staff, _csv([_new_indicator_row(**{"状态": "已发布", **SOURCE})]), CSV_FORMAT)
+    _import(staff, _csv([_new_indicator_row({"状态": "已发布", **SOURCE})]), CSV_FORMAT)
 
     assert Indicator.objects.get(code="new-parks").is_public
 
 
 def test_status_draft_in_the_file_takes_an_indicator_off_the_site(staff, report):
-    _import(staff, _csv([_row(**{"状态": "草稿"})]), CSV_FORMAT)
+    _import(staff, _csv([_row({"状态": "草稿"})]), CSV_FORMAT)
 
     park = Indicator.objects.get(code="park-coverage")
     assert (park.status, park.published_at, park.is_public) == (PublishStatus.DRAFT, None, False)
 
 
 def test_a_row_without_a_value_creates_an_indicator_without_figures(staff, report):
-    row = _new_indicator_row(**{"指标编码": "hotline-monthly", "年份": "", "数值": "", "限定词": ""})
+    row = _new_indicator_row({"指标编码": "hotline-monthly", "年份": "", "数值": "", "限定词": ""})
 
     response = _import(staff, _csv([row]), CSV_FORMAT)
 
@@ -284,8 +286,8 @@ def test_moving_an_indicator_to_another_section_and_renaming_it(staff, report):
         staff,
         _csv(
             [
-                _row(**{"节": "1", "指标名称": "公园覆盖率"}),
-                _row(**{"年份": "2022", "数值": "88.7", "节": "1", "指标名称": "公园覆盖率"}),
+                _row({"节": "1", "指标名称": "公园覆盖率"}),
+                _row({"年份": "2022", "数值": "88.7", "节": "1", "指标名称": "公园覆盖率"}),
             ]
         ),
         CSV_FORMAT,
@@ -297,24 +299,24 @@ def test_moving_an_indicator_to_another_section_and_renaming_it(staff, report):
 
 BAD_ROWS = [
     # A good row: it must not land either.
-    (_row(**{"数值": "95"}), None),
+    (_row({"数值": "95"}), None),
     # Cell errors, each on a value of its own.
-    (_row(**{"年份": "2010", "限定词": "大约"}), "“大约” 不是可用的限定词"),
-    (_row(**{"年份": "2011", "数值": "九十"}), "“九十” 不是数字"),
-    (_row(**{"年份": "2012", "月份": "13"}), "月份应为 1–12 的整数"),
-    (_row(**{"年份": "二〇一三"}), "“二〇一三” 不是整数"),
-    (_row(**{"指标编码": ""}), "指标编码必填"),
-    (_row(**{"报告年度": "2031"}), "没有 2031 年度的报告"),
-    (_row(**{"年份": "2014"}), "新增的数值须写明来源"),
+    (_row({"年份": "2010", "限定词": "大约"}), "“大约” 不是可用的限定词"),
+    (_row({"年份": "2011", "数值": "九十"}), "“九十” 不是数字"),
+    (_row({"年份": "2012", "月份": "13"}), "月份应为 1–12 的整数"),
+    (_row({"年份": "二〇一三"}), "“二〇一三” 不是整数"),
+    (_row({"指标编码": ""}), "指标编码必填"),
+    (_row({"报告年度": "2031"}), "没有 2031 年度的报告"),
+    (_row({"年份": "2014"}), "新增的数值须写明来源"),
     # Indicator errors, each on a new indicator of its own.
-    (_new_indicator_row(**{"指标编码": "bad-chapter", "章": "9"}), "2023 年度报告没有第 9 章"),
-    (_new_indicator_row(**{"指标编码": "bad-section", "节": "7"}), "第 4 章没有第 7 节"),
-    (_new_indicator_row(**{"指标编码": "bad-direction", "方向": "更好"}), "“更好” 不是可用的方向"),
-    (_new_indicator_row(**{"指标编码": "bad-status", "状态": "公开"}), "“公开” 不是可用的状态"),
-    (_new_indicator_row(**{"指标编码": "bad-change", "变化方向": ""}), "填写了变化量时须注明变化方向"),
-    (_new_indicator_row(**{"指标编码": "no-source", "原文": ""}), "此字段不能为空"),
+    (_new_indicator_row({"指标编码": "bad-chapter", "章": "9"}), "2023 年度报告没有第 9 章"),
+    (_new_indicator_row({"指标编码": "bad-section", "节": "7"}), "第 4 章没有第 7 节"),
+    (_new_indicator_row({"指标编码": "bad-direction", "方向": "更好"}), "“更好” 不是可用的方向"),
+    (_new_indicator_row({"指标编码": "bad-status", "状态": "公开"}), "“公开” 不是可用的状态"),
+    (_new_indicator_row({"指标编码": "bad-change", "变化方向": ""}), "填写了变化量时须注明变化方向"),
+    (_new_indicator_row({"指标编码": "no-source", "原文": ""}), "此字段不能为空"),
     # Two rows of one indicator that disagree.
-    (_row(**{"年份": "2022", "数值": "88.7", "指标名称": "另一个名字"}), "同一指标的各行须一致"),
+    (_row({"年份": "2022", "数值": "88.7", "指标名称": "另一个名字"}), "同一指标的各行须一致"),
 ]
 
 
@@ -343,7 +345,7 @@ def test_bad_file_shows_row_errors_and_changes_nothing(staff, report, make_file,
 def test_duplicate_rows_for_one_value_are_refused(staff, report):
     before = _snapshot()
 
-    response = _preview(staff, _csv([_row(**{"数值": "91"}), _row(**{"数值": "92"})]), CSV_FORMAT)
+    response = _preview(staff, _csv([_row({"数值": "91"}), _row({"数值": "92"})]), CSV_FORMAT)
 
     assert "与第 1 行是同一个数值" in response.content.decode()
     assert _snapshot() == before
@@ -365,7 +367,7 @@ def test_confirming_a_bad_file_imports_nothing(staff, report):
     before = _snapshot()
     handle, path = tempfile.mkstemp(prefix="import-test-")
     with os.fdopen(handle, "wb") as stored:
-        stored.write(_csv([_row(**{"数值": "95"}), _row(**{"章": "9"})]).read())
+        stored.write(_csv([_row({"数值": "95"}), _row({"章": "9"})]).read())
 
     response = staff.post(
         PROCESS_URL,
@@ -452,3 +454,80 @@ def test_an_exported_file_imports_back_unchanged(staff, report, file_format):
     ]
     assert {row.import_type for row in result.rows} == {"skip"}
     assert _snapshot() == before
+
+
+# --- queries ------------------------------------------------------------------------------------------
+#
+# An import looks up what the file refers to (editions, chapters, sections,
+# indicators, values) once for the whole file, so a file of a thousand rows
+# does not run a thousand lookups. django-import-export wraps each row in a
+# savepoint (so that one failing row cannot poison the others); those
+# statements are its own and are left out of the counts.
+
+
+def _more_indicators(report, n: int) -> None:
+    """``n`` more published indicators in chapter 4 (section 2), each with two annual values."""
+    section = report.chapters.get(number=4).sections.get(number=2)
+    for _ in range(n):
+        IndicatorFactory(chapter=section.chapter, section=section, values=[(2022, "1"), (2023, "2")])
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured if not q["sql"].startswith(SAVEPOINT_STATEMENTS)]
+
+
+SAVEPOINT_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+def test_an_unchanged_file_imports_in_as_many_queries_however_long_it_is(staff, report):
+    def preview_of_export() -> tuple[int, list[str]]:
+        exported = _export(staff, CSV_FORMAT).content
+        with CaptureQueriesContext(connection) as captured:
+            preview = _preview(staff, SimpleUploadedFile("export.csv", exported), CSV_FORMAT)
+        assert {row.import_type for row in preview.context["result"].rows} == {"skip"}
+        return len(preview.context["result"].rows), _statements(captured)
+
+    _more_indicators(report, 2)
+    small_rows, small = preview_of_export()
+    _more_indicators(report, 10)
+    large_rows, large = preview_of_export()
+
+    assert (small_rows, large_rows) == (6, 26)
+    assert len(large) == len(small), large
+
+
+def _reads_of(statements: list[str], *tables: str) -> list[str]:
+    return [sql for sql in statements if any(f'FROM "{table}"' in sql for table in tables)]
+
+
+def test_a_changed_file_looks_up_editions_chapters_and_sections_once(staff, report):
+    def import_changing_every_value(n: int) -> list[str]:
+        _more_indicators(report, n)
+        rows = [
+            _row(
+                {
+                    "指标编码": indicator.code,
+                    "指标名称": indicator.name,
+                    "英文名称": indicator.name_en,
+                    "单位": indicator.unit,
+                    "方向": str(indicator.get_direction_display()),
+                    "原文": indicator.source_text,
+                    "年份": "2023",
+                    "数值": f"{n}.5",
+                }
+            )
+            for indicator in Indicator.objects.exclude(code="park-coverage")
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            preview = _preview(staff, _csv(rows), CSV_FORMAT)
+        result = preview.context["result"]
+        assert not result.has_validation_errors(), [(r.number, r.error_dict) for r in result.invalid_rows]
+        assert {row.import_type for row in result.rows} == {"update"}
+        return _reads_of(
+            _statements(captured), "indicators_edition", "indicators_chapter", "indicators_section"
+        )
+
+    small = import_changing_every_value(2)
+    large = import_changing_every_value(10)
+
+    assert len(large) == len(small) == 3, large
