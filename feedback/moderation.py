@@ -8,8 +8,6 @@ not decided again) hold everywhere. Apps above register for
 ``comment_moderated`` (see ``feedback.hooks``) to keep their history.
 """
 
-import re
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,25 +16,39 @@ from django.utils.translation import gettext as _
 
 from feedback import hooks
 from feedback.models import MODERATION_REASON_MAX_LENGTH, Comment, ModerationState, SensitiveWord
+from feedback.textfilter import PersonalDataKind, screen
 
-# http(s)://…, www.…, or anything shaped like a domain name (example.com, a.b.cn/x).
-LINK_PATTERN = re.compile(
-    r"(https?://|www\.|\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b)",
-    re.IGNORECASE,
-)
+PERSONAL_DATA_LABELS = {
+    PersonalDataKind.MOBILE: _("手机号"),
+    PersonalDataKind.ID_CARD: _("身份证号"),
+    PersonalDataKind.EMAIL: _("电子邮箱"),
+    PersonalDataKind.QQ: _("QQ 号"),
+}
 # ``Comment.held_reason`` is a short column: reasons are joined and cut to it.
 HELD_REASON_MAX_LENGTH = Comment._meta.get_field("held_reason").max_length
 
 
 def comment_hold_reasons(body: str) -> list[str]:
-    """Why a comment must wait for a moderator even under post-moderation."""
+    """Why a comment must wait for a moderator even under post-moderation.
+
+    Matching is done on the normalised text (``feedback.textfilter``: NFKC,
+    traditional→simplified, spaces, punctuation and zero-width characters
+    inside words removed), so ``法 轮 功``, ``法輪功`` or ``ｗｗｗ．ｘ．ｃｏｍ``
+    hold a comment as the plain spelling does. Personal data (a mobile
+    number, an ID-card number, an e-mail address) holds it too, so that a
+    person decides before a resident's contact details go public; the reason
+    names only the kind, never the datum.
+    """
+    found = screen(body, SensitiveWord.objects.values_list("word", flat=True))
     reasons = []
-    lowered = body.casefold()
-    words = [w for w in SensitiveWord.objects.values_list("word", flat=True) if w.casefold() in lowered]
-    if words:
-        reasons.append(_("含敏感词：%(words)s") % {"words": "、".join(words)})
-    if LINK_PATTERN.search(body):
+    if found.words:
+        reasons.append(_("含敏感词：%(words)s") % {"words": "、".join(found.words)})
+    if found.links:
         reasons.append(_("含链接"))
+    kinds = list(dict.fromkeys(kind for kind, _datum in found.personal_data))
+    if kinds:
+        labels = "、".join(str(PERSONAL_DATA_LABELS.get(kind, kind)) for kind in kinds)
+        reasons.append(_("含个人信息：%(kinds)s") % {"kinds": labels})
     return reasons
 
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Comment, Rating, SurveyAnswer, SurveyQuestion
+from feedback.textfilter import personal_data_mask
 from indicators.models import Chapter, District, Indicator, Story, Street
 
 
@@ -220,11 +221,16 @@ class ReviewCase(models.Model):
 
     @property
     def text(self) -> str:
-        """The resident's words (empty for a rating)."""
+        """The resident's words (empty for a rating), personal data masked.
+
+        The workspace, its export and its e-mails show this: a phone number
+        or ID-card number a resident wrote is recognisable (``138****5678``)
+        but not readable in full by everyone who handles the case.
+        """
         if self.comment_id:
-            return self.comment.body
+            return personal_data_mask(self.comment.body)
         if self.survey_answer_id:
-            return self.survey_answer.comment
+            return personal_data_mask(self.survey_answer.comment)
         return ""
 
     @property
