@@ -507,6 +507,11 @@ class ScoreAggregate(models.Model):
     verified_distribution = models.JSONField(
         _("实名评分分布"), default=list, blank=True, help_text=_("已验证市民评 1–5 分的人数，依次排列。")
     )
+    verified_raters = models.PositiveIntegerField(
+        _("实名评价人数（去重）"),
+        default=0,
+        help_text=_("计入的评分来自多少位不同的已验证市民；低于最少人数时不公开实名评分结果。"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
