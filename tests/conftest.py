@@ -9,6 +9,12 @@ each worker has its own test database and its own Redis (``tests/parallel.py``).
 Fixtures that several folders use live here once: the fast password hasher
 and a small published report (``edition``, ``chapter``, ``indicator``,
 ``story``, ``districts``); a module needing a richer one defines its own.
+
+Rows that many tests of a module only read (the whole 2023 report) are
+created once, by a module-scoped fixture that asks for ``module_transaction``;
+each test still runs in its own savepoint, and the rows are rolled back when
+the module's tests are done. Those tests run last in their module (see
+``pytest_collection_modifyitems``), so no other test ever sees the rows.
 """
 
 import os
@@ -21,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import override_settings
 from redis import Redis
 from redis.exceptions import RedisError
@@ -52,6 +58,40 @@ def _fast_password_hashing() -> Iterator[None]:
     # Tests create accounts all the time; the production hasher costs ~0.5 s each.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in item.fixturenames
+
+
+def _shares_module_rows(item: pytest.Item) -> bool:
+    return "module_transaction" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Within each stretch of one module's tests (as pytest-django ordered them:
+    plain database tests, then transactional ones), the tests that share the
+    module's rows go last, so those rows never show in a test that did not ask."""
+    runs: list[list[pytest.Item]] = []
+    for item in items:
+        if _shares_module_rows(item) and _transactional(item):
+            raise pytest.UsageError(f"{item.nodeid}: module_transaction cannot serve a transactional test")
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.module is item.module and _transactional(last) == _transactional(item):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    items[:] = [item for run in runs for item in sorted(run, key=_shares_module_rows)]
+
+
+@pytest.fixture(scope="module")
+def module_transaction(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """An open transaction around the tests of a module that ask for it, rolled back after them."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

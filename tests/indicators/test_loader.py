@@ -31,9 +31,14 @@ def report_data() -> dict:
     return report_read(DATA_FILE)
 
 
-@pytest.fixture
-def loaded(report_data) -> dict:
+@pytest.fixture(scope="module")
+def report_loaded_once(module_transaction, report_data) -> None:
     report_load(data=copy.deepcopy(report_data))
+
+
+@pytest.fixture
+def loaded(report_loaded_once, db, report_data) -> dict:
+    """The whole report in the database, loaded once for the tests that only read it."""
     return report_data
 
 

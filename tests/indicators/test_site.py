@@ -632,9 +632,14 @@ def test_language_switch_to_english_shows_english_content(client, park_coverage,
 # --- The real 2023 report --------------------------------------------------------------
 
 
-@pytest.fixture
-def report_2023():
+@pytest.fixture(scope="module")
+def report_2023_loaded_once(module_transaction) -> None:
     call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
+
+
+@pytest.fixture
+def report_2023(report_2023_loaded_once, db):
+    """The real report, loaded once for the tests that only read it."""
     return Edition.objects.get(year=2023)
 
 
