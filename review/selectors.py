@@ -185,72 +185,82 @@ def _area_figures(aggregate, district_ids: list[int] | None) -> tuple[int, float
     return count, (total / count if count else None)
 
 
-def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
-    """Every figure of the dashboard, for the user's area, in a fixed number of queries."""
-    district_ids = area_district_ids(user)
-    minimum = settings.AGGREGATE_MIN_COUNT
+def _aggregate_targets(aggregates: list[ScoreAggregate]) -> dict[str, dict[int, Any]]:
+    """The chapters, indicators and stories the aggregates are about (three queries)."""
+    ids: dict[str, set[int]] = {"chapter": set(), "indicator": set(), "story": set()}
+    for aggregate in aggregates:
+        ids[aggregate.scope].add(aggregate.object_id)
+    return {
+        AggregateScope.CHAPTER: Chapter.objects.select_related("edition").in_bulk(ids["chapter"]),
+        AggregateScope.INDICATOR: Indicator.objects.select_related("edition", "chapter").in_bulk(
+            ids["indicator"]
+        ),
+        AggregateScope.STORY: Story.objects.select_related("edition", "chapter").in_bulk(ids["story"]),
+    }
 
+
+def _area_score_row(aggregate: ScoreAggregate, target, district_ids: set[int] | None) -> dict | None:
+    """The area's count and mean of one aggregate, or None when the area gave no score."""
+    located_here = (
+        district_ids is not None
+        and aggregate.scope == AggregateScope.STORY
+        and target.district_id in district_ids
+    )
+    # A story located in the area counts every rating of it, wherever the
+    # rater lives; anything else counts the ratings of the area's residents.
+    count, mean = _area_figures(aggregate, None if located_here else district_ids)
+    if count == 0:
+        return None
+    enough = count >= settings.AGGREGATE_MIN_COUNT
+    return {"count": count, "mean": mean if enough else None, "located_here": located_here}
+
+
+def _dashboard_scores(district_ids: set[int] | None) -> dict[str, list[dict]]:
+    """Satisfaction of the area: per chapter, per item, and the ten lowest items."""
     aggregates = list(
         ScoreAggregate.objects.filter(
             scope__in=[AggregateScope.CHAPTER, AggregateScope.INDICATOR, AggregateScope.STORY]
         )
     )
-    ids: dict[str, set[int]] = {"chapter": set(), "indicator": set(), "story": set()}
+    targets = _aggregate_targets(aggregates)
+    by_chapter, items = [], []
     for aggregate in aggregates:
-        ids[aggregate.scope].add(aggregate.object_id)
-    chapters = Chapter.objects.select_related("edition").in_bulk(ids["chapter"])
-    indicators = Indicator.objects.select_related("edition", "chapter").in_bulk(ids["indicator"])
-    stories = Story.objects.select_related("edition", "chapter").in_bulk(ids["story"])
-
-    by_chapter = []
-    items = []
-    for aggregate in aggregates:
-        target = None
-        if aggregate.scope == AggregateScope.INDICATOR:
-            target = indicators.get(aggregate.object_id)
-        elif aggregate.scope == AggregateScope.STORY:
-            target = stories.get(aggregate.object_id)
-        if district_ids is not None and aggregate.scope == AggregateScope.STORY and target is not None:
-            located_here = target.district_id in district_ids
-        else:
-            located_here = False
-        # A story located in the area counts every rating of it, wherever the
-        # rater lives; anything else counts the ratings of the area's residents.
-        count, mean = _area_figures(aggregate, None if located_here else district_ids)
-        if count == 0:
+        target = targets[aggregate.scope].get(aggregate.object_id)
+        row = _area_score_row(aggregate, target, district_ids) if target is not None else None
+        if row is None:
             continue
-        row = {"count": count, "mean": mean if count >= minimum else None, "located_here": located_here}
         if aggregate.scope == AggregateScope.CHAPTER:
-            chapter = chapters.get(aggregate.object_id)
-            if chapter:
-                by_chapter.append({**row, "chapter": chapter, "label": str(chapter)})
+            by_chapter.append({**row, "chapter": target, "label": str(target)})
         else:
-            if target:
-                label = (
-                    target.display_name
-                    if aggregate.scope == AggregateScope.INDICATOR
-                    else target.display_title
-                )
-                items.append({**row, "target": target, "label": label, "chapter": target.chapter})
+            is_indicator = aggregate.scope == AggregateScope.INDICATOR
+            label = target.display_name if is_indicator else target.display_title
+            items.append({**row, "target": target, "label": label, "chapter": target.chapter})
     by_chapter.sort(key=lambda row: (row["chapter"].edition.year, row["chapter"].number))
     items.sort(key=lambda row: (row["mean"] is None, row["mean"] or 0, -row["count"]))
     lowest = [row for row in items if row["mean"] is not None][:10]
+    return {"by_chapter": by_chapter, "items": items, "lowest": lowest}
 
-    scope = case_scope_for_user(user)
-    status_counts = dict(scope.order_by().values_list("status").annotate(n=Count("id")))
-    backlog = [{"status": s, "label": s.label, "count": status_counts.get(s.value, 0)} for s in CaseStatus]
 
-    durations = [
+def case_status_counts(cases: QuerySet[ReviewCase]) -> dict[str, int]:
+    """How many of ``cases`` are in each status (one grouped query)."""
+    return dict(cases.order_by().values_list("status").annotate(n=Count("id")))
+
+
+def _reply_durations(scope: QuerySet[ReviewCase]) -> list[float]:
+    """Seconds from receipt to first public reply, per replied case."""
+    return [
         (replied - received).total_seconds()
         for received, replied in scope.filter(first_reply_at__isnull=False)
         .order_by()
         .values_list("received_at", "first_reply_at")
     ]
-    median_hours = statistics.median(durations) / 3600 if durations else None
 
+
+def _weekly_received(scope: QuerySet[ReviewCase], weeks: int = 12) -> list[dict]:
+    """Cases received per week over the last ``weeks`` weeks, oldest first, zeros included."""
     today = timezone.localdate()
-    first_monday = today - timedelta(days=today.weekday(), weeks=11)
-    weekly_counts = {
+    first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    counts = {
         timezone.localtime(week).date() if hasattr(week, "tzinfo") else week: n
         for week, n in scope.filter(received_at__date__gte=first_monday)
         .order_by()
@@ -258,22 +268,24 @@ def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
         .values_list("week")
         .annotate(n=Count("id"))
     }
-    weekly = [
-        {
-            "week": first_monday + timedelta(weeks=i),
-            "count": weekly_counts.get(first_monday + timedelta(weeks=i), 0),
-        }
-        for i in range(12)
-    ]
+    mondays = [first_monday + timedelta(weeks=i) for i in range(weeks)]
+    return [{"week": monday, "count": counts.get(monday, 0)} for monday in mondays]
+
+
+def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
+    """Every figure of the dashboard, for the user's area, in a fixed number of queries."""
+    district_ids = area_district_ids(user)
+    scope = case_scope_for_user(user)
+    status_counts = case_status_counts(scope)
+    backlog = [{"status": s, "label": s.label, "count": status_counts.get(s.value, 0)} for s in CaseStatus]
+    durations = _reply_durations(scope)
     return {
         "district_ids": district_ids,
-        "by_chapter": by_chapter,
-        "items": items,
-        "lowest": lowest,
+        **_dashboard_scores(district_ids),
         "backlog": backlog,
         "backlog_total": sum(row["count"] for row in backlog),
         "replied_count": len(durations),
-        "median_hours": median_hours,
-        "weekly": weekly,
-        "minimum": minimum,
+        "median_hours": statistics.median(durations) / 3600 if durations else None,
+        "weekly": _weekly_received(scope),
+        "minimum": settings.AGGREGATE_MIN_COUNT,
     }

@@ -15,7 +15,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -30,6 +29,7 @@ from review.selectors import (
     case_events,
     case_get_for_user,
     case_list_for_user,
+    case_status_counts,
     dashboard_for_user,
     user_is_reviewer,
 )
@@ -72,9 +72,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     others = request.GET.copy()
     others.pop("status", None)
     others.pop("page", None)
-    counts = dict(
-        case_list_for_user(request.user, others).qs.order_by().values_list("status").annotate(n=Count("id"))
-    )
+    counts = case_status_counts(case_list_for_user(request.user, others).qs)
     query = request.GET.copy()
     query.pop("page", None)
     status_tabs = []
