@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from feedback import selectors, serializers
 from feedback.models import AggregateScope
 from feedback.my_data import resident_data_delete
-from feedback.pipeline import cross_site_check, submission_close, submission_open
+from feedback.pipeline import cross_site_check, submission_close, submission_open, submission_source_get
 from feedback.residents import COOKIE_NAME, resident_cookie_delete, resident_identity
 from feedback.submissions import AnswerInput, comment_submit, rating_submit, survey_response_submit
 
@@ -55,6 +55,7 @@ class SubmissionView(APIView):
         super().initial(request, *args, **kwargs)
         if request.method == "POST":
             self.identity = submission_open(request._request, kind=self.limit_kind)
+            self.source = submission_source_get(request._request)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -82,6 +83,7 @@ class RatingCreateApi(SubmissionView):
             target=data.validated_data["target"],
             score=data.validated_data["score"],
             district=data.validated_data.get("district"),
+            source=self.source,
         )
         return Response(serializers.RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
@@ -138,6 +140,7 @@ class CommentApi(SubmissionView):
             body=data.validated_data["body"],
             nickname=data.validated_data["nickname"],
             district=data.validated_data.get("district"),
+            source=self.source,
         )
         return Response(serializers.MyCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
@@ -167,6 +170,7 @@ class SurveyResponseCreateApi(SubmissionView):
             survey=data.validated_data["survey"],
             answers=answers,
             district=data.validated_data.get("district"),
+            source=self.source,
         )
         response = selectors.survey_response_for(key_hash=self.identity.key_hash, survey=response.survey)
         return Response(serializers.SurveyResponseSerializer(response).data, status=status.HTTP_201_CREATED)

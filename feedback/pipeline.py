@@ -12,7 +12,12 @@ Before a submission is validated, in this order:
    middleware, are checked only here. A request without the resident cookie
    (a new resident, an integrator) cannot act for anybody and passes;
 3. **identity** — the resident of the cookie, or a new one;
-4. **limits** — per resident and per client address (429).
+4. **limits** — per resident and per client address (429);
+5. **source** — a keyed hash of the client address, and whether the
+   submission is held: a new identity beyond ``RATE_LIMIT_NEW_RESIDENTS`` on
+   its address is stored and acknowledged as usual but not counted
+   (``feedback.limits``). Computed once per request; views pass it to the
+   services as ``source=submission_source_get(request)``.
 
 A refusal is a :class:`SubmissionRefused`: DRF renders it as a JSON error,
 the HTML decorator as a page; both give a new resident their cookie.
@@ -29,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from feedback.limits import submission_limited
+from feedback.limits import SubmissionSource, submission_limited, submission_source
 from feedback.residents import COOKIE_NAME, ResidentIdentity, resident_cookie_set, resident_identity
 
 
@@ -88,7 +93,7 @@ def cross_site_check(request: HttpRequest) -> None:
 
 
 def submission_open(request: HttpRequest, *, kind: str | None) -> ResidentIdentity | None:
-    """Steps 1–4 above; ``kind`` names the limit (``None``: not a new submission, no limit)."""
+    """Steps 1–5 above; ``kind`` names the limit (``None``: not a new submission, no limit)."""
     if body_too_large(request):
         raise PayloadTooLarge
     cross_site_check(request)
@@ -97,7 +102,15 @@ def submission_open(request: HttpRequest, *, kind: str | None) -> ResidentIdenti
     identity = resident_identity(request, create=True)
     if submission_limited(request, kind=kind, resident_key_hash=identity.key_hash):
         raise TooManySubmissions
+    # Memoised like the identity: a new identity is counted once per request.
+    if getattr(request, "_submission_source", None) is None:
+        request._submission_source = submission_source(request, identity=identity)  # type: ignore[attr-defined]
     return identity
+
+
+def submission_source_get(request: HttpRequest) -> SubmissionSource | None:
+    """The source ``submission_open`` found for this request (None before it ran)."""
+    return getattr(request, "_submission_source", None)
 
 
 def submission_close(request: HttpRequest, response: HttpResponse) -> HttpResponse:

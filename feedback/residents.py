@@ -5,8 +5,9 @@ client) a signed cookie holding a random id; the database keeps only a keyed
 hash of that id (``Resident.key_hash``), so a leaked database cannot be used
 to impersonate anyone, and the raw id never leaves the resident's device.
 
-Rate limits need the client's address; only a keyed hash of it is ever used
-(as a cache key) and it is never written to the database.
+Rate limits and anomaly detection need the client's address; only a keyed
+hash of it is ever used: as a cache key, and as ``source_hash`` on ratings and
+survey responses. The address itself is never written anywhere.
 """
 
 import secrets
@@ -90,5 +91,9 @@ def resident_cookie_delete(response: HttpResponse) -> HttpResponse:
 
 
 def client_address_hash(request: HttpRequest) -> str:
-    """A keyed hash of the client's address, for rate limits only."""
+    """A keyed hash of the client's address (32 hex chars): the rate-limit key and ``source_hash``.
+
+    The key derives from SECRET_KEY, so the stored hash cannot be reversed by
+    hashing the 2^32 IPv4 addresses without it.
+    """
     return salted_hmac(_IP_SALT, client_address(request), algorithm="sha256").hexdigest()[:32]

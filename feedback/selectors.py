@@ -285,3 +285,34 @@ def survey_aggregate_payload(survey: Survey) -> dict:
             for q, summary in survey_results(questions)
         ],
     }
+
+
+@dataclass(frozen=True)
+class ParticipationData:
+    """Everything the participation panel of an item page shows (four queries at most)."""
+
+    districts: list[District]
+    summary: ScoreSummary
+    my_rating: Rating | None
+    comments: list[Comment]
+    more_comments: bool
+
+
+def participation_for_target(
+    *, target: Target, key_hash: str | None, comments_shown: int = 20
+) -> ParticipationData:
+    """Districts, the stored aggregate, the approved comments and — for a
+    visitor who already has a resident cookie — their own rating."""
+    comments = list(comments_public_for_target(target)[: comments_shown + 1])
+    return ParticipationData(
+        districts=list(district_list()),
+        summary=aggregate_for_target(target),
+        my_rating=resident_rating_for_target(key_hash=key_hash, target=target) if key_hash else None,
+        comments=comments[:comments_shown],
+        more_comments=len(comments) > comments_shown,
+    )
+
+
+def chapter_summary(chapter: Chapter) -> ScoreSummary:
+    """The stored satisfaction of a chapter (ratings of its indicators and stories); one query."""
+    return aggregates_by_object(scope=AggregateScope.CHAPTER, object_ids=[chapter.pk])[chapter.pk]

@@ -5,6 +5,13 @@ Inside that transaction the apps above hear of it (``hooks.notify
 ("feedback_stored")``: the review workspace opens its case), so the feedback
 and its case commit or roll back together. After the commit the affected
 aggregates are queued for one coalesced refresh (``tasks``).
+
+Each service takes the submission's ``source`` (``feedback.limits.
+SubmissionSource``, computed once per request by the pipeline): its keyed
+address hash is stored for anomaly detection, and when the source says so the
+submission is stored *held* — acknowledged exactly as usual, counted nowhere
+until a person decides (``feedback.trust``). A later change by the same
+resident never lifts a hold or a discard: only a person does.
 """
 
 from collections.abc import Sequence
@@ -19,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from feedback import hooks
 from feedback.aggregates import target_aggregate_keys, target_scope
 from feedback.aggregation import aggregate_key
+from feedback.limits import SubmissionSource
 from feedback.models import (
     COMMENT_MAX_LENGTH,
     NICKNAME_MAX_LENGTH,
@@ -31,6 +39,7 @@ from feedback.models import (
     SurveyAnswer,
     SurveyQuestion,
     SurveyResponse,
+    TrustState,
 )
 from feedback.moderation import HELD_REASON_MAX_LENGTH, comment_hold_reasons
 from feedback.tasks import aggregates_refresh_queue
@@ -53,6 +62,28 @@ def _target_check_public(target: Target) -> None:
         raise ValidationError({"target": _("该内容未发布，不能评价或留言。")}, code="unpublished")
 
 
+def _screened_fields(source: SubmissionSource | None) -> dict:
+    """The ``Screened`` columns of a new row from this source."""
+    if source is None:
+        return {}
+    fields = {"source_hash": source.source_hash}
+    if source.held:
+        fields.update(trust=TrustState.HELD, hold_reason=source.hold_reason)
+    return fields
+
+
+def _hold_if_counted(queryset, source: SubmissionSource | None) -> None:
+    """A changed row from a held source is held, unless already held or discarded.
+
+    A new row got its state in the INSERT; this is for an existing one, whose
+    state the change must never improve: a held row stays held, a discarded
+    one discarded, whatever the new source.
+    """
+    if source is not None and source.held:
+        counted = queryset.filter(trust=TrustState.COUNTED)
+        counted.update(trust=TrustState.HELD, hold_reason=source.hold_reason)
+
+
 def _score_check(score: int, field: str = "score") -> None:
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({field: _("评分须为 1 到 5 的整数。")}, code="score_range")
@@ -62,13 +93,19 @@ def _score_check(score: int, field: str = "score") -> None:
 
 
 def rating_submit(
-    *, resident_key_hash: str, target: Target, score: int, district: District | None = None
+    *,
+    resident_key_hash: str,
+    target: Target,
+    score: int,
+    district: District | None = None,
+    source: SubmissionSource | None = None,
 ) -> Rating:
     """Store the resident's current score on an item, replacing any earlier one.
 
     One statement, ``INSERT … ON CONFLICT (resident, item) DO UPDATE``, on the
     database's unique constraint: simultaneous submissions of one resident
     end as one row with the last score, never two rows and never an error.
+    The update leaves the trust state alone (see ``_hold_if_counted``).
     """
     _score_check(score)
     _target_check_public(target)
@@ -80,13 +117,24 @@ def rating_submit(
             .values_list("district_id", flat=True)
             .first()
         )
-        rating = Rating(resident=resident, score=score, district=resident.district, **{field: target})
+        rating = Rating(
+            resident=resident,
+            score=score,
+            district=resident.district,
+            **{field: target},
+            **_screened_fields(source),
+        )
+        update_fields = ["score", "district", "updated_at"]
+        if source is not None:
+            # The current score's source is the one the anomaly rules look at.
+            update_fields.append("source_hash")
         Rating.objects.bulk_create(
             [rating],
             update_conflicts=True,
             unique_fields=["resident", field],
-            update_fields=["score", "district", "updated_at"],
+            update_fields=update_fields,
         )
+        _hold_if_counted(Rating.objects.filter(pk=rating.pk), source)
         hooks.notify("feedback_stored", rating=rating)
         keys = target_aggregate_keys(target, rating.district_id)
         if previous_district and previous_district != rating.district_id:
@@ -176,6 +224,7 @@ def survey_response_submit(
     survey: Survey,
     answers: Sequence[AnswerInput],
     district: District | None = None,
+    source: SubmissionSource | None = None,
 ) -> SurveyResponse:
     """Store (or change) the resident's one response to a survey while it is open.
 
@@ -188,12 +237,18 @@ def survey_response_submit(
 
     with transaction.atomic():
         resident = resident_get_or_create(key_hash=resident_key_hash, district=district)
+        screened = _screened_fields(source)
         response, created = SurveyResponse.objects.get_or_create(
-            survey=survey, resident=resident, defaults={"district": resident.district}
+            survey=survey, resident=resident, defaults={"district": resident.district, **screened}
         )
         if not created:
             response.district = resident.district
-            response.save(update_fields=["district", "updated_at"])
+            fields = ["district", "updated_at"]
+            if source is not None:
+                response.source_hash = source.source_hash
+                fields.append("source_hash")
+            response.save(update_fields=fields)
+            _hold_if_counted(SurveyResponse.objects.filter(pk=response.pk), source)
         rows = [
             SurveyAnswer(
                 response=response, question=questions[a.question_id], score=a.score, comment=a.comment
@@ -244,16 +299,22 @@ def comment_submit(
     body: str,
     nickname: str = "",
     district: District | None = None,
+    source: SubmissionSource | None = None,
 ) -> Comment:
     """Store a comment: pending under pre-moderation, public at once under
-    post-moderation unless something in it holds it for a person."""
+    post-moderation unless something in it, or its source, holds it for a person."""
     body, nickname = _comment_clean(body, nickname)
     _target_check_public(target)
 
-    reasons = comment_hold_reasons(body)
-    public_at_once = settings.COMMENT_MODERATION == "post" and not reasons
+    reasons = list(comment_hold_reasons(body))
+    if source is not None and source.held:
+        reasons.append(source.hold_reason)
     with transaction.atomic():
         resident = resident_get_or_create(key_hash=resident_key_hash, district=district)
+        # A verified resident (后台实名) may have a lighter setting; whatever holds a comment still does.
+        verified = resident.is_verified
+        moderation = settings.COMMENT_MODERATION_VERIFIED if verified else settings.COMMENT_MODERATION
+        public_at_once = moderation == "post" and not reasons
         comment = Comment.objects.create(
             resident=resident,
             body=body,

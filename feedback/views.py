@@ -18,7 +18,7 @@ from feedback import selectors
 from feedback.forms import CommentForm, DeleteMyDataForm, RatingForm, SurveyForm, apply_service_errors
 from feedback.models import ModerationState
 from feedback.my_data import resident_data_delete
-from feedback.pipeline import submission
+from feedback.pipeline import submission, submission_source_get
 from feedback.residents import resident_cookie_delete, resident_identity
 from feedback.submissions import comment_submit, rating_submit, survey_is_open, survey_response_submit
 
@@ -58,6 +58,7 @@ def rate(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 target=target,
                 score=form.cleaned_data["score"],
                 district=form.cleaned_data["district"],
+                source=submission_source_get(request),
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -86,6 +87,7 @@ def comment(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 nickname=form.cleaned_data["nickname"],
                 district=form.cleaned_data["district"],
+                source=submission_source_get(request),
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -115,6 +117,7 @@ def _survey_post(request: HttpRequest, current, form: SurveyForm, answered: bool
             survey=current,
             answers=form.answers(),
             district=form.cleaned_data["district"],
+            source=submission_source_get(request),
         )
     except ValidationError as error:
         apply_service_errors(form, error)

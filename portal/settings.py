@@ -296,6 +296,42 @@ RATE_LIMIT_PER_IP_FACTOR = env.int("RATE_LIMIT_PER_IP_FACTOR", default=20)
 AGGREGATE_MIN_COUNT = env.int("AGGREGATE_MIN_COUNT", default=5)
 RATELIMIT_USE_CACHE = "default"
 
+# --- Trustworthy scores: held ratings (README "Trustworthy scores") --------------------
+
+# New anonymous identities (a submission without a resident cookie) per client address.
+# Beyond it submissions are stored and acknowledged as usual but *held* (not counted until
+# a person decides), never refused: carrier-grade NAT puts hundreds of phones, a school or
+# an office its whole network, behind one address. 20 an hour is more than a household or
+# a café makes, and caps a cookie-dropping script at 20 counted voices an hour.
+RATE_LIMIT_NEW_RESIDENTS = env.str("RATE_LIMIT_NEW_RESIDENTS", default="20/h")
+# The anomaly rules (feedback/anomaly.py) run before every aggregate refresh over the
+# ratings changed in the last ANOMALY_WINDOW_MINUTES; each holds what exceeds its threshold.
+ANOMALY_WINDOW_MINUTES = env.int("ANOMALY_WINDOW_MINUTES", default=60)
+# (a) More ratings of one item from one address than this: the rest are held. Same figure
+# as the identity limit, so one address adds at most 20 counted voices to an item an hour.
+ANOMALY_SOURCE_ITEM_MAX = env.int("ANOMALY_SOURCE_ITEM_MAX", default=20)
+# (b) An item with more ratings than ANOMALY_FEW_SOURCES_MIN_RATINGS, at least
+# ANOMALY_FEW_SOURCES_SHARE % of them from at most ANOMALY_FEW_SOURCES_MAX addresses:
+# those addresses keep one counted rating each. Many honest raters come from many addresses.
+ANOMALY_FEW_SOURCES_MIN_RATINGS = env.int("ANOMALY_FEW_SOURCES_MIN_RATINGS", default=30)
+ANOMALY_FEW_SOURCES_SHARE = env.int("ANOMALY_FEW_SOURCES_SHARE", default=80)
+ANOMALY_FEW_SOURCES_MAX = env.int("ANOMALY_FEW_SOURCES_MAX", default=3)
+# (c) At least ANOMALY_RUN_MIN ratings with one score from residents created within the
+# window, making up at least ANOMALY_RUN_SHARE % of the item's ratings: the run is held
+# from its ANOMALY_RUN_MIN-th rating. An item rarely gets 15 new raters an hour, and honest
+# ones disagree.
+ANOMALY_RUN_MIN = env.int("ANOMALY_RUN_MIN", default=15)
+ANOMALY_RUN_SHARE = env.int("ANOMALY_RUN_SHARE", default=90)
+# (d) More residents created within the window behind one address than this: the ratings
+# of the later ones are held (the identity limit above, enforced again from the database).
+ANOMALY_NEW_RESIDENTS_PER_SOURCE = env.int("ANOMALY_NEW_RESIDENTS_PER_SOURCE", default=20)
+# (e) Between these local hours (TIME_ZONE; start inclusive, end exclusive, may wrap midnight;
+# equal hours switch the rule off), more ratings of one item in the window than
+# ANOMALY_NIGHT_MAX: the rest are held.
+ANOMALY_NIGHT_START_HOUR = env.int("ANOMALY_NIGHT_START_HOUR", default=1)
+ANOMALY_NIGHT_END_HOUR = env.int("ANOMALY_NIGHT_END_HOUR", default=6)
+ANOMALY_NIGHT_MAX = env.int("ANOMALY_NIGHT_MAX", default=10)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

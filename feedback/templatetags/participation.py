@@ -2,16 +2,16 @@
 
 Shows the stored aggregate (never raw ratings), the resident's own current
 score, the rating form, the approved comments with their official replies,
-and the comment form. It adds a constant number of queries to the page:
-districts, aggregate, comments (with replies) and — only for a visitor who
-already has a resident cookie — their own rating.
+and the comment form. The reads are one selector
+(``selectors.participation_for_target``), a constant number of queries: the
+tag is how the report's pages (``indicators``, below this app) embed it
+without importing it.
 """
 
 from django import template
 
 from feedback import selectors
 from feedback.forms import CommentForm, RatingForm
-from feedback.models import AggregateScope
 from feedback.residents import resident_identity
 from indicators.models import Indicator, Story
 
@@ -23,27 +23,24 @@ COMMENTS_SHOWN = 20
 @register.inclusion_tag("feedback/_panel.html", takes_context=True)
 def participation_panel(context, target: Indicator | Story) -> dict:
     request = context.get("request")
-    kind = "indicator" if isinstance(target, Indicator) else "story"
     identity = resident_identity(request) if request is not None else None
-    districts = list(selectors.district_list())
-    my_rating = (
-        selectors.resident_rating_for_target(key_hash=identity.key_hash, target=target) if identity else None
+    data = selectors.participation_for_target(
+        target=target, key_hash=identity.key_hash if identity else None, comments_shown=COMMENTS_SHOWN
     )
-    comments = list(selectors.comments_public_for_target(target)[: COMMENTS_SHOWN + 1])
     return {
         "request": request,
         "target": target,
-        "kind": kind,
-        "summary": selectors.aggregate_for_target(target),
-        "my_rating": my_rating,
+        "kind": "indicator" if isinstance(target, Indicator) else "story",
+        "summary": data.summary,
+        "my_rating": data.my_rating,
         "rating_form": RatingForm(
-            districts=districts,
+            districts=data.districts,
             auto_id="rate-%s",
-            initial={"score": my_rating.score if my_rating else None},
+            initial={"score": data.my_rating.score if data.my_rating else None},
         ),
-        "comment_form": CommentForm(districts=districts, auto_id="comment-%s"),
-        "comments": comments[:COMMENTS_SHOWN],
-        "more_comments": len(comments) > COMMENTS_SHOWN,
+        "comment_form": CommentForm(districts=data.districts, auto_id="comment-%s"),
+        "comments": data.comments,
+        "more_comments": data.more_comments,
     }
 
 
@@ -55,6 +52,5 @@ def score_summary(summary: selectors.ScoreSummary, heading_id: str = "") -> dict
 
 @register.inclusion_tag("feedback/_chapter_score.html")
 def chapter_score(chapter) -> dict:
-    """The stored satisfaction of a chapter (ratings of its indicators and stories); one query."""
-    summaries = selectors.aggregates_by_object(scope=AggregateScope.CHAPTER, object_ids=[chapter.pk])
-    return {"summary": summaries[chapter.pk], "chapter": chapter}
+    """The stored satisfaction of a chapter (ratings of its indicators and stories)."""
+    return {"summary": selectors.chapter_summary(chapter), "chapter": chapter}
