@@ -264,16 +264,118 @@ def sensitive_words_found(text: str, words: Iterable[str]) -> list[str]:
 # ``http(s)://`` and ``www.`` links are caught whatever their ending. Two-letter English words
 # (in, is, it, at, to, be, so, do, no) are left out on purpose.
 _TLDS = frozenset(
-    "com cn net org gov edu mil int info io top xyz cc me co biz vip club site online shop store "
-    "app dev ai tv fm hk tw mo sg my us uk jp kr ru de fr eu au ca nz link live tech cloud icu "
-    "work fun ink mobi asia win bid loan tk ml ga cf gq ws la ly gl gd ren wiki today space "
-    "website press news red xin".split()
+    [
+        "com",
+        "cn",
+        "net",
+        "org",
+        "gov",
+        "edu",
+        "mil",
+        "int",
+        "info",
+        "io",
+        "top",
+        "xyz",
+        "cc",
+        "me",
+        "co",
+        "biz",
+        "vip",
+        "club",
+        "site",
+        "online",
+        "shop",
+        "store",
+        "app",
+        "dev",
+        "ai",
+        "tv",
+        "fm",
+        "hk",
+        "tw",
+        "mo",
+        "sg",
+        "my",
+        "us",
+        "uk",
+        "jp",
+        "kr",
+        "ru",
+        "de",
+        "fr",
+        "eu",
+        "au",
+        "ca",
+        "nz",
+        "link",
+        "live",
+        "tech",
+        "cloud",
+        "icu",
+        "work",
+        "fun",
+        "ink",
+        "mobi",
+        "asia",
+        "win",
+        "bid",
+        "loan",
+        "tk",
+        "ml",
+        "ga",
+        "cf",
+        "gq",
+        "ws",
+        "la",
+        "ly",
+        "gl",
+        "gd",
+        "ren",
+        "wiki",
+        "today",
+        "space",
+        "website",
+        "press",
+        "news",
+        "red",
+        "xin",
+    ]
 )
 # Endings accepted when the dot was disguised (spaces, 。, 点, "(dot)"): the ones spam uses and
 # that are not words Chinese comments mix in anyway — ``App。AI`` or ``Me。Too`` must stay prose.
 _EVASION_TLDS = frozenset(
-    "com cn net org gov edu info io top xyz cc vip club site online shop biz tk ml ga cf gq ws "
-    "icu win bid loan ren xin".split()
+    [
+        "com",
+        "cn",
+        "net",
+        "org",
+        "gov",
+        "edu",
+        "info",
+        "io",
+        "top",
+        "xyz",
+        "cc",
+        "vip",
+        "club",
+        "site",
+        "online",
+        "shop",
+        "biz",
+        "tk",
+        "ml",
+        "ga",
+        "cf",
+        "gq",
+        "ws",
+        "icu",
+        "win",
+        "bid",
+        "loan",
+        "ren",
+        "xin",
+    ]
 )
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -417,14 +519,7 @@ def _digits(text: str) -> str:
     return re.sub(r"[^0-9x]", "", text)
 
 
-def _personal_data(folded: str) -> list[_Datum]:
-    data: list[_Datum] = []
-
-    def free(start: int, end: int) -> bool:
-        # The first kind to claim characters keeps them: a phone number used as an e-mail name is
-        # reported (and masked) once, as the e-mail address.
-        return all(end <= d.start or start >= d.end for d in data)
-
+def _emails(folded: str) -> Iterable[_Datum]:
     for match in _EMAIL.finditer(folded):
         if match.group("spelt"):
             host = re.sub(r"[ \t]+dot[ \t]+", ".", match.group("spelt"))
@@ -435,19 +530,28 @@ def _personal_data(folded: str) -> list[_Datum]:
             ending = host.rsplit(".", 1)[-1]
             if not (ending.isalpha() and len(ending) >= 2):
                 continue
-        value = f"{match.group('local')}@{host}"
-        data.append(_Datum(PersonalDataKind.EMAIL, value, match.start(), match.end()))
+        yield _Datum(PersonalDataKind.EMAIL, f"{match.group('local')}@{host}", match.start(), match.end())
+
+
+def _numbers(folded: str) -> Iterable[_Datum]:
+    """ID-card, mobile and QQ numbers, in that order of precedence."""
     for match in _ID_CARD.finditer(folded):
         number = _digits(match.group("number"))
-        if _id_card_valid(number) and free(*match.span("number")):
-            data.append(_Datum(PersonalDataKind.ID_CARD, number.upper(), *match.span("number")))
+        if _id_card_valid(number):
+            yield _Datum(PersonalDataKind.ID_CARD, number.upper(), *match.span("number"))
     for match in _MOBILE.finditer(folded):
-        if free(*match.span("number")):
-            number = _digits(match.group("number"))
-            data.append(_Datum(PersonalDataKind.MOBILE, number, *match.span("number")))
+        yield _Datum(PersonalDataKind.MOBILE, _digits(match.group("number")), *match.span("number"))
     for match in _QQ.finditer(folded):
-        if free(*match.span("number")):
-            data.append(_Datum(PersonalDataKind.QQ, match.group("number"), *match.span("number")))
+        yield _Datum(PersonalDataKind.QQ, match.group("number"), *match.span("number"))
+
+
+def _personal_data(folded: str) -> list[_Datum]:
+    # The first kind to claim characters keeps them: a phone number used as an e-mail name is
+    # reported (and masked) once, as the e-mail address.
+    data: list[_Datum] = list(_emails(folded))
+    for datum in _numbers(folded):
+        if all(datum.end <= d.start or datum.start >= d.end for d in data):
+            data.append(datum)
     return sorted(data, key=lambda d: d.start)
 
 

@@ -106,7 +106,7 @@ class LocalSmsProvider:
 
     # --- the protocol -----------------------------------------------------------------
 
-    def _answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any] | None]:
+    def _answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any] | None]:  # noqa: C901 - one check per rule of the protocol, in its documented order
         """The status and JSON answer to one request (None: a non-JSON body)."""
         with self._lock:
             self.requests += 1

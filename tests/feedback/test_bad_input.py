@@ -1,9 +1,11 @@
 """Every bad input gets 400 (or 413) with field messages, and nothing is stored."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.models import Comment, Rating, Resident, SurveyAnswer, SurveyResponse
 from tests.factories import EditionFactory, IndicatorFactory, StoryFactory
@@ -149,9 +151,6 @@ def test_api_survey_missing_unknown_and_too_long_answers(client, survey, edition
 
 
 def test_closed_survey_refuses_answers(client, survey):
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     survey.opens_at = timezone.now() - timedelta(days=60)
     survey.closes_at = timezone.now() - timedelta(days=1)

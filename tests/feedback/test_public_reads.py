@@ -3,12 +3,13 @@ number of queries whatever the number of ratings and comments."""
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 
 from feedback import aggregates, submissions
 from feedback.models import Comment, ModerationState
 from feedback.residents import resident_key_hash
-from tests.factories import DistrictFactory
+from tests.factories import DistrictFactory, IndicatorFactory
 from tests.feedback.conftest import new_resident_client
 from tests.feedback.helpers import rate
 
@@ -139,7 +140,6 @@ def test_district_and_chapter_aggregates(client, indicator, story):
 
 
 def test_aggregates_of_unpublished_or_unknown_things_are_404(client, chapter):
-    from tests.factories import IndicatorFactory
 
     draft = IndicatorFactory(chapter=chapter, draft=True)
     assert client.get(f"/api/v1/aggregates/indicators/{draft.pk}/").status_code == 404
@@ -149,7 +149,6 @@ def test_aggregates_of_unpublished_or_unknown_things_are_404(client, chapter):
 
 
 def test_the_chapter_score_tag_shows_the_chapter_aggregate(indicator, story, django_assert_num_queries):
-    from django.template import Context, Template
 
     _rate_many(indicator, 3)
     _rate_many(story, 2, start=10)

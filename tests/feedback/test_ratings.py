@@ -15,7 +15,7 @@ from feedback import submissions
 from feedback.models import Rating, Resident
 from feedback.residents import COOKIE_NAME, resident_key_hash
 from tests.feedback.conftest import cookie_key_hash, new_resident_client, wait_until
-from tests.feedback.helpers import aggregate_of, api_rate, exact_mean, rate
+from tests.feedback.helpers import aggregate_of, api_rate, comment, exact_mean, rate
 
 
 @pytest.mark.django_db
@@ -38,7 +38,6 @@ def test_rating_form_stores_the_score_and_redirects_back_to_the_item(resident_cl
 def test_only_a_keyed_hash_of_the_cookie_id_and_no_address_is_stored(indicator):
     client = new_resident_client(address="203.0.113.77")
     rate(client, indicator, 3)
-    from tests.feedback.helpers import comment
 
     comment(client, indicator, "路边停车太乱")
 

@@ -64,9 +64,7 @@ def test_below_five_ratings_no_mean_is_shown(world, rated):
 
 def test_backlog_median_reply_time_and_weekly_trend(world):
     now = timezone.now()
-    cases = [world.case_a]
-    for _ in range(2):
-        cases.append(submit_comment(world.story_a)[1])
+    cases = [world.case_a, *(submit_comment(world.story_a)[1] for _ in range(2))]
     for case, hours in zip(cases, (10, 2, 4), strict=True):
         services.case_reply(user=world.planner_a, case=case, body="答复")
         case.refresh_from_db()

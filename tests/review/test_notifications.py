@@ -5,11 +5,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.celery import app
 from review import services
 from review.models import DigestLog, ReviewCase
 from review.tasks import case_assigned_notify, planner_digest_send
@@ -113,7 +115,6 @@ def test_digest_content_in_process(digest_world):
 
 @pytest.mark.django_db(transaction=True)
 def test_digest_runs_through_a_real_worker(digest_world, file_mail_worker):
-    from portal.celery import app
 
     app.send_task("review.tasks.planner_digest_send")  # as celery beat sends it
     _wait_for(lambda: DigestLog.objects.count() == 3)
@@ -124,7 +125,6 @@ def test_digest_runs_through_a_real_worker(digest_world, file_mail_worker):
 
 
 def test_the_beat_schedule_names_the_digest_task_daily_at_eight():
-    from django.conf import settings
 
     entry = settings.CELERY_BEAT_SCHEDULE["planner-daily-digest"]
     assert entry["task"] == planner_digest_send.name == "review.tasks.planner_digest_send"

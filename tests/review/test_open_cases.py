@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from feedback.models import Comment, Rating, SurveyAnswer
 from feedback.my_data import resident_data_delete
@@ -142,7 +142,6 @@ def test_concurrent_opening_of_one_comment_makes_one_case():
 
 def test_case_rows_hold_the_feedback_kinds_consistently():
     # The database refuses a case whose kind does not match its feedback row.
-    from django.db import IntegrityError, transaction
 
     story = StoryFactory(district=DistrictFactory())
     comment, case = submit_comment(story)

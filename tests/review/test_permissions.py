@@ -8,11 +8,14 @@ completeness, a signed-in account that is neither staff nor planner.
 """
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from review.models import CaseStatus
-from tests.review.helpers import login, resident_client
+from tests.factories import StoryFactory, StreetFactory
+from tests.review.helpers import login, make_planner, resident_client, submit_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +96,6 @@ def _client_for(role: str, world) -> Client:
     if role == "resident":
         return resident_client()
     if role == "other_user":
-        from django.contrib.auth import get_user_model
-
         user = get_user_model().objects.create_user("someone", password="x-long-password-9")
         return login(Client(), user)
     return login(Client(), getattr(world, role))
@@ -116,9 +117,9 @@ def test_permission_matrix(role, endpoint, world):
     response = _request(role, endpoint, world)
     assert response.status_code == EXPECTED[label][role], (role, label)
     path = endpoint[2](world)
-    if response.status_code == 302 and role in ("anonymous", "resident") and path.startswith("/review/"):
-        if label not in ("POST /review/logout/",):
-            assert response["Location"].startswith(reverse("review:login") + "?next=")
+    redirected_to_login = response.status_code == 302 and role in ("anonymous", "resident")
+    if redirected_to_login and path.startswith("/review/") and label != "POST /review/logout/":
+        assert response["Location"].startswith(reverse("review:login") + "?next=")
     if role in ("planner_a", "planner_b") and label == "GET /admin/":
         assert response["Location"].startswith("/admin/login/")
 
@@ -152,8 +153,6 @@ def test_staff_see_every_area(world):
 
 
 def test_a_street_planner_sees_only_cases_on_their_street(world):
-    from tests.factories import StoryFactory, StreetFactory
-    from tests.review.helpers import make_planner, submit_comment
 
     other_street = StreetFactory(district=world.district_a)
     _comment, elsewhere = submit_comment(StoryFactory(chapter=world.chapter, street=other_street))
@@ -166,7 +165,6 @@ def test_a_street_planner_sees_only_cases_on_their_street(world):
 
 def test_print_permission_matrix(world, capsys):
     """Prints the matrix as a Markdown table (status each role got on each URL)."""
-    from django.db import transaction
 
     table = {}
     for endpoint in ENDPOINTS:
@@ -179,8 +177,10 @@ def test_print_permission_matrix(world, capsys):
         "| URL / action | " + " | ".join(ROLES) + " |",
         "|---|" + "---|" * len(ROLES),
     ]
-    for endpoint in ENDPOINTS:
-        lines.append(f"| {endpoint[0]} | " + " | ".join(str(table[(endpoint[0], r)]) for r in ROLES) + " |")
+    lines.extend(
+        f"| {endpoint[0]} | " + " | ".join(str(table[(endpoint[0], r)]) for r in ROLES) + " |"
+        for endpoint in ENDPOINTS
+    )
     with capsys.disabled():
         print("\n\nPermission matrix (HTTP status per role)\n" + "\n".join(lines) + "\n")  # noqa: T201
     assert table == {(label, role): EXPECTED[label][role] for label, *_ in ENDPOINTS for role in ROLES}

@@ -1,7 +1,11 @@
 """Handling a case: transitions, moderation, assignment, notes, the reply, and the history."""
 
+import threading
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from feedback.models import ModerationState, OfficialReply
@@ -206,8 +210,6 @@ def test_the_whole_path_through_the_forms(world, client):
 
 
 def test_case_page_query_count_does_not_grow_with_its_history(world, client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     login(client, world.planner_a)
     url = reverse("review:case", args=[world.case_a.pk])
@@ -227,9 +229,6 @@ def test_case_page_query_count_does_not_grow_with_its_history(world, client):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_planners_moving_one_case_at_once_are_applied_one_after_the_other(world):
-    import threading
-
-    from django.db import connection
 
     barrier = threading.Barrier(2)
     outcomes = []
