@@ -249,16 +249,38 @@ class RatingAdmin(admin.ModelAdmin):
         return False
 
 
+class VerifiedFilter(admin.SimpleListFilter):
+    title = _("手机号验证")
+    parameter_name = "verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("已验证")), ("no", _("未验证"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(verified_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(verified_at__isnull=True)
+        return queryset
+
+
+# The phone hash is never shown, not even a prefix: staff need only know whether a
+# resident is verified. PhoneVerification is not registered: its rows are codes in
+# flight (hashes, attempts, expiry) that no person has anything to decide about.
 @admin.register(Resident)
 class ResidentAdmin(admin.ModelAdmin):
-    list_display = ["id", "hash_prefix", "district", "created_at"]
-    list_filter = ["district"]
+    list_display = ["id", "hash_prefix", "district", "verified", "verified_at", "created_at"]
+    list_filter = [VerifiedFilter, "district"]
     exclude = ["key_hash"]
-    readonly_fields = ["hash_prefix", "district", "created_at"]
+    readonly_fields = ["hash_prefix", "district", "verified", "verified_at", "created_at"]
 
     @admin.display(description=_("标识摘要（前缀）"))
     def hash_prefix(self, obj: Resident) -> str:
         return f"{obj.key_hash[:8]}…"
+
+    @admin.display(description=_("已验证手机号"), boolean=True, ordering="verified_at")
+    def verified(self, obj: Resident) -> bool:
+        return obj.is_verified
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -8,6 +8,7 @@ selector and serialise. The resident is the same signed cookie as on the
 site; the first submission sets it.
 """
 
+from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,8 +22,15 @@ from feedback import selectors, serializers
 from feedback.models import AggregateScope
 from feedback.my_data import resident_data_delete
 from feedback.pipeline import cross_site_check, submission_close, submission_open, submission_source_get
-from feedback.residents import COOKIE_NAME, resident_cookie_delete, resident_identity
+from feedback.residents import COOKIE_NAME, client_address_hash, resident_cookie_delete, resident_identity
+from feedback.sms import mask_phone
 from feedback.submissions import AnswerInput, comment_submit, rating_submit, survey_response_submit
+from feedback.verification import (
+    phone_normalise,
+    verification_confirm,
+    verification_revoke,
+    verification_start,
+)
 
 RESIDENT_COOKIE = OpenApiParameter(
     name=COOKIE_NAME,
@@ -310,3 +318,92 @@ class MyDataApi(APIView):
         if identity is not None:
             resident_data_delete(resident_key_hash=identity.key_hash)
         return resident_cookie_delete(Response(status=status.HTTP_204_NO_CONTENT))
+
+
+# --- Phone verification (后台实名, optional) ------------------------------------------------
+
+VERIFICATION_ERRORS = {
+    **ERRORS,
+    429: OpenApiResponse(
+        description="Too many requests: a code for this number was sent less than "
+        "VERIFICATION_RESEND_INTERVAL seconds ago, or too many codes for this number "
+        "(VERIFICATION_PHONE_RATE) or from this address (VERIFICATION_ADDRESS_RATE), or too many "
+        "verification requests (RATE_LIMIT_VERIFICATION). A Retry-After header gives the seconds "
+        "to wait when known. Nothing sent."
+    ),
+    503: OpenApiResponse(
+        description="The SMS could not be sent (短信发送失败，请稍后再试): the provider is down or "
+        "refused the message. No code was kept; try again later."
+    ),
+}
+
+
+class VerificationApi(SubmissionView):
+    """Send a code to a number (POST), or remove the verified number (DELETE)."""
+
+    limit_kind = "verification"
+
+    @extend_schema(
+        operation_id="verification_start",
+        summary="Send a one-time SMS code to verify a mainland mobile number (optional)",
+        description="Step 1 of the verified tier (后台实名). Only keyed hashes of the number and "
+        "of the code are stored; confirm with POST /api/v1/verification/confirm/.",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        request=serializers.VerificationStartInputSerializer,
+        responses={201: serializers.VerificationSentSerializer, **VERIFICATION_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.VerificationStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verification = verification_start(
+            resident_key_hash=self.identity.key_hash,
+            phone=data.validated_data["phone"],
+            source_hash=client_address_hash(request._request),
+        )
+        payload = {
+            "phone_masked": mask_phone(phone_normalise(data.validated_data["phone"])),
+            "expires_at": verification.expires_at,
+            "resend_after": settings.VERIFICATION_RESEND_INTERVAL,
+        }
+        return Response(serializers.VerificationSentSerializer(payload).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="verification_revoke",
+        summary="Remove the verified number (its hash) and any pending code of this resident cookie",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        responses={204: None, 403: ERRORS[403], 413: ERRORS[413]},
+    )
+    def delete(self, request: Request) -> Response:
+        # Not a new submission: the size and cross-site steps, no new identity, no limit.
+        identity = submission_open(request._request, kind=None)
+        if identity is not None:
+            verification_revoke(resident_key_hash=identity.key_hash)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerificationConfirmApi(SubmissionView):
+    """Check the code; the resident cookie is then verified with that number."""
+
+    limit_kind = "verification"
+
+    @extend_schema(
+        operation_id="verification_confirm",
+        summary="Confirm the SMS code; a resident verified with this number before loses it",
+        description="Each wrong code counts; after VERIFICATION_MAX_ATTEMPTS the code is dead and a "
+        "new one must be asked for. An expired code gets 400 as well.",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        request=serializers.VerificationConfirmInputSerializer,
+        responses={200: serializers.VerificationStatusSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.VerificationConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        resident = verification_confirm(
+            resident_key_hash=self.identity.key_hash,
+            phone=data.validated_data["phone"],
+            code=data.validated_data["code"],
+        )
+        return Response(serializers.VerificationStatusSerializer(resident).data)

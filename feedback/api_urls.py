@@ -27,4 +27,10 @@ urlpatterns = [
         name="feedback-aggregate-district",
     ),
     path("me/", api.MyDataApi.as_view(), name="feedback-my-data"),
+    path("verification/", api.VerificationApi.as_view(), name="feedback-verification"),
+    path(
+        "verification/confirm/",
+        api.VerificationConfirmApi.as_view(),
+        name="feedback-verification-confirm",
+    ),
 ]

@@ -173,3 +173,27 @@ class DeleteMyDataForm(forms.Form):
         label=_("我确认删除本浏览器提交的全部评分、问卷答卷和留言，且无法恢复。"),
         error_messages={"required": _("请勾选确认后再删除。")},
     )
+
+
+class PhoneForm(HoneypotMixin):
+    """Step 1 of phone verification: the number to send a code to."""
+
+    phone = forms.CharField(
+        label=_("手机号"),
+        max_length=40,
+        help_text=_("中国大陆手机号，我们会发送一条含 6 位验证码的短信。"),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": _("请填写手机号。")},
+    )
+
+
+class VerificationCodeForm(forms.Form):
+    """Step 2: the number again (a hidden field) and the code it received."""
+
+    phone = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}),
+        error_messages={"required": _("请填写短信中的 6 位数字验证码。")},
+    )

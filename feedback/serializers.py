@@ -180,6 +180,16 @@ class MyDataSerializer(serializers.Serializer):
     ratings = RatingSerializer(many=True)
     survey_responses = SurveyResponseSerializer(many=True, source="responses")
     comments = MyCommentSerializer(many=True)
+    verified = serializers.SerializerMethodField(help_text=_("是否已通过短信验证手机号（后台实名）。"))
+    verified_at = serializers.SerializerMethodField(help_text=_("验证时间；未验证时为 null。"))
+
+    def get_verified(self, obj: selectors.ResidentData) -> bool:
+        return bool(obj.resident and obj.resident.is_verified)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_verified_at(self, obj: selectors.ResidentData) -> str | None:
+        at = obj.resident.verified_at if obj.resident else None
+        return serializers.DateTimeField().to_representation(at) if at else None
 
 
 class DistrictStatSerializer(serializers.Serializer):
@@ -254,3 +264,36 @@ class DistrictAggregateSerializer(serializers.Serializer):
     district = serializers.IntegerField()
     name = serializers.CharField()
     score = ScoreSummarySerializer()
+
+
+# --- Phone verification (后台实名) ------------------------------------------------------------
+
+
+class VerificationStartInputSerializer(serializers.Serializer):
+    phone = serializers.CharField(
+        max_length=40,
+        help_text=_("中国大陆手机号；可带 +86、空格或短横线。只保存其加密摘要。"),
+        error_messages={"blank": _("请填写手机号。"), "required": _("请填写手机号。")},
+    )
+
+
+class VerificationConfirmInputSerializer(VerificationStartInputSerializer):
+    code = serializers.CharField(
+        max_length=20,
+        help_text=_("短信中的 6 位数字验证码。"),
+        error_messages={
+            "blank": _("请填写短信中的 6 位数字验证码。"),
+            "required": _("请填写短信中的 6 位数字验证码。"),
+        },
+    )
+
+
+class VerificationSentSerializer(serializers.Serializer):
+    phone_masked = serializers.CharField(help_text=_("收到验证码的号码，部分隐去，如 138****5678。"))
+    expires_at = serializers.DateTimeField(help_text=_("验证码失效时间。"))
+    resend_after = serializers.IntegerField(help_text=_("多少秒后才能为这个号码再次获取验证码。"))
+
+
+class VerificationStatusSerializer(serializers.Serializer):
+    verified = serializers.BooleanField(source="is_verified")
+    verified_at = serializers.DateTimeField(allow_null=True)

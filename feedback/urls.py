@@ -12,4 +12,7 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("my-data/", views.my_data, name="my_data"),
     path("my-data/delete/", views.my_data_delete, name="my_data_delete"),
+    path("verify/", views.verify, name="verify"),
+    path("verify/confirm/", views.verify_confirm, name="verify_confirm"),
+    path("verify/revoke/", views.verify_revoke, name="verify_revoke"),
 ]

@@ -15,12 +15,28 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from feedback import selectors
-from feedback.forms import CommentForm, DeleteMyDataForm, RatingForm, SurveyForm, apply_service_errors
+from feedback.forms import (
+    CommentForm,
+    DeleteMyDataForm,
+    PhoneForm,
+    RatingForm,
+    SurveyForm,
+    VerificationCodeForm,
+    apply_service_errors,
+)
 from feedback.models import ModerationState
 from feedback.my_data import resident_data_delete
-from feedback.pipeline import submission, submission_source_get
-from feedback.residents import resident_cookie_delete, resident_identity
+from feedback.pipeline import SubmissionRefused, submission, submission_source_get
+from feedback.residents import client_address_hash, resident_cookie_delete, resident_identity
+from feedback.sms import mask_phone
 from feedback.submissions import comment_submit, rating_submit, survey_is_open, survey_response_submit
+from feedback.verification import (
+    code_ttl_minutes,
+    phone_normalise,
+    verification_confirm,
+    verification_revoke,
+    verification_start,
+)
 
 
 def _target_or_404(kind: str, pk: int):
@@ -209,3 +225,104 @@ def my_data_delete(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, _("本浏览器没有提交过任何数据。"))
     return resident_cookie_delete(redirect(reverse("feedback:my_data")))
+
+
+# --- Phone verification (后台实名, optional) --------------------------------------------------
+
+
+def _verify_url(request: HttpRequest, *args, **kwargs) -> str:
+    return reverse("feedback:verify")
+
+
+def _masked(phone: str) -> str:
+    try:
+        return mask_phone(phone_normalise(phone))
+    except ValidationError:
+        return ""
+
+
+def _verify_page(
+    request: HttpRequest,
+    *,
+    phone_form: PhoneForm | None = None,
+    code_form: VerificationCodeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The verification page: the status, step 1 (number) or step 2 (code)."""
+    identity = resident_identity(request)
+    context = {
+        "resident": selectors.resident_get(key_hash=identity.key_hash) if identity else None,
+        "phone_form": phone_form or PhoneForm(),
+        "code_form": code_form,
+        "masked_phone": _masked(code_form["phone"].value() or "") if code_form else "",
+        "code_minutes": code_ttl_minutes(),
+        "lighter_moderation": (
+            settings.COMMENT_MODERATION_VERIFIED == "post" and settings.COMMENT_MODERATION != "post"
+        ),
+        "nav": "my_data",
+    }
+    return render(request, "feedback/verify.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submission("verification", back=_verify_url)
+def verify(request: HttpRequest) -> HttpResponse:
+    """Step 1: send a code. Step 2 is rendered at once (the number rides in a hidden field,
+    so it is never stored in clear nor put in a URL); a reload only asks for another code."""
+    if request.method != "POST":
+        return _verify_page(request)
+    form = PhoneForm(request.POST)
+    status = 400
+    if form.is_valid():
+        if form.is_bot:
+            return redirect(_verify_url(request))
+        try:
+            verification_start(
+                resident_key_hash=resident_identity(request).key_hash,
+                phone=form.cleaned_data["phone"],
+                source_hash=client_address_hash(request),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except SubmissionRefused as refusal:
+            # Too many codes (429) or the SMS not sent (503): said on the form.
+            form.add_error(None, str(refusal.detail))
+            status = refusal.status_code
+        else:
+            code_form = VerificationCodeForm(initial={"phone": phone_normalise(form.cleaned_data["phone"])})
+            return _verify_page(request, code_form=code_form)
+    if request.POST.get("resend") and form.data.get("phone"):
+        # "Send again" from step 2 failed: stay on step 2, the code already sent may still do.
+        code_form = VerificationCodeForm(initial={"phone": form.data["phone"]})
+        return _verify_page(request, phone_form=form, code_form=code_form, status=status)
+    return _verify_page(request, phone_form=form, status=status)
+
+
+@require_POST
+@submission("verification", back=_verify_url)
+def verify_confirm(request: HttpRequest) -> HttpResponse:
+    form = VerificationCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            verification_confirm(
+                resident_key_hash=resident_identity(request).key_hash,
+                phone=form.cleaned_data["phone"],
+                code=form.cleaned_data["code"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("手机号验证成功。我们只保存了号码的加密摘要。"))
+            return redirect(_verify_url(request))
+    return _verify_page(request, code_form=form, status=400)
+
+
+@require_POST
+@submission(None, back=_verify_url)
+def verify_revoke(request: HttpRequest) -> HttpResponse:
+    identity = resident_identity(request)
+    if identity is not None and verification_revoke(resident_key_hash=identity.key_hash):
+        messages.success(request, _("已取消手机号验证，号码摘要已删除。"))
+    else:
+        messages.info(request, _("本浏览器没有验证过手机号。"))
+    return redirect(_verify_url(request))

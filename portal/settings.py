@@ -332,6 +332,23 @@ ANOMALY_NIGHT_START_HOUR = env.int("ANOMALY_NIGHT_START_HOUR", default=1)
 ANOMALY_NIGHT_END_HOUR = env.int("ANOMALY_NIGHT_END_HOUR", default=6)
 ANOMALY_NIGHT_MAX = env.int("ANOMALY_NIGHT_MAX", default=10)
 
+# --- Verified tier (后台实名, feedback/verification.py) ---------------------------------
+
+# Moderation of comments by residents who verified a mobile number: "pre" or "post", as
+# COMMENT_MODERATION, which it follows unless set. Words, links or personal data still hold a comment.
+COMMENT_MODERATION_VERIFIED = env.str("COMMENT_MODERATION_VERIFIED", default=COMMENT_MODERATION)
+# Seconds an SMS code stays valid, and wrong attempts after which it is dead.
+VERIFICATION_CODE_TTL = env.int("VERIFICATION_CODE_TTL", default=300)
+VERIFICATION_MAX_ATTEMPTS = env.int("VERIFICATION_MAX_ATTEMPTS", default=5)
+# Seconds before the same number may get another code, and codes per number and per client
+# address ("count/period"): the form must not become a way to flood a phone or to guess codes.
+VERIFICATION_RESEND_INTERVAL = env.int("VERIFICATION_RESEND_INTERVAL", default=60)
+VERIFICATION_PHONE_RATE = env.str("VERIFICATION_PHONE_RATE", default="5/h")
+VERIFICATION_ADDRESS_RATE = env.str("VERIFICATION_ADDRESS_RATE", default="20/h")
+# Verification requests (send, confirm) per resident, like RATE_LIMIT_RATINGS
+# (× RATE_LIMIT_PER_IP_FACTOR per address).
+RATE_LIMIT_VERIFICATION = env.str("RATE_LIMIT_VERIFICATION", default="20/h")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -51,7 +51,13 @@ def test_a_visitor_without_cookie_sees_an_empty_page(client):
     response = client.get("/my-data/")
     assert response.status_code == 200
     assert "还没有提交过" in response.content.decode()
-    assert client.get(API_ME).json() == {"ratings": [], "survey_responses": [], "comments": []}
+    assert client.get(API_ME).json() == {
+        "ratings": [],
+        "survey_responses": [],
+        "comments": [],
+        "verified": False,
+        "verified_at": None,
+    }
 
 
 @pytest.mark.django_db
