@@ -76,58 +76,61 @@ def case_open_for_feedback(
     """
     if sum(x is not None for x in (comment, answer, rating)) != 1:
         raise ValueError("Pass exactly one of comment, answer, rating.")
-    now = timezone.now()
-
     if comment is not None:
-        story = comment.story if comment.story_id else None
-        indicator = comment.indicator if comment.indicator_id else None
-        district_id = comment.district_id or (story.district_id if story else None)
-        if district_id is None:
-            district_id = comment.resident.district_id
-        return _open(
-            lookup={"comment": comment},
-            defaults={
-                "kind": CaseKind.COMMENT,
-                "district_id": district_id,
-                "street_id": story.street_id if story else None,
-                "chapter_id": (indicator or story).chapter_id,
-                "indicator": indicator,
-                "story": story,
-                "received_at": comment.created_at or now,
-            },
-        )
-
+        return _open(lookup={"comment": comment}, defaults=_comment_case(comment))
     if answer is not None:
         if not (answer.comment or "").strip():
             return ReviewCase.objects.filter(survey_answer=answer).first()
-        response = answer.response
-        return _open(
-            lookup={"survey_answer": answer},
-            defaults={
-                "kind": CaseKind.SURVEY_ANSWER,
-                "district_id": response.district_id,
-                "question_id": answer.question_id,
-                "received_at": response.updated_at or now,
-            },
-        )
-
-    assert rating is not None  # noqa: S101 - narrowed by the count check above
+        return _open(lookup={"survey_answer": answer}, defaults=_answer_case(answer))
     if rating.score > LOW_RATING_MAX:
         return ReviewCase.objects.filter(rating=rating).first()
+    return _open(lookup={"rating": rating}, defaults=_rating_case(rating))
+
+
+def _item_fields(feedback: Comment | Rating) -> dict:
+    """Where an item's feedback belongs: its chapter, and a story's street."""
+    story = feedback.story if feedback.story_id else None
+    indicator = feedback.indicator if feedback.indicator_id else None
+    return {
+        "street_id": story.street_id if story else None,
+        "chapter_id": (indicator or story).chapter_id,
+        "indicator": indicator,
+        "story": story,
+    }
+
+
+def _comment_case(comment: Comment) -> dict:
+    # The district the comment names, else the story's, else the resident's own.
+    story = comment.story if comment.story_id else None
+    district_id = comment.district_id or (story.district_id if story else None)
+    if district_id is None:
+        district_id = comment.resident.district_id
+    return {
+        "kind": CaseKind.COMMENT,
+        "district_id": district_id,
+        "received_at": comment.created_at or timezone.now(),
+        **_item_fields(comment),
+    }
+
+
+def _answer_case(answer: SurveyAnswer) -> dict:
+    response = answer.response
+    return {
+        "kind": CaseKind.SURVEY_ANSWER,
+        "district_id": response.district_id,
+        "question_id": answer.question_id,
+        "received_at": response.updated_at or timezone.now(),
+    }
+
+
+def _rating_case(rating: Rating) -> dict:
     story = rating.story if rating.story_id else None
-    indicator = rating.indicator if rating.indicator_id else None
-    return _open(
-        lookup={"rating": rating},
-        defaults={
-            "kind": CaseKind.RATING,
-            "district_id": rating.district_id or (story.district_id if story else None),
-            "street_id": story.street_id if story else None,
-            "chapter_id": (indicator or story).chapter_id,
-            "indicator": indicator,
-            "story": story,
-            "received_at": rating.updated_at or now,
-        },
-    )
+    return {
+        "kind": CaseKind.RATING,
+        "district_id": rating.district_id or (story.district_id if story else None),
+        "received_at": rating.updated_at or timezone.now(),
+        **_item_fields(rating),
+    }
 
 
 # --- Planner actions ------------------------------------------------------------
