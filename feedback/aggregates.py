@@ -19,8 +19,7 @@ from feedback.aggregation import (
     aggregate_key,
     aggregate_key_parse,
     aggregates_upsert,
-    grouped_scores,
-    tallies,
+    scope_tallies,
     tally_to_aggregate,
 )
 from feedback.models import AggregateScope, Rating, Resident, ScoreAggregate, SurveyAnswer
@@ -73,18 +72,20 @@ def resident_aggregate_keys(resident: Resident) -> set[str]:
 
 
 def aggregates_refresh(*, keys: Iterable[str]) -> list[ScoreAggregate]:
-    """Recompute the named aggregates from the raw rows (one GROUP BY each).
+    """Recompute the named aggregates from the raw rows (one GROUP BY each,
+    plus the distinct raters of a chapter, district or survey).
 
     The queued marks are cleared first: a submission committed from now on
     queues a new refresh, and everything committed before is read below.
-    An aggregate whose object has no scores left is deleted.
+    An aggregate whose object has no counted or held scores left is deleted;
+    one with held scores only is kept, so its ``held_count`` shows.
     """
     parsed = sorted({aggregate_key_parse(key) for key in keys})
     cache.delete_many([PENDING_PREFIX + aggregate_key(scope, oid) for scope, oid in parsed])
     refreshed = []
     for scope, object_id in parsed:
         with transaction.atomic():
-            tally = next(tallies(grouped_scores(scope, object_id)), None)
+            tally = next(scope_tallies(scope, object_id), None)
             if tally is None:
                 ScoreAggregate.objects.filter(scope=scope, object_id=object_id).delete()
                 continue
@@ -98,17 +99,18 @@ def aggregates_refresh(*, keys: Iterable[str]) -> list[ScoreAggregate]:
 def aggregates_reconcile() -> dict[str, int]:
     """Recompute every aggregate from the raw rows, set-wise.
 
-    One ordered GROUP BY per scope, streamed through a server-side cursor and
-    folded object by object; upserts go out in batches; aggregates whose
-    object has no scores left are deleted. Memory holds one batch, whatever
-    the number of ratings.
+    One ordered GROUP BY per scope (and the ordered distinct-raters queries
+    of the scopes that need them), streamed through server-side cursors side
+    by side and folded object by object; upserts go out in batches;
+    aggregates whose object has no counted or held scores left are deleted.
+    Memory holds one batch, whatever the number of ratings.
     """
     written: dict[str, int] = {}
     for scope in SCOPES:
         with transaction.atomic():
             batch: list[ScoreAggregate] = []
             seen: list[int] = []
-            for tally in tallies(grouped_scores(scope).iterator(chunk_size=5000)):
+            for tally in scope_tallies(scope, chunk_size=5000):
                 batch.append(tally_to_aggregate(scope, tally))
                 seen.append(tally.object_id)
                 if len(batch) >= _RECONCILE_BATCH:

@@ -1,15 +1,51 @@
 """How score aggregates are computed: in SQL, grouped, never row by row.
 
-Every aggregate is built from one ``GROUP BY (object, district, score)`` query
-over the raw rows of its scope. Because scores are 1–5, those few counts per
-object hold everything: the count, the total, the distribution, the
-per-district breakdown and the variance. Python only folds the grouped rows
-(at most objects × 17 districts × 5 scores, whatever the number of ratings).
+Every aggregate is built from one ``GROUP BY (object, district, score, trust,
+verified)`` query over the raw rows of its scope. Because scores are 1–5 and
+the other keys take a handful of values, those few counts per object hold
+everything: the count, the total, the distribution, the per-district
+breakdown, the variance, the held rows and the verified tier. Python only
+folds the grouped rows (at most objects × 17 districts × 5 scores × 2 trust
+states × 2, whatever the number of ratings).
 
-The 95 % interval is the normal approximation
-``mean ± 1.96 · s / √n`` with ``s`` the sample standard deviation
-(``n − 1`` in the denominator), clipped to the 1–5 scale; it is left empty
-below two scores, where ``s`` is undefined.
+What counts. Only rows whose trust is ``counted`` enter the figures (for a
+survey answer, the trust of its response). ``held`` rows are stored but only
+counted apart, in ``held_count``, so a page can say "另有 N 条评分待核实"
+without their scores moving anything; ``discarded`` rows are left out of the
+query altogether. The verified tier (``verified_count``,
+``verified_distribution``) is the counted rows whose resident had verified a
+mobile number when the aggregate was computed.
+
+Rows and people. ``count`` is the number of counted rows; the public threshold
+is judged on ``raters``, the number of *distinct residents* behind them,
+because a minimum of five is meant to hide one person's score, and one person
+rating five items of a chapter is still one person. How ``raters`` is found
+depends on the scope (``_SOURCES``):
+
+- ``indicator`` / ``story`` / ``question``: a resident has at most one row per
+  object (one rating per item, one response per survey), so raters = count,
+  per district too, and verified raters = verified count. No extra query.
+- ``district`` / ``survey``: a resident's rows for one object all carry one
+  district (the district *is* the object; a survey response has one
+  district), so one ``COUNT(DISTINCT resident) GROUP BY (object, district)``
+  gives the raters per district, and their sum over the districts (and the
+  group without one) is the object's raters: the groups do not overlap.
+- ``chapter``: a resident's ratings of several items may carry different
+  districts (the district is the one they reported when rating), so the
+  groups overlap and the object's raters need their own
+  ``COUNT(DISTINCT resident) GROUP BY object``.
+
+The distinct counts are ordered by object like the scores, streamed beside
+them and merged object by object, so memory stays one object deep. Under
+PostgreSQL's READ COMMITTED each statement reads its own snapshot: a rating
+committed between the two could be in one and not the other. The fold
+therefore clamps raters to the rows (a person is at least one row), and the
+next refresh or reconciliation corrects the rest; the error only ever withholds.
+
+The 95 % interval is the normal approximation ``mean ± 1.96 · s / √n`` with
+``s`` the sample standard deviation (``n − 1`` in the denominator), clipped to
+the 1–5 scale; it is left empty below two scores, where ``s`` is undefined.
+The verified tier uses the same ``statistics`` on its own distribution.
 
 Scopes:
 - ``indicator`` / ``story``: the ratings of that item;
@@ -24,10 +60,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from feedback.models import AggregateScope, Rating, ScoreAggregate, SurveyAnswer
+from feedback.models import AggregateScope, Rating, ScoreAggregate, SurveyAnswer, TrustState
 
 Z_95 = 1.96
 _THOUSANDTH = Decimal("0.001")
@@ -45,57 +81,177 @@ def aggregate_key_parse(key: str) -> tuple[str, int]:
     return scope, int(object_id)
 
 
-def _grouped(queryset: QuerySet, oid, district) -> QuerySet:
-    """``(oid, district, score, n)`` rows, ordered by object so they can be streamed."""
-    return (
-        queryset.annotate(oid=oid, d=district)
-        .filter(oid__isnull=False)
-        .values("oid", "d", "score")
-        .annotate(n=Count("*"))
-        .order_by("oid", "d", "score")
-    )
+# How the distinct raters of a scope are counted (see the module docstring).
+RATERS_ARE_ROWS = "rows"
+RATERS_SUM_OF_DISTRICTS = "districts"
+RATERS_DISTINCT = "distinct"
 
 
-def grouped_scores(scope: str, object_id: int | None = None) -> QuerySet:
-    """The GROUP BY query of one scope (all objects, or only ``object_id``)."""
+@dataclass(frozen=True)
+class _Source:
+    """The raw rows of a scope and the paths the queries group and count by."""
+
+    queryset: QuerySet
+    oid: object
+    district: object
+    resident: str
+    trust: str
+    verified_at: str
+    raters: str
+
+
+def _source(scope: str, object_id: int | None) -> _Source:
+    ratings = {"resident": "resident_id", "trust": "trust", "verified_at": "resident__verified_at"}
+    answers = {
+        "resident": "response__resident_id",
+        "trust": "response__trust",
+        "verified_at": "response__resident__verified_at",
+    }
     match scope:
-        case AggregateScope.INDICATOR:
-            qs, oid, district = Rating.objects.all(), F("indicator_id"), F("district_id")
-        case AggregateScope.STORY:
-            qs, oid, district = Rating.objects.all(), F("story_id"), F("district_id")
+        case AggregateScope.INDICATOR | AggregateScope.STORY:
+            column = "indicator_id" if scope == AggregateScope.INDICATOR else "story_id"
+            return _Source(
+                Rating.objects.all(), F(column), F("district_id"), raters=RATERS_ARE_ROWS, **ratings
+            )
         case AggregateScope.CHAPTER:
             qs = Rating.objects.all()
-            oid, district = Coalesce("indicator__chapter_id", "story__chapter_id"), F("district_id")
             if object_id is not None:
                 # Filter on the columns first so the item indexes are used.
                 qs = qs.filter(Q(indicator__chapter_id=object_id) | Q(story__chapter_id=object_id))
+            oid = Coalesce("indicator__chapter_id", "story__chapter_id")
+            return _Source(qs, oid, F("district_id"), raters=RATERS_DISTINCT, **ratings)
         case AggregateScope.DISTRICT:
-            qs, oid, district = Rating.objects.all(), F("district_id"), F("district_id")
+            return _Source(
+                Rating.objects.all(),
+                F("district_id"),
+                F("district_id"),
+                raters=RATERS_SUM_OF_DISTRICTS,
+                **ratings,
+            )
         case AggregateScope.QUESTION:
-            qs, oid, district = SurveyAnswer.objects.all(), F("question_id"), F("response__district_id")
+            return _Source(
+                SurveyAnswer.objects.all(),
+                F("question_id"),
+                F("response__district_id"),
+                raters=RATERS_ARE_ROWS,
+                **answers,
+            )
         case AggregateScope.SURVEY:
             qs = SurveyAnswer.objects.all()
-            oid, district = F("question__survey_id"), F("response__district_id")
             if object_id is not None:
                 qs = qs.filter(question__survey_id=object_id)
+            return _Source(
+                qs,
+                F("question__survey_id"),
+                F("response__district_id"),
+                raters=RATERS_SUM_OF_DISTRICTS,
+                **answers,
+            )
         case _:
             raise ValueError(scope)
-    grouped = _grouped(qs, oid, district)
+
+
+def _rows(source: _Source, object_id: int | None, *, trust: list[str]) -> QuerySet:
+    qs = (
+        source.queryset.filter(**{f"{source.trust}__in": trust})
+        .annotate(oid=source.oid, d=source.district)
+        .filter(oid__isnull=False)
+    )
     if object_id is not None:
-        grouped = grouped.filter(oid=object_id)
-    return grouped
+        qs = qs.filter(oid=object_id)
+    return qs
+
+
+def _verified(source: _Source) -> Q:
+    return Q(**{f"{source.verified_at}__isnull": False})
+
+
+def grouped_scores(scope: str, object_id: int | None = None) -> QuerySet:
+    """``(oid, d, score, trust, v, n)`` rows of one scope (all objects, or only
+    ``object_id``), counted and held only, ordered by object so they can be streamed."""
+    source = _source(scope, object_id)
+    return (
+        _rows(source, object_id, trust=[TrustState.COUNTED, TrustState.HELD])
+        .annotate(trust_state=F(source.trust), v=ExpressionWrapper(_verified(source), BooleanField()))
+        .values("oid", "d", "score", "trust_state", "v")
+        .annotate(n=Count("*"))
+        .order_by("oid", "d", "score", "trust_state", "v")
+    )
+
+
+def _distinct_raters(source: _Source) -> dict:
+    return {
+        "raters": Count(source.resident, distinct=True),
+        "verified_raters": Count(source.resident, distinct=True, filter=_verified(source)),
+    }
+
+
+def grouped_raters(scope: str, object_id: int | None = None) -> QuerySet | None:
+    """``(oid, raters, verified_raters)``: distinct residents of the counted rows per
+    object, ordered by object; ``None`` where the district groups give them (or rows do)."""
+    source = _source(scope, object_id)
+    if source.raters != RATERS_DISTINCT:
+        return None
+    return (
+        _rows(source, object_id, trust=[TrustState.COUNTED])
+        .values("oid")
+        .annotate(**_distinct_raters(source))
+        .order_by("oid")
+    )
+
+
+def grouped_district_raters(scope: str, object_id: int | None = None) -> QuerySet | None:
+    """``(oid, d, raters, verified_raters)``: distinct residents of the counted rows per
+    object and district (``d`` null for those who named none), ordered by object;
+    ``None`` where every resident has one row per object."""
+    source = _source(scope, object_id)
+    if source.raters == RATERS_ARE_ROWS:
+        return None
+    return (
+        _rows(source, object_id, trust=[TrustState.COUNTED])
+        .values("oid", "d")
+        .annotate(**_distinct_raters(source))
+        .order_by("oid", "d")
+    )
 
 
 @dataclass
 class Tally:
-    """Counts per score (index 0 = score 1) of one object, with districts."""
+    """Counts per score (index 0 = score 1) of one object, with districts.
+
+    ``distribution`` and ``by_district`` hold the counted rows only; ``held``
+    the number of held rows; ``verified_distribution`` the counted rows of
+    verified residents. ``raters`` / ``verified_raters`` / ``district_raters``
+    are the distinct residents when a raters query gave them, ``None`` when
+    each resident is one row (then they equal the counts).
+    """
 
     object_id: int
     distribution: list[int] = field(default_factory=lambda: [0] * 5)
     by_district: dict[int, list[int]] = field(default_factory=dict)
+    held: int = 0
+    verified_distribution: list[int] = field(default_factory=lambda: [0] * 5)
+    raters: int | None = None
+    verified_raters: int | None = None
+    district_raters: dict[int, int] | None = None
 
-    def add(self, district_id: int | None, score: int, n: int) -> None:
+    def add(
+        self,
+        district_id: int | None,
+        score: int,
+        n: int,
+        *,
+        trust: str = TrustState.COUNTED,
+        verified: bool = False,
+    ) -> None:
+        if trust == TrustState.HELD:
+            self.held += n
+            return
+        if trust != TrustState.COUNTED:
+            return
         self.distribution[score - 1] += n
+        if verified:
+            self.verified_distribution[score - 1] += n
         if district_id is not None:
             self.by_district.setdefault(district_id, [0] * 5)[score - 1] += n
 
@@ -128,12 +284,27 @@ def statistics(distribution: list[int]) -> dict:
 
 
 def tally_to_aggregate(scope: str, tally: Tally) -> ScoreAggregate:
+    stats = statistics(tally.distribution)
+    count = stats["count"]
+    verified_count = sum(tally.verified_distribution)
+    # Clamped: a person is at least one row (see "READ COMMITTED" in the docstring).
+    raters = count if tally.raters is None else min(tally.raters, count)
+    verified_raters = (
+        verified_count if tally.verified_raters is None else min(tally.verified_raters, verified_count)
+    )
     by_district = {}
     for district_id, distribution in sorted(tally.by_district.items()):
-        stats = statistics(distribution)
+        district_stats = statistics(distribution)
+        district_count = district_stats["count"]
+        district_raters = (
+            district_count
+            if tally.district_raters is None
+            else min(tally.district_raters.get(district_id, 0), district_count, raters)
+        )
         by_district[str(district_id)] = {
-            "count": stats["count"],
-            "mean": float(stats["mean"]),
+            "count": district_count,
+            "raters": district_raters,
+            "mean": float(district_stats["mean"]),
             "distribution": distribution,
         }
     return ScoreAggregate(
@@ -141,21 +312,88 @@ def tally_to_aggregate(scope: str, tally: Tally) -> ScoreAggregate:
         object_id=tally.object_id,
         distribution=tally.distribution,
         by_district=by_district,
-        **statistics(tally.distribution),
+        raters=raters,
+        held_count=tally.held,
+        verified_count=verified_count,
+        verified_raters=verified_raters,
+        verified_distribution=tally.verified_distribution,
+        **stats,
     )
 
 
-def tallies(rows: Iterable[dict]) -> Iterator[Tally]:
-    """Fold grouped rows (ordered by object) into one tally per object, streaming."""
+class _ByObject:
+    """Rows of a stream ordered by object, handed out one object at a time."""
+
+    def __init__(self, rows: Iterable[dict]) -> None:
+        self._rows = iter(rows)
+        self._next: dict | None = next(self._rows, None)
+
+    def take(self, object_id: int) -> list[dict]:
+        # Objects the scores did not see (a commit between the two statements) are skipped.
+        while self._next is not None and self._next["oid"] < object_id:
+            self._next = next(self._rows, None)
+        taken = []
+        while self._next is not None and self._next["oid"] == object_id:
+            taken.append(self._next)
+            self._next = next(self._rows, None)
+        return taken
+
+
+def tallies(
+    rows: Iterable[dict],
+    *,
+    raters: Iterable[dict] | None = None,
+    district_raters: Iterable[dict] | None = None,
+) -> Iterator[Tally]:
+    """Fold grouped rows (ordered by object) into one tally per object, streaming.
+
+    ``rows`` are ``grouped_scores`` rows; ``district_raters`` and ``raters``
+    (both optional, both ordered by object) the distinct residents per
+    district and per object. Without ``raters`` the object's raters are the
+    sum over its district groups.
+    """
+    per_object = _ByObject(raters) if raters is not None else None
+    per_district = _ByObject(district_raters) if district_raters is not None else None
+
+    def finished(tally: Tally) -> Tally:
+        if per_district is not None:
+            groups = per_district.take(tally.object_id)
+            tally.district_raters = {g["d"]: g["raters"] for g in groups if g["d"] is not None}
+            tally.raters = sum(g["raters"] for g in groups)
+            tally.verified_raters = sum(g["verified_raters"] for g in groups)
+        if per_object is not None:
+            found = per_object.take(tally.object_id)
+            tally.raters = found[0]["raters"] if found else 0
+            tally.verified_raters = found[0]["verified_raters"] if found else 0
+        return tally
+
     current: Tally | None = None
     for row in rows:
         if current is None or current.object_id != row["oid"]:
             if current is not None:
-                yield current
+                yield finished(current)
             current = Tally(object_id=row["oid"])
-        current.add(row["d"], row["score"], row["n"])
+        current.add(row["d"], row["score"], row["n"], trust=row["trust_state"], verified=row["v"])
     if current is not None:
-        yield current
+        yield finished(current)
+
+
+def scope_tallies(
+    scope: str, object_id: int | None = None, *, chunk_size: int | None = None
+) -> Iterator[Tally]:
+    """The tallies of one scope (all objects, or only ``object_id``), from at most
+    three grouped queries streamed side by side (server-side cursors with ``chunk_size``)."""
+
+    def stream(queryset: QuerySet | None) -> Iterable[dict] | None:
+        if queryset is None or chunk_size is None:
+            return queryset
+        return queryset.iterator(chunk_size=chunk_size)
+
+    return tallies(
+        stream(grouped_scores(scope, object_id)),
+        raters=stream(grouped_raters(scope, object_id)),
+        district_raters=stream(grouped_district_raters(scope, object_id)),
+    )
 
 
 AGGREGATE_UPDATE_FIELDS = [
@@ -166,6 +404,11 @@ AGGREGATE_UPDATE_FIELDS = [
     "by_district",
     "ci_low",
     "ci_high",
+    "raters",
+    "held_count",
+    "verified_count",
+    "verified_raters",
+    "verified_distribution",
     "updated_at",
 ]
 

@@ -186,10 +186,34 @@ class SurveyResponseCreateApi(SubmissionView):
 
 # --- Aggregates ------------------------------------------------------------------------
 
+VERIFIED = OpenApiParameter(
+    name="verified",
+    type=OpenApiTypes.BOOL,
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "true: figures of the verified tier only (ratings of residents who verified a mobile "
+        "number): count, raters, mean, interval and distribution from those ratings, with the "
+        "same minimum of distinct raters, also withheld when the residents left out are fewer "
+        "than the minimum but not none (subtracting would show their scores); no per-district "
+        "breakdown. held_count, verified_count and verified_share always describe all ratings. "
+        "Default false."
+    ),
+)
+AGGREGATE_RESPONSES = {400: OpenApiResponse(description="Invalid query parameter."), 404: None}
 
-def _target_aggregate(scope: str, object_id: int) -> Response:
-    summary = selectors.aggregates_by_object(scope=scope, object_ids=[object_id])[object_id]
-    payload = {"scope": scope, "object_id": object_id, "score": summary}
+
+def _verified_only(request: Request) -> bool:
+    query = serializers.AggregateQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["verified"]
+
+
+def _target_aggregate(scope: str, object_id: int, *, verified_only: bool) -> Response:
+    summaries = selectors.aggregates_by_object(
+        scope=scope, object_ids=[object_id], verified_only=verified_only
+    )
+    payload = {"scope": scope, "object_id": object_id, "score": summaries[object_id]}
     return Response(serializers.TargetAggregateSerializer(payload).data)
 
 
@@ -197,9 +221,10 @@ class ItemAggregateApi(APIView):
     kind = ""
 
     def get(self, request: Request, pk: int) -> Response:
+        verified_only = _verified_only(request)
         if selectors.target_public_get(kind=self.kind, pk=pk) is None:
             raise Http404
-        return _target_aggregate(self.kind, pk)
+        return _target_aggregate(self.kind, pk, verified_only=verified_only)
 
 
 class IndicatorAggregateApi(ItemAggregateApi):
@@ -207,7 +232,8 @@ class IndicatorAggregateApi(ItemAggregateApi):
 
     @extend_schema(
         tags=["aggregates"],
-        responses={200: serializers.TargetAggregateSerializer, 404: None},
+        parameters=[VERIFIED],
+        responses={200: serializers.TargetAggregateSerializer, **AGGREGATE_RESPONSES},
         operation_id="aggregate_indicator",
         summary="Stored score aggregate of an indicator",
     )
@@ -220,7 +246,8 @@ class StoryAggregateApi(ItemAggregateApi):
 
     @extend_schema(
         tags=["aggregates"],
-        responses={200: serializers.TargetAggregateSerializer, 404: None},
+        parameters=[VERIFIED],
+        responses={200: serializers.TargetAggregateSerializer, **AGGREGATE_RESPONSES},
         operation_id="aggregate_story",
         summary="Stored score aggregate of a story",
     )
@@ -233,12 +260,14 @@ class ChapterAggregateApi(APIView):
         operation_id="aggregate_chapter",
         summary="Stored score aggregate of a chapter (ratings of its indicators and stories)",
         tags=["aggregates"],
-        responses={200: serializers.TargetAggregateSerializer, 404: None},
+        parameters=[VERIFIED],
+        responses={200: serializers.TargetAggregateSerializer, **AGGREGATE_RESPONSES},
     )
     def get(self, request: Request, pk: int) -> Response:
+        verified_only = _verified_only(request)
         if selectors.chapter_public_get(pk=pk) is None:
             raise Http404
-        return _target_aggregate(AggregateScope.CHAPTER, pk)
+        return _target_aggregate(AggregateScope.CHAPTER, pk, verified_only=verified_only)
 
 
 class SurveyAggregateApi(APIView):
@@ -246,13 +275,15 @@ class SurveyAggregateApi(APIView):
         operation_id="aggregate_survey",
         summary="Stored aggregates of a survey and of each of its questions",
         tags=["aggregates"],
-        responses={200: serializers.SurveyAggregateSerializer, 404: None},
+        parameters=[VERIFIED],
+        responses={200: serializers.SurveyAggregateSerializer, **AGGREGATE_RESPONSES},
     )
     def get(self, request: Request, pk: int) -> Response:
+        verified_only = _verified_only(request)
         survey = selectors.survey_public_get(pk=pk)
         if survey is None:
             raise Http404
-        payload = selectors.survey_aggregate_payload(survey)
+        payload = selectors.survey_aggregate_payload(survey, verified_only=verified_only)
         return Response(serializers.SurveyAggregateSerializer(payload).data)
 
 
@@ -265,10 +296,15 @@ class DistrictAggregateListApi(APIView):
         operation_id="aggregate_district_list",
         summary="Stored aggregates of the ratings given by residents of each district",
         tags=["aggregates"],
-        responses={200: serializers.DistrictAggregateSerializer(many=True)},
+        parameters=[VERIFIED],
+        responses={
+            200: serializers.DistrictAggregateSerializer(many=True),
+            400: AGGREGATE_RESPONSES[400],
+        },
     )
     def get(self, request: Request) -> Response:
-        rows = [_district_payload(d, s) for d, s in selectors.district_aggregates()]
+        summaries = selectors.district_aggregates(verified_only=_verified_only(request))
+        rows = [_district_payload(d, s) for d, s in summaries]
         return Response(serializers.DistrictAggregateSerializer(rows, many=True).data)
 
 
@@ -277,13 +313,17 @@ class DistrictAggregateApi(APIView):
         operation_id="aggregate_district",
         summary="Stored aggregate of the ratings given by residents of one district",
         tags=["aggregates"],
-        responses={200: serializers.DistrictAggregateSerializer, 404: None},
+        parameters=[VERIFIED],
+        responses={200: serializers.DistrictAggregateSerializer, **AGGREGATE_RESPONSES},
     )
     def get(self, request: Request, pk: int) -> Response:
+        verified_only = _verified_only(request)
         district = selectors.district_list().filter(pk=pk).first()
         if district is None:
             raise Http404
-        summary = selectors.aggregates_by_object(scope=AggregateScope.DISTRICT, object_ids=[pk])[pk]
+        summary = selectors.aggregates_by_object(
+            scope=AggregateScope.DISTRICT, object_ids=[pk], verified_only=verified_only
+        )[pk]
         return Response(serializers.DistrictAggregateSerializer(_district_payload(district, summary)).data)
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from feedback.aggregation import statistics
 from feedback.models import (
     AggregateScope,
     Comment,
@@ -59,20 +60,30 @@ def district_list() -> QuerySet[District]:
 WITHHELD_FIELDS = ("mean", "ci_low", "ci_high", "distribution")
 
 
-def _breakdown_public(by_district: dict, *, total: int, minimum: int) -> dict[str, dict]:
-    """The per-district breakdown with every district below ``minimum`` reduced to its count.
+def _breakdown_public(by_district: dict, *, count: int, raters: int, minimum: int) -> dict[str, dict]:
+    """The per-district breakdown with every district below ``minimum`` raters reduced to its count.
 
     Withholding the small districts is not enough on its own: the total minus the
     districts shown is the rest (small districts and raters who named none), and
-    when that rest is a small group, subtracting gives its scores away. Then the
-    smallest district shown is withheld too, which makes the rest at least
-    ``minimum`` (that district alone had as many). A withheld entry keeps only
-    ``count``: anything stored beside it can never slip through.
+    when the rest comes from a small group, subtracting gives its scores away.
+    The rest has rows left (``count`` minus the rows shown) from at least
+    ``raters`` minus the raters shown (a person rating in two districts makes
+    that a lower bound, never more); when rows are left and that bound is
+    below the minimum, the smallest district shown is withheld too, which
+    makes the rest come from at least ``minimum`` people (that district alone
+    had as many). An entry without ``raters`` (stored before they were
+    counted) is withheld. A withheld entry keeps only ``count``: anything
+    stored beside it can never slip through.
     """
-    shown = {key for key, entry in by_district.items() if entry["count"] >= minimum}
-    rest = total - sum(by_district[key]["count"] for key in shown)
-    if shown and 0 < rest < minimum:
-        shown.discard(min(shown, key=lambda key: (by_district[key]["count"], key)))
+
+    def people(key: str) -> int:
+        return by_district[key].get("raters", 0)
+
+    shown = {key for key in by_district if people(key) >= minimum}
+    rest_rows = count - sum(by_district[key]["count"] for key in shown)
+    rest_people = raters - sum(people(key) for key in shown)
+    if shown and rest_rows > 0 and rest_people < minimum:
+        shown.discard(min(shown, key=lambda key: (people(key), by_district[key]["count"], key)))
     return {
         key: dict(entry) if key in shown else {"count": entry["count"], "mean": None, "distribution": None}
         for key, entry in by_district.items()
@@ -83,12 +94,19 @@ def _breakdown_public(by_district: dict, *, total: int, minimum: int) -> dict[st
 class ScoreSummary:
     """What a page or the API may show of an aggregate.
 
-    The count is always shown. The mean, the interval and the distribution —
-    overall and per district — only from ``min_count`` ratings up: below it they
-    would give away one resident's score ("2 分 100% 1 人"). The withholding
-    happens here, on construction, for every page and serializer that reads a
-    summary, so none of them can show what it was never handed. A new figure
-    added to the summary must be withheld here as well.
+    The counts are always shown: ``count`` (counted ratings), ``raters`` (the
+    distinct residents behind them), ``held_count`` (held for review, not
+    counted) and the verified share. The mean, the interval and the
+    distribution — overall and per district — only from ``min_count``
+    *raters* up: below it they would give away one resident's score
+    ("2 分 100% 1 人"), and one resident's five ratings of a chapter are still
+    one resident. ``others`` is, for a figure that is part of a larger one
+    (the verified tier), the people of the whole left out of it: when they
+    are fewer than the minimum (but some), subtracting this figure from the
+    whole would give their scores away, so it is withheld too. The
+    withholding happens here, on construction, for every page and serializer
+    that reads a summary, so none of them can show what it was never handed.
+    A new figure added to the summary must be withheld here as well.
     """
 
     count: int = 0
@@ -99,18 +117,28 @@ class ScoreSummary:
     by_district: dict[str, dict] = field(default_factory=dict)
     updated_at: datetime | None = None
     min_count: int = 5
+    raters: int = 0
+    others: int = 0
+    held_count: int = 0
+    verified_count: int = 0
+    verified_raters: int = 0
+    verified_share: float | None = None
+    verified_only: bool = False
 
     def __post_init__(self) -> None:
         # Frozen, so the withheld figures cannot be put back by a caller.
         if not self.enough:
             for name in WITHHELD_FIELDS:
                 object.__setattr__(self, name, None)
-        breakdown = _breakdown_public(self.by_district, total=self.count, minimum=self.min_count)
+        breakdown = _breakdown_public(
+            self.by_district, count=self.count, raters=self.raters, minimum=self.min_count
+        )
         object.__setattr__(self, "by_district", breakdown)
 
     @property
     def enough(self) -> bool:
-        return self.count >= self.min_count
+        others_safe = self.others == 0 or self.others >= self.min_count
+        return self.raters >= self.min_count and others_safe
 
     @property
     def bars(self) -> list[dict]:
@@ -127,10 +155,39 @@ class ScoreSummary:
         ]
 
 
-def score_summary(aggregate: ScoreAggregate | None) -> ScoreSummary:
+def score_summary(aggregate: ScoreAggregate | None, *, verified_only: bool = False) -> ScoreSummary:
+    """The public summary of a stored aggregate; with ``verified_only``, of its verified tier.
+
+    The verified tier has the same statistics and the same threshold, judged
+    on its distinct verified raters, and no per-district breakdown (none is
+    stored for it). ``held_count`` and the verified share describe the whole
+    aggregate in both cases. Everything comes from the one stored row.
+    """
     minimum = settings.AGGREGATE_MIN_COUNT
     if aggregate is None:
-        return ScoreSummary(min_count=minimum)
+        return ScoreSummary(min_count=minimum, verified_only=verified_only)
+    counts = {
+        "updated_at": aggregate.updated_at,
+        "min_count": minimum,
+        "held_count": aggregate.held_count,
+        "verified_count": aggregate.verified_count,
+        "verified_raters": aggregate.verified_raters,
+        "verified_share": (round(aggregate.verified_count / aggregate.count, 4) if aggregate.count else None),
+        "verified_only": verified_only,
+    }
+    if verified_only:
+        distribution = list(aggregate.verified_distribution or [0] * 5)
+        stats = statistics(distribution)
+        return ScoreSummary(
+            count=stats["count"],
+            mean=stats["mean"],
+            ci_low=stats["ci_low"],
+            ci_high=stats["ci_high"],
+            distribution=distribution,
+            raters=aggregate.verified_raters,
+            others=max(aggregate.raters - aggregate.verified_raters, 0),
+            **counts,
+        )
     return ScoreSummary(
         count=aggregate.count,
         mean=aggregate.mean,
@@ -138,8 +195,8 @@ def score_summary(aggregate: ScoreAggregate | None) -> ScoreSummary:
         ci_high=aggregate.ci_high,
         distribution=list(aggregate.distribution or [0] * 5),
         by_district=aggregate.by_district or {},
-        updated_at=aggregate.updated_at,
-        min_count=minimum,
+        raters=aggregate.raters,
+        **counts,
     )
 
 
@@ -152,15 +209,19 @@ def aggregate_for_target(target: Target) -> ScoreSummary:
     return score_summary(aggregate_get(scope=scope, object_id=target.pk))
 
 
-def aggregates_by_object(*, scope: str, object_ids: list[int]) -> dict[int, ScoreSummary]:
+def aggregates_by_object(
+    *, scope: str, object_ids: list[int], verified_only: bool = False
+) -> dict[int, ScoreSummary]:
     rows = ScoreAggregate.objects.filter(scope=scope, object_id__in=object_ids)
-    found = {row.object_id: score_summary(row) for row in rows}
-    return {pk: found.get(pk) or score_summary(None) for pk in object_ids}
+    found = {row.object_id: score_summary(row, verified_only=verified_only) for row in rows}
+    return {pk: found.get(pk) or score_summary(None, verified_only=verified_only) for pk in object_ids}
 
 
-def district_aggregates() -> list[tuple[District, ScoreSummary]]:
+def district_aggregates(*, verified_only: bool = False) -> list[tuple[District, ScoreSummary]]:
     districts = list(district_list())
-    summaries = aggregates_by_object(scope=AggregateScope.DISTRICT, object_ids=[d.pk for d in districts])
+    summaries = aggregates_by_object(
+        scope=AggregateScope.DISTRICT, object_ids=[d.pk for d in districts], verified_only=verified_only
+    )
     return [(d, summaries[d.pk]) for d in districts]
 
 
@@ -262,19 +323,26 @@ def survey_response_for(*, key_hash: str, survey: Survey) -> SurveyResponse | No
     )
 
 
-def survey_results(questions: list[SurveyQuestion]) -> list[tuple[SurveyQuestion, ScoreSummary]]:
+def survey_results(
+    questions: list[SurveyQuestion], *, verified_only: bool = False
+) -> list[tuple[SurveyQuestion, ScoreSummary]]:
     """Each question with its stored aggregate (one query)."""
-    by_question = aggregates_by_object(scope=AggregateScope.QUESTION, object_ids=[q.pk for q in questions])
+    by_question = aggregates_by_object(
+        scope=AggregateScope.QUESTION, object_ids=[q.pk for q in questions], verified_only=verified_only
+    )
     return [(q, by_question[q.pk]) for q in questions]
 
 
-def survey_aggregate_payload(survey: Survey) -> dict:
-    """The survey's stored aggregate and each question's, as the API shows them (two queries)."""
+def survey_aggregate_payload(survey: Survey, *, verified_only: bool = False) -> dict:
+    """The survey's stored aggregate and each question's, as the API shows them (three queries)."""
     questions = survey_questions(survey)
+    summaries = aggregates_by_object(
+        scope=AggregateScope.SURVEY, object_ids=[survey.pk], verified_only=verified_only
+    )
     return {
         "survey": survey.pk,
         "title": survey.display_title,
-        "score": aggregates_by_object(scope=AggregateScope.SURVEY, object_ids=[survey.pk])[survey.pk],
+        "score": summaries[survey.pk],
         "questions": [
             {
                 "question": q.pk,
@@ -282,7 +350,7 @@ def survey_aggregate_payload(survey: Survey) -> dict:
                 "text": q.display_text,
                 "score": summary,
             }
-            for q, summary in survey_results(questions)
+            for q, summary in survey_results(questions, verified_only=verified_only)
         ],
     }
 

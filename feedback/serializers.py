@@ -204,8 +204,24 @@ class DistrictStatSerializer(serializers.Serializer):
     )
 
 
+class AggregateQuerySerializer(serializers.Serializer):
+    verified = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("为 true 时只统计实名验证市民的评分。"),
+    )
+
+
 class ScoreSummarySerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text=_("评分人数（问卷为答题数）。"))
+    count = serializers.IntegerField(
+        help_text=_("计入统计的评分条数（问卷为答题数）；待核实和已剔除的不计入。")
+    )
+    raters = serializers.IntegerField(
+        help_text=_(
+            "给出这些评分的不同市民人数（一人评同一章的多项只算一人）；"
+            "少于 min_count 时不给出平均分、区间和分布。"
+        )
+    )
     mean = serializers.DecimalField(
         max_digits=5,
         decimal_places=3,
@@ -237,6 +253,22 @@ class ScoreSummarySerializer(serializers.Serializer):
         ),
     )
     min_count = serializers.IntegerField(help_text=_("显示平均分、区间和分布所需的最少人数。"))
+    held_count = serializers.IntegerField(
+        help_text=_("已保存但待人工核实、未计入上述统计的评分条数（不分实名与否）。")
+    )
+    verified_count = serializers.IntegerField(help_text=_("计入的评分中来自实名验证市民的条数。"))
+    verified_raters = serializers.IntegerField(help_text=_("计入的评分来自多少位不同的实名验证市民。"))
+    verified_share = serializers.FloatField(
+        allow_null=True,
+        help_text=_("实名验证市民的评分占全部计入评分的比例（0–1）；没有计入的评分时为 null。"),
+    )
+    verified_only = serializers.BooleanField(
+        help_text=_(
+            "为 true（请求带 ?verified=true）时，count、raters、平均分、区间和分布只统计实名验证市民，"
+            "门槛相同；未实名的人数不为 0 但少于 min_count 时也不给出，以免与全部评分相减露出个人的评分；"
+            "不分区（by_district 为空）；held_count、verified_count、verified_share 仍指全部评分。"
+        )
+    )
     updated_at = serializers.DateTimeField(allow_null=True)
 
 

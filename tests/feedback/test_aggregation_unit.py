@@ -90,8 +90,10 @@ def test_the_mean_is_rounded_half_up():
     assert statistics([0, 2, 1, 0, 0])["mean"] == Decimal("2.333")
 
 
-def _row(oid: int, district: int | None, score: int, n: int) -> dict:
-    return {"oid": oid, "d": district, "score": score, "n": n}
+def _row(
+    oid: int, district: int | None, score: int, n: int, trust: str = "counted", verified: bool = False
+) -> dict:
+    return {"oid": oid, "d": district, "score": score, "trust_state": trust, "v": verified, "n": n}
 
 
 def test_tallies_fold_the_rows_of_each_object_with_their_districts():
@@ -145,8 +147,93 @@ def test_an_aggregate_carries_the_statistics_of_the_whole_and_of_each_district()
     assert (aggregate.count, aggregate.total, aggregate.mean) == (10, 25, Decimal("2.500"))
     assert aggregate.distribution == [4, 3, 0, 0, 3]
     # District 1: 3 × 2 + 5 = 11 over 4 → 2.75; district 2: two 5s. Keys are strings, in order.
+    # Without a raters query each row is one resident: raters = count, per district too.
     assert aggregate.by_district == {
-        "1": {"count": 4, "mean": 2.75, "distribution": [0, 3, 0, 0, 1]},
-        "2": {"count": 2, "mean": 5.0, "distribution": [0, 0, 0, 0, 2]},
+        "1": {"count": 4, "raters": 4, "mean": 2.75, "distribution": [0, 3, 0, 0, 1]},
+        "2": {"count": 2, "raters": 2, "mean": 5.0, "distribution": [0, 0, 0, 0, 2]},
     }
     assert list(aggregate.by_district) == ["1", "2"]
+    assert (aggregate.raters, aggregate.held_count, aggregate.verified_count) == (10, 0, 0)
+
+
+def test_held_rows_are_counted_apart_and_move_no_figure():
+    rows = [
+        _row(7, 1, 5, 2),
+        _row(7, 1, 1, 30, trust="held"),
+        _row(7, None, 1, 4, trust="held", verified=True),
+        _row(8, 2, 1, 3, trust="held"),  # an item with held ratings only
+    ]
+
+    seven, eight = list(tallies(rows))
+
+    assert seven == Tally(7, distribution=[0, 0, 0, 0, 2], by_district={1: [0, 0, 0, 0, 2]}, held=34)
+    assert eight == Tally(8, held=3)
+    aggregate = tally_to_aggregate("indicator", eight)
+    assert (aggregate.count, aggregate.raters, aggregate.mean, aggregate.held_count) == (0, 0, None, 3)
+    assert aggregate.by_district == {}
+
+
+def test_the_verified_tier_is_the_counted_rows_of_verified_residents():
+    rows = [
+        _row(7, 1, 2, 3),
+        _row(7, 1, 2, 1, verified=True),
+        _row(7, 1, 5, 1, trust="held", verified=True),  # held: in no tier
+        _row(7, None, 4, 2, verified=True),
+    ]
+
+    [tally] = list(tallies(rows))
+    aggregate = tally_to_aggregate("indicator", tally)
+
+    # Counted: four 2s and two 4s; of them, one 2 and two 4s from verified residents.
+    assert aggregate.distribution == [0, 4, 0, 2, 0]
+    assert aggregate.verified_distribution == [0, 1, 0, 2, 0]
+    assert (aggregate.count, aggregate.verified_count, aggregate.verified_raters) == (6, 3, 3)
+    assert aggregate.held_count == 1
+
+
+def _raters(oid: int, raters: int, verified: int, district: int | None = None) -> dict:
+    return {"oid": oid, "d": district, "raters": raters, "verified_raters": verified}
+
+
+def test_distinct_raters_per_object_are_merged_in_while_streaming():
+    # Chapter 3: one resident's five ratings (district 1) and two other residents' ratings;
+    # chapter 4 has held ratings only, so no raters row; chapter 5 has a raters row and no
+    # score rows (committed between the two statements): it is skipped.
+    rows = [_row(3, 1, s, 1) for s in (1, 2, 3, 4, 5)] + [_row(3, 2, 4, 2, verified=True)]
+    rows += [_row(4, None, 1, 9, trust="held"), _row(6, None, 3, 1)]
+    per_object = [_raters(3, 3, 2), _raters(5, 4, 0), _raters(6, 1, 0)]
+    per_district = [_raters(3, 1, 0, 1), _raters(3, 2, 2, 2), _raters(5, 4, 0, 1), _raters(6, 1, 0)]
+
+    three, four, six = list(tallies(rows, raters=per_object, district_raters=per_district))
+
+    assert (three.raters, three.verified_raters, three.district_raters) == (3, 2, {1: 1, 2: 2})
+    assert (four.raters, four.verified_raters, four.district_raters) == (0, 0, {})
+    assert (six.raters, six.district_raters) == (1, {})
+    aggregate = tally_to_aggregate("chapter", three)
+    assert (aggregate.count, aggregate.raters, aggregate.verified_count, aggregate.verified_raters) == (
+        7,
+        3,
+        2,
+        2,
+    )
+    assert {key: entry["raters"] for key, entry in aggregate.by_district.items()} == {"1": 1, "2": 2}
+
+
+def test_without_a_per_object_query_the_raters_are_the_sum_of_the_district_groups():
+    # A survey: each resident's response has one district (or none), so the groups do not overlap.
+    rows = [_row(9, 1, 3, 4), _row(9, None, 5, 6, verified=True)]
+    per_district = [_raters(9, 2, 0, 1), _raters(9, 3, 3, None)]
+
+    [tally] = list(tallies(rows, district_raters=per_district))
+
+    assert (tally.raters, tally.verified_raters, tally.district_raters) == (5, 3, {1: 2})
+
+
+def test_raters_are_clamped_to_the_rows():
+    # A raters statement that saw a rating the score statement did not: never more people than rows.
+    tally = Tally(3, distribution=[0, 0, 2, 0, 0], by_district={1: [0, 0, 2, 0, 0]}, raters=4)
+    tally.verified_raters, tally.district_raters = 1, {1: 3}
+
+    aggregate = tally_to_aggregate("chapter", tally)
+
+    assert (aggregate.raters, aggregate.verified_raters, aggregate.by_district["1"]["raters"]) == (2, 0, 2)

@@ -235,17 +235,15 @@ def test_the_schema_says_the_withheld_figures_may_be_null(tmp_path):
         assert components["DistrictStat"]["properties"][name]["nullable"] is True, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Chapter, district and survey aggregates count ratings, not people: one resident's "
-        "ratings of five items of a chapter reach the minimum. Needs a stored count of "
-        "distinct raters (model field + migration + aggregation) for the threshold to use."
-    ),
-)
 def test_one_resident_rating_five_items_of_a_chapter_is_not_shown(client, chapter):
     key_hash = resident_key_hash("alone")
     for score in (1, 2, 3, 4, 5):
         rating_submit(resident_key_hash=key_hash, target=IndicatorFactory(chapter=chapter), score=score)
     aggregates_reconcile()
-    assert _score(client, f"chapters/{chapter.pk}")["mean"] is None
+    score = _score(client, f"chapters/{chapter.pk}")
+    assert (score["count"], score["raters"]) == (5, 1)
+    assert _withheld(score) == WITHHELD
+    html = client.get(chapter.get_absolute_url()).content.decode()
+    assert "评价人数不足" in html and "共 1 人评价" in html
+    for marker in SHOWN_ONLY_AT_THE_MINIMUM:
+        assert marker not in html, marker
