@@ -169,11 +169,15 @@ def area_district_ids(user: AbstractBaseUser) -> list[int] | None:
     return sorted(ids)
 
 
-def _area_figures(aggregate, district_ids: list[int] | None) -> tuple[int, float | None]:
-    """(count, mean) of an aggregate restricted to the area, from its per-district breakdown."""
+def _area_figures(aggregate, district_ids: list[int] | None) -> tuple[int, int, float | None]:
+    """(count, raters, mean) of an aggregate restricted to the area, from its per-district breakdown.
+
+    ``raters`` (distinct residents) is what the minimum is judged on, as on the public site.
+    """
     if district_ids is None:
-        return aggregate.count, float(aggregate.mean) if aggregate.mean is not None else None
-    count = 0
+        mean = float(aggregate.mean) if aggregate.mean is not None else None
+        return aggregate.count, aggregate.raters, mean
+    count = raters = 0
     total = 0.0
     breakdown = aggregate.by_district or {}
     for district_id in district_ids:
@@ -181,8 +185,9 @@ def _area_figures(aggregate, district_ids: list[int] | None) -> tuple[int, float
         if not entry or not entry.get("count"):
             continue
         count += int(entry["count"])
+        raters += int(entry.get("raters", entry["count"]))
         total += float(entry["mean"]) * int(entry["count"])
-    return count, (total / count if count else None)
+    return count, raters, (total / count if count else None)
 
 
 def _aggregate_targets(aggregates: list[ScoreAggregate]) -> dict[str, dict[int, Any]]:
@@ -208,10 +213,10 @@ def _area_score_row(aggregate: ScoreAggregate, target, district_ids: set[int] | 
     )
     # A story located in the area counts every rating of it, wherever the
     # rater lives; anything else counts the ratings of the area's residents.
-    count, mean = _area_figures(aggregate, None if located_here else district_ids)
+    count, raters, mean = _area_figures(aggregate, None if located_here else district_ids)
     if count == 0:
         return None
-    enough = count >= settings.AGGREGATE_MIN_COUNT
+    enough = raters >= settings.AGGREGATE_MIN_COUNT
     return {"count": count, "mean": mean if enough else None, "located_here": located_here}
 
 

@@ -13,7 +13,7 @@ from feedback.aggregates import aggregates_reconcile
 from review import services
 from review.models import CaseStatus, ReviewCase
 from tests.factories import IndicatorFactory
-from tests.review.helpers import login, submit_comment, submit_rating
+from tests.review.helpers import login, new_resident_key, submit_comment, submit_rating
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,18 @@ def test_staff_see_the_whole_city(world, rated):
     context = _dash(login(Client(), world.staff)).context
     items = {row["label"]: (row["count"], round(row["mean"], 2)) for row in context["items"]}
     assert items == {"背街小巷环境整治": (10, 3.2), "街巷绿化": (6, 4.17)}
+
+
+def test_one_resident_rating_five_items_of_the_area_is_not_a_chapter_mean(world):
+    """The minimum counts people, as on the public site: five ratings by one resident are one rater."""
+    key = new_resident_key()
+    for n in range(5):
+        submit_rating(
+            IndicatorFactory(chapter=world.chapter, name=f"指标{n}"), 2, district=world.district_a, key=key
+        )
+    aggregates_reconcile()
+    [chapter] = _dash(login(Client(), world.planner_a)).context["by_chapter"]
+    assert (chapter["count"], chapter["mean"]) == (5, None)
 
 
 def test_below_five_ratings_no_mean_is_shown(world, rated):
