@@ -22,6 +22,7 @@ from feedback.aggregation import (
     scope_tallies,
     tally_to_aggregate,
 )
+from feedback.anomaly import ratings_screen
 from feedback.models import AggregateScope, Rating, Resident, ScoreAggregate, SurveyAnswer
 from indicators.models import Indicator, Story
 
@@ -80,6 +81,10 @@ def aggregates_refresh(*, keys: Iterable[str]) -> list[ScoreAggregate]:
     An aggregate whose object has no counted or held scores left is deleted;
     one with held scores only is kept, so its ``held_count`` shows.
     """
+    # Suspicious ratings are held before the figures are computed; what the
+    # holds change elsewhere (chapter, districts) is refreshed with the rest.
+    keys = set(keys)
+    keys |= ratings_screen(keys=keys)
     parsed = sorted({aggregate_key_parse(key) for key in keys})
     cache.delete_many([PENDING_PREFIX + aggregate_key(scope, oid) for scope, oid in parsed])
     refreshed = []
@@ -105,6 +110,7 @@ def aggregates_reconcile() -> dict[str, int]:
     aggregates whose object has no counted or held scores left are deleted.
     Memory holds one batch, whatever the number of ratings.
     """
+    ratings_screen()  # hold suspicious recent ratings first (feedback.anomaly)
     written: dict[str, int] = {}
     for scope in SCOPES:
         with transaction.atomic():

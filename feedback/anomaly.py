@@ -1,0 +1,281 @@
+"""Anomaly rules: suspicious recent ratings are *held* before any figure is computed.
+
+The aggregate refresh (``feedback.aggregates``) calls :func:`ratings_screen`
+first, so the rules run wherever aggregates are computed: in-process on the
+embedded default, in the Celery worker in production, and over everything in
+the periodic reconciliation. A held rating is stored and shown to staff and
+planners with its reason, but counted in no public figure until a person
+releases or discards it (``feedback.trust``).
+
+Every rule looks at the ratings changed within the last
+``ANOMALY_WINDOW_MINUTES`` (``updated_at``: a re-rating is a new voice) of the
+items being refreshed, and holds what exceeds a threshold from settings:
+
+(a) **one address, one item** — more than ``ANOMALY_SOURCE_ITEM_MAX`` ratings
+    of one item from one address (``source_hash``): the first ones stay
+    counted, the rest are held (同一来源短时集中评分);
+(d) **cookie churn** — one address behind more than
+    ``ANOMALY_NEW_RESIDENTS_PER_SOURCE`` residents created within the window:
+    the ratings of the later residents are held, on every item
+    (同一来源短时新建大量身份). The request-time limit
+    ``RATE_LIMIT_NEW_RESIDENTS`` does the same at once; this rule catches what
+    it missed (Redis down, its fixed hourly buckets straddled);
+(b) **a few addresses** — an item with more than
+    ``ANOMALY_FEW_SOURCES_MIN_RATINGS`` ratings, at least
+    ``ANOMALY_FEW_SOURCES_SHARE`` % of them from at most
+    ``ANOMALY_FEW_SOURCES_MAX`` addresses: those addresses keep their first
+    rating each, the rest of theirs are held (少数来源集中评分);
+(c) **runs of one score from fresh identities** — at least ``ANOMALY_RUN_MIN``
+    ratings with the same score from residents created within the window,
+    making up at least ``ANOMALY_RUN_SHARE`` % of the item's ratings: the run
+    from its ``ANOMALY_RUN_MIN``-th rating on is held (新身份集中给出相同评分);
+(e) **off-hours spikes** — between ``ANOMALY_NIGHT_START_HOUR`` and
+    ``ANOMALY_NIGHT_END_HOUR`` (local time, Asia/Shanghai), more than
+    ``ANOMALY_NIGHT_MAX`` ratings of one item: the rest are held
+    (深夜评分激增). Equal hours switch the rule off.
+
+"The first ones" are ordered by ``updated_at`` then id, and the ranking
+counts every rating in the window whatever its state, so a rule gives the
+same answer when run again: the rules are idempotent. They only ever turn
+*counted* into *held*: they never release anything, and never touch a rating
+a person has decided (``trust_decided_at`` set). A rating matched by several
+rules keeps the reason of the first, in the order above.
+
+Each rule is a few set-wise queries (GROUP BY, or a window function ranking
+the rows, wrapped by Django in a subquery) followed by one UPDATE of the
+rows to hold; Python only reads grouped counts of the busiest items, never
+the ratings one by one.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import DenseRank, ExtractHour, RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from feedback.aggregation import aggregate_key, aggregate_key_parse
+from feedback.models import AggregateScope, Rating, TrustState
+
+logger = logging.getLogger(__name__)
+
+# Stored in Chinese whatever the language of the moment (staff read the
+# record); translated where shown.
+REASON_SOURCE_BURST = gettext_noop("同一来源短时集中评分")
+REASON_COOKIE_CHURN = gettext_noop("同一来源短时新建大量身份")
+REASON_FEW_SOURCES = gettext_noop("少数来源集中评分")
+REASON_FRESH_RUN = gettext_noop("新身份集中给出相同评分")
+REASON_NIGHT_SPIKE = gettext_noop("深夜评分激增")
+
+# A rating's item is (indicator_id, story_id): exactly one is set.
+_ITEM = [F("indicator_id"), F("story_id")]
+_FIRST_FIRST = [F("updated_at").asc(), F("id").asc()]
+
+
+@dataclass(frozen=True)
+class _Window:
+    start: datetime
+    end: datetime
+    items: Q
+
+    def all_recent(self) -> QuerySet[Rating]:
+        """Every rating changed within the window, on any item."""
+        return Rating.objects.filter(updated_at__gt=self.start, updated_at__lte=self.end)
+
+    def recent(self) -> QuerySet[Rating]:
+        """The recent ratings of the items being screened."""
+        return self.all_recent().filter(self.items)
+
+
+def _item_q(indicator_id: int | None, story_id: int | None) -> Q:
+    return Q(indicator_id=indicator_id) if indicator_id is not None else Q(story_id=story_id)
+
+
+def _any(queries: Iterable[Q]) -> Q:
+    return reduce(or_, queries, Q(pk__in=[]))
+
+
+def _hold(candidates: QuerySet[Rating], reason: str) -> set[str]:
+    """Hold the counted, undecided ratings among ``candidates``; the aggregate keys they change.
+
+    ``candidates`` may rank with a window function: it is used as a subquery
+    of ids, so conditions added here do not change its ranking.
+    """
+    rows = list(
+        Rating.objects.filter(
+            pk__in=candidates.values("pk"), trust=TrustState.COUNTED, trust_decided_at__isnull=True
+        ).values_list(
+            "pk", "indicator_id", "story_id", "district_id", "indicator__chapter_id", "story__chapter_id"
+        )
+    )
+    if not rows:
+        return set()
+    # The same conditions again: a person may have decided meanwhile.
+    held = Rating.objects.filter(
+        pk__in=[row[0] for row in rows], trust=TrustState.COUNTED, trust_decided_at__isnull=True
+    ).update(trust=TrustState.HELD, hold_reason=reason)
+    logger.warning("anomaly: %d ratings held (%s)", held, reason)
+    keys: set[str] = set()
+    for _pk, indicator_id, story_id, district_id, indicator_chapter, story_chapter in rows:
+        if indicator_id:
+            keys.add(aggregate_key(AggregateScope.INDICATOR, indicator_id))
+        if story_id:
+            keys.add(aggregate_key(AggregateScope.STORY, story_id))
+        if indicator_chapter or story_chapter:
+            keys.add(aggregate_key(AggregateScope.CHAPTER, indicator_chapter or story_chapter))
+        if district_id:
+            keys.add(aggregate_key(AggregateScope.DISTRICT, district_id))
+    return keys
+
+
+def _ranked(queryset: QuerySet[Rating], partition_by: list, function=RowNumber, order_by=None) -> QuerySet:
+    return queryset.annotate(
+        position=Window(function(), partition_by=partition_by, order_by=order_by or _FIRST_FIRST)
+    )
+
+
+# --- The rules ------------------------------------------------------------------------
+
+
+def _source_bursts(window: _Window) -> set[str]:
+    """(a) One item, one address: beyond the first ANOMALY_SOURCE_ITEM_MAX."""
+    ranked = _ranked(window.recent().exclude(source_hash=""), [*_ITEM, F("source_hash")])
+    return _hold(ranked.filter(position__gt=settings.ANOMALY_SOURCE_ITEM_MAX), REASON_SOURCE_BURST)
+
+
+def _cookie_churn(window: _Window) -> set[str]:
+    """(d) One address, many new residents: the ratings of the later residents."""
+    limit = settings.ANOMALY_NEW_RESIDENTS_PER_SOURCE
+    fresh = window.all_recent().exclude(source_hash="").filter(resident__created_at__gt=window.start)
+    # The addresses seen on the items being screened, counted over every item.
+    seen = fresh.filter(window.items).values("source_hash")
+    churning = (
+        fresh.filter(source_hash__in=seen)
+        .values("source_hash")
+        .annotate(residents=Count("resident_id", distinct=True))
+        .filter(residents__gt=limit)
+        .values("source_hash")
+    )
+    ranked = _ranked(
+        fresh.filter(source_hash__in=churning),
+        [F("source_hash")],
+        function=DenseRank,
+        order_by=[F("resident__created_at").asc(), F("resident_id").asc()],
+    )
+    return _hold(ranked.filter(position__gt=limit), REASON_COOKIE_CHURN)
+
+
+def _busy_items(window: _Window, more_than: int) -> dict[tuple, int]:
+    """(indicator_id, story_id) → number of recent ratings, for items with more than ``more_than``."""
+    rows = (
+        window.recent()
+        .values("indicator_id", "story_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=more_than)
+        .values_list("indicator_id", "story_id", "n")
+    )
+    return {(indicator_id, story_id): n for indicator_id, story_id, n in rows}
+
+
+def _few_sources(window: _Window) -> set[str]:
+    """(b) A busy item whose ratings come mostly from a few addresses."""
+    busy = _busy_items(window, settings.ANOMALY_FEW_SOURCES_MIN_RATINGS)
+    if not busy:
+        return set()
+    per_source = (
+        window.recent()
+        .filter(_any(_item_q(*item) for item in busy))
+        .exclude(source_hash="")
+        .values("indicator_id", "story_id", "source_hash")
+        .annotate(n=Count("pk"))
+        .values_list("indicator_id", "story_id", "source_hash", "n")
+    )
+    counts: dict[tuple, list[tuple[int, str]]] = defaultdict(list)
+    for indicator_id, story_id, source_hash, n in per_source:
+        counts[(indicator_id, story_id)].append((n, source_hash))
+    dominant = []
+    for item, sources in counts.items():
+        top = sorted(sources, reverse=True)[: settings.ANOMALY_FEW_SOURCES_MAX]
+        if sum(n for n, _source in top) * 100 >= settings.ANOMALY_FEW_SOURCES_SHARE * busy[item]:
+            dominant.extend(_item_q(*item) & Q(source_hash=source) for _n, source in top)
+    if not dominant:
+        return set()
+    ranked = _ranked(window.recent().filter(_any(dominant)), [*_ITEM, F("source_hash")])
+    return _hold(ranked.filter(position__gt=1), REASON_FEW_SOURCES)
+
+
+def _fresh_runs(window: _Window) -> set[str]:
+    """(c) Many fresh identities giving one item the same score."""
+    least = settings.ANOMALY_RUN_MIN
+    fresh = window.recent().filter(resident__created_at__gt=window.start)
+    runs = list(
+        fresh.values("indicator_id", "story_id", "score")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=least)
+        .values_list("indicator_id", "story_id", "score", "n")
+    )
+    if not runs:
+        return set()
+    totals = _busy_items(window, least - 1)
+    suspicious = [
+        _item_q(indicator_id, story_id) & Q(score=score)
+        for indicator_id, story_id, score, n in runs
+        if n * 100 >= settings.ANOMALY_RUN_SHARE * totals[(indicator_id, story_id)]
+    ]
+    if not suspicious:
+        return set()
+    ranked = _ranked(fresh.filter(_any(suspicious)), [*_ITEM, F("score")])
+    return _hold(ranked.filter(position__gte=least), REASON_FRESH_RUN)
+
+
+def _night_spikes(window: _Window) -> set[str]:
+    """(e) More ratings of one item than plausible in the night hours."""
+    first, last = settings.ANOMALY_NIGHT_START_HOUR, settings.ANOMALY_NIGHT_END_HOUR
+    if first == last:
+        return set()
+    if first < last:
+        night = Q(local_hour__gte=first, local_hour__lt=last)
+    else:  # the hours wrap midnight, e.g. 23–6
+        night = Q(local_hour__gte=first) | Q(local_hour__lt=last)
+    at_night = (
+        window.recent()
+        .annotate(local_hour=ExtractHour("updated_at", tzinfo=timezone.get_default_timezone()))
+        .filter(night)
+    )
+    ranked = _ranked(at_night, _ITEM)
+    return _hold(ranked.filter(position__gt=settings.ANOMALY_NIGHT_MAX), REASON_NIGHT_SPIKE)
+
+
+RULES = (_source_bursts, _cookie_churn, _few_sources, _fresh_runs, _night_spikes)
+
+
+def ratings_screen(*, keys: Iterable[str] | None = None, now: datetime | None = None) -> set[str]:
+    """Run every rule; returns the aggregate keys whose figures the new holds change.
+
+    ``keys`` are the aggregates about to be refreshed: the recent ratings of
+    their indicators and stories are screened (``None``: every recent rating,
+    as the reconciliation does). ``now`` ends the window (default: now).
+    """
+    end = now or timezone.now()
+    start = end - timedelta(minutes=settings.ANOMALY_WINDOW_MINUTES)
+    if keys is None:
+        items = Q()
+    else:
+        parsed = [aggregate_key_parse(key) for key in keys]
+        indicators = [oid for scope, oid in parsed if scope == AggregateScope.INDICATOR]
+        stories = [oid for scope, oid in parsed if scope == AggregateScope.STORY]
+        if not (indicators or stories):
+            return set()
+        items = Q(indicator_id__in=indicators) | Q(story_id__in=stories)
+    window = _Window(start=start, end=end, items=items)
+    changed: set[str] = set()
+    for rule in RULES:
+        changed |= rule(window)
+    return changed
