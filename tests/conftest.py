@@ -6,9 +6,10 @@ subprocesses against the test database. A missing service fails the run with
 a message saying which one; nothing is skipped or faked. Under pytest-xdist
 each worker has its own test database and its own Redis (``tests/parallel.py``).
 
-Fixtures that several folders use live here once: the fast password hasher
-and a small published report (``edition``, ``chapter``, ``indicator``,
-``story``, ``districts``); a module needing a richer one defines its own.
+Fixtures that several folders use live here once: settings that make each
+test cheap (the fast password hasher, static files looked up per request) and
+a small published report (``edition``, ``chapter``, ``indicator``, ``story``,
+``districts``); a module needing a richer one defines its own.
 
 Rows that many tests of a module only read (the whole 2023 report) are
 created once, by a module-scoped fixture that asks for ``module_transaction``;
@@ -54,9 +55,15 @@ def _require_real_services(django_db_setup, django_db_blocker) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fast_password_hashing() -> Iterator[None]:
-    # Tests create accounts all the time; the production hasher costs ~0.5 s each.
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+def _cheap_per_test_setup() -> Iterator[None]:
+    with override_settings(
+        # Tests create accounts all the time; the production hasher costs ~0.5 s each.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Every test Client builds the middleware afresh, and WhiteNoise would scan
+        # STATIC_ROOT each time (~50 ms; a server process does it once): look files
+        # up per request instead, from the same STATIC_ROOT.
+        WHITENOISE_AUTOREFRESH=True,
+    ):
         yield
 
 

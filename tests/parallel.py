@@ -20,16 +20,22 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 _SERVER_DIR = pytest.StashKey[Path]()
 
 
 def redis_alive(port: int | str) -> bool:
+    # One attempt: redis-py's default retries with backoff would spend seconds on every "no".
+    client = Redis(host="127.0.0.1", port=int(port), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     try:
-        return bool(Redis(host="127.0.0.1", port=int(port), socket_connect_timeout=0.5).ping())
+        return bool(client.ping())
     except RedisError:
         return False
+    finally:
+        client.close()
 
 
 def redis_server_start(*, port: int | str, run_dir: Path | str, timeout: float = 10) -> None:
