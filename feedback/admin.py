@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from feedback.models import (
     MODERATION_REASON_MAX_LENGTH,
@@ -30,8 +30,10 @@ from feedback.models import (
     SurveyAnswer,
     SurveyQuestion,
     SurveyResponse,
+    TrustState,
 )
 from feedback.moderation import comment_moderate
+from feedback.trust import TRUST_NOTE_MAX_LENGTH, ratings_hold_decide
 
 
 def _resident_prefix(obj) -> str:
@@ -221,10 +223,52 @@ class SurveyResponseAdmin(admin.ModelAdmin):
         return False
 
 
+class HoldReasonFilter(admin.SimpleListFilter):
+    title = _("待核实原因")
+    parameter_name = "hold_reason"
+
+    def lookups(self, request, model_admin):
+        # Reasons are few; the partial index on not-counted ratings finds them.
+        reasons = (
+            Rating.objects.exclude(trust=TrustState.COUNTED)
+            .exclude(hold_reason="")
+            .order_by("hold_reason")
+            .values_list("hold_reason", flat=True)
+            .distinct()
+        )
+        return [(reason, gettext(reason)) for reason in reasons]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(hold_reason=self.value())
+        return queryset
+
+
+class HoldDecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("说明（剔除时必填，记入处理记录）"),
+        required=False,
+        max_length=TRUST_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
-    list_display = ["id", "indicator", "story", "score", "district", "resident_prefix", "updated_at"]
-    list_filter = ["score", "district"]
+    """Ratings, read-only; held ones are released or discarded through ``feedback.trust``."""
+
+    list_display = [
+        "id",
+        "indicator",
+        "story",
+        "score",
+        "district",
+        "trust",
+        "hold_reason_display",
+        "resident_prefix",
+        "updated_at",
+    ]
+    list_filter = ["trust", HoldReasonFilter, "score", "district"]
     list_select_related = ["indicator", "story", "district", "resident"]
     show_full_result_count = False
     exclude = ["resident"]
@@ -234,19 +278,81 @@ class RatingAdmin(admin.ModelAdmin):
         "score",
         "district",
         "resident_prefix",
+        "trust",
+        "hold_reason",
+        "trust_decided_by",
+        "trust_decided_at",
+        "trust_note",
         "created_at",
         "updated_at",
     ]
+    actions = ["release", "discard"]
 
     @admin.display(description=_("市民（摘要前缀）"))
     def resident_prefix(self, obj: Rating) -> str:
         return _resident_prefix(obj)
+
+    @admin.display(description=_("待核实原因"), ordering="hold_reason")
+    def hold_reason_display(self, obj: Rating) -> str:
+        return gettext(obj.hold_reason) if obj.hold_reason else ""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        # The rows stay read-only; deciding a hold is the model's change right.
+        return request.user.has_perm("feedback.change_rating")
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Rating], *, release: bool, action: str):
+        form = HoldDecisionForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            selected = queryset.count()
+            try:
+                decided = ratings_hold_decide(
+                    ratings=queryset, release=release, actor=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as error:
+                form.add_error("note", error)
+            else:
+                skipped = selected - decided
+                self.message_user(
+                    request,
+                    ngettext("已处理 %(n)d 条待核实评分。", "已处理 %(n)d 条待核实评分。", decided)
+                    % {"n": decided},
+                    messages.SUCCESS,
+                )
+                if skipped:
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "%(n)d 条不是待核实状态，未改动。", "%(n)d 条不是待核实状态，未改动。", skipped
+                        )
+                        % {"n": skipped},
+                        messages.WARNING,
+                    )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("释放评分（计入统计）") if release else _("剔除评分"),
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "form": form,
+            "action": action,
+            "release": release,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/feedback/rating/hold_decision.html", context)
+
+    @admin.action(description=_("释放（计入统计）"), permissions=["decide"])
+    def release(self, request: HttpRequest, queryset: QuerySet[Rating]):
+        return self._decide(request, queryset, release=True, action="release")
+
+    @admin.action(description=_("剔除"), permissions=["decide"])
+    def discard(self, request: HttpRequest, queryset: QuerySet[Rating]):
+        return self._decide(request, queryset, release=False, action="discard")
 
 
 class VerifiedFilter(admin.SimpleListFilter):

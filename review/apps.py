@@ -14,3 +14,4 @@ class ReviewConfig(AppConfig):
 
         hooks.register("feedback_stored", services.case_open_for_feedback)
         hooks.register("comment_moderated", services.case_record_moderation)
+        hooks.register("ratings_hold_decided", services.case_record_hold_decision)

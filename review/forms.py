@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import MODERATION_REASON_MAX_LENGTH as REASON_MAX_LENGTH
 from feedback.models import REPLY_MAX_LENGTH
+from feedback.trust import TRUST_NOTE_MAX_LENGTH
 from review.models import CaseStatus, ReviewCase
 from review.selectors import planners_for_case
 
@@ -77,3 +78,29 @@ class ModerateForm(forms.Form):
         if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
             self.add_error("reason", _("不通过时必须填写理由。"))
         return data
+
+
+class IdListField(forms.Field):
+    """Several ids of one name (checkboxes), as a sorted list of distinct integers."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        try:
+            return sorted({int(item) for item in value or []})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("编号无效。"), code="invalid") from None
+
+
+class HoldDecisionForm(forms.Form):
+    """Release or discard held ratings; the service checks the note."""
+
+    ratings = IdListField(error_messages={"required": _("请至少选择一条评分。")})
+    decision = forms.ChoiceField(choices=[("release", _("释放（计入统计）")), ("discard", _("剔除"))])
+    note = forms.CharField(
+        label=_("说明"),
+        required=False,
+        max_length=TRUST_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("剔除时必填；记入处理记录，不公开。"),
+    )

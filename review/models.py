@@ -270,6 +270,7 @@ class CaseAction(models.TextChoices):
     REPLY = "reply", _("公开答复")
     APPROVE = "approve", _("审核通过")
     REJECT = "reject", _("审核不通过")
+    TRUST = "trust", _("核实评分")
 
 
 class CaseEvent(models.Model):

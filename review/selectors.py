@@ -19,7 +19,7 @@ from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.utils import timezone
 
-from feedback.models import AggregateScope, ScoreAggregate
+from feedback.models import AggregateScope, Rating, ScoreAggregate, TrustState
 from indicators.models import Chapter, Indicator, Story
 from review.filters import CaseFilter
 from review.models import CaseStatus, PlannerProfile, ReviewCase
@@ -294,3 +294,49 @@ def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
         "weekly": _weekly_received(scope),
         "minimum": settings.AGGREGATE_MIN_COUNT,
     }
+
+
+# --- Held ratings ------------------------------------------------------------------
+
+HELD_RATINGS_SHOWN = 100
+
+
+def ratings_scope_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Rating]:
+    """The ratings whose hold a user may decide, scoped like their cases.
+
+    Staff: all. A planner: the ratings whose case would be theirs — the
+    rater's self-reported district, else the rated story's district, among
+    their districts; or the story on one of their streets. Anyone else: none.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return Rating.objects.none()
+    if user.is_staff or user.is_superuser:
+        return Rating.objects.all()
+    districts = PlannerProfile.districts.through.objects.filter(plannerprofile__user=user).values(
+        "district_id"
+    )
+    streets = PlannerProfile.streets.through.objects.filter(plannerprofile__user=user).values("street_id")
+    return Rating.objects.filter(
+        Q(district__in=districts)
+        | Q(district__isnull=True, story__district__in=districts)
+        | Q(story__street__in=streets)
+    )
+
+
+def held_ratings_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Rating]:
+    """The user's held ratings, oldest first (the longest waiting), ready to list."""
+    return (
+        ratings_scope_for_user(user)
+        .filter(trust=TrustState.HELD)
+        .select_related("indicator", "story", "district")
+        .order_by("updated_at", "id")
+    )
+
+
+def ratings_get_for_user(user: AbstractBaseUser | AnonymousUser, pks: list[int]) -> QuerySet[Rating]:
+    """The ratings ``pks``, all within the user's area, else 404 (as ``case_get_for_user``)."""
+    wanted = set(pks)
+    ratings = ratings_scope_for_user(user).filter(pk__in=wanted)
+    if not wanted or ratings.count() != len(wanted):
+        raise Http404("No such rating.")
+    return ratings

@@ -6,10 +6,11 @@ after the other. Each change writes a ``CaseEvent`` (who, when, what, before,
 after). Notifications are queued with ``transaction.on_commit``.
 
 The feedback app cannot import this one (it sits below it); ``ReviewConfig.ready``
-registers ``case_open_for_feedback`` and ``case_record_moderation`` with
-``feedback.hooks``, so a case opens inside the transaction that stores the
-feedback, and every moderation decision — from the admin too — is recorded in
-the case's history.
+registers ``case_open_for_feedback``, ``case_record_moderation`` and
+``case_record_hold_decision`` with ``feedback.hooks``, so a case opens inside
+the transaction that stores the feedback, and every moderation decision and
+every decision on a held rating — from the admin too — is recorded in the
+case's history.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,7 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feedback.models import REPLY_MAX_LENGTH, Comment, ModerationState, OfficialReply, Rating, SurveyAnswer
+from feedback.models import (
+    REPLY_MAX_LENGTH,
+    Comment,
+    ModerationState,
+    OfficialReply,
+    Rating,
+    SurveyAnswer,
+    TrustState,
+)
 from feedback.moderation import comment_moderate as feedback_comment_moderate
 from review.models import CaseAction, CaseEvent, CaseKind, CaseStatus, ReviewCase
 from review.selectors import planner_covers_case, planner_title_for
@@ -268,3 +277,34 @@ def case_record_moderation(
         before=before,
         after=after,
     )
+
+
+def case_record_hold_decision(
+    *, ratings: list[Rating], actor: AbstractBaseUser, release: bool, note: str
+) -> None:
+    """Receiver of ``ratings_hold_decided``: the decision goes into the history of
+    each decided rating's case (low ratings have one), in one statement."""
+    by_rating = {rating.pk: rating for rating in ratings}
+    cases = list(
+        ReviewCase.objects.select_for_update(of=("self",)).filter(rating__in=list(by_rating)).order_by("pk")
+    )
+    if not cases:
+        return
+    after = str(TrustState.COUNTED.label if release else TrustState.DISCARDED.label)
+    if note:
+        after = f"{after}：{note}"
+    events = []
+    for case in cases:
+        reason = by_rating[case.rating_id].hold_reason
+        before = str(TrustState.HELD.label)
+        events.append(
+            CaseEvent(
+                case=case,
+                actor=actor,
+                action=CaseAction.TRUST,
+                before=f"{before}：{_(reason)}" if reason else before,
+                after=after,
+            )
+        )
+    CaseEvent.objects.bulk_create(events)
+    ReviewCase.objects.filter(pk__in=[case.pk for case in cases]).update(updated_at=timezone.now())

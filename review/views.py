@@ -17,20 +17,33 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from feedback.trust import ratings_hold_decide
 from review import exports, services
-from review.forms import AssignForm, ModerateForm, NoteForm, PlannerLoginForm, ReplyForm, TransitionForm
+from review.forms import (
+    AssignForm,
+    HoldDecisionForm,
+    ModerateForm,
+    NoteForm,
+    PlannerLoginForm,
+    ReplyForm,
+    TransitionForm,
+)
 from review.models import CaseStatus, ReviewCase
 from review.selectors import (
+    HELD_RATINGS_SHOWN,
     case_events,
     case_get_for_user,
     case_list_for_user,
     case_status_counts,
     dashboard_for_user,
+    held_ratings_for_user,
+    ratings_get_for_user,
     user_is_reviewer,
 )
 
@@ -228,7 +241,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "values": [row["count"] for row in figures["weekly"]],
         },
     }
-    return render(request, "review/dashboard.html", {**figures, "charts": charts, "review_nav": "dashboard"})
+    context = {**figures, **_held_ratings_context(request.user), "charts": charts, "review_nav": "dashboard"}
+    return render(request, "review/dashboard.html", context)
 
 
 def _export_filename(extension: str) -> str:
@@ -267,3 +281,46 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{_export_filename("xlsx")}"'
     return response
+
+
+# --- Held ratings (a person decides) ----------------------------------------------------
+
+
+def _held_ratings_context(user) -> dict:
+    held = held_ratings_for_user(user)
+    return {
+        "held_ratings": held[:HELD_RATINGS_SHOWN],
+        "held_total": held.count(),
+        "held_form": HoldDecisionForm(),
+    }
+
+
+@require_POST
+@reviewer_required
+def held_ratings_decide(request: HttpRequest) -> HttpResponse:
+    """Release or discard the chosen held ratings of the user's area (404 outside it)."""
+    back = f"{reverse('review:dashboard')}#held-h"
+    form = HoldDecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+        return redirect(back)
+    ratings = ratings_get_for_user(request.user, form.cleaned_data["ratings"])
+    release = form.cleaned_data["decision"] == "release"
+    try:
+        decided = ratings_hold_decide(
+            ratings=ratings, release=release, actor=request.user, note=form.cleaned_data["note"]
+        )
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return redirect(back)
+    if release:
+        message = ngettext(
+            "已释放 %(n)d 条评分，统计稍后更新。", "已释放 %(n)d 条评分，统计稍后更新。", decided
+        )
+    else:
+        message = ngettext("已剔除 %(n)d 条评分。", "已剔除 %(n)d 条评分。", decided)
+    messages.success(request, message % {"n": decided})
+    return redirect(back)
