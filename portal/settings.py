@@ -141,6 +141,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "review.tasks.planner_digest_send",
         "schedule": crontab(hour=8, minute=0),
     },
+    "photo-files-prune": {
+        "task": "indicators.tasks.photo_files_prune",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Auth ------------------------------------------------------------------
@@ -178,8 +182,36 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded photos are the only files the site writes. On one host they sit in MEDIA_ROOT
+# (nginx serves MEDIA_URL from it); with S3_BUCKET set they go to an S3-compatible store
+# (AWS, MinIO, OSS, COS ...) and pages link to the store's URLs, so no web host keeps state
+# and web processes scale across hosts.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            # Empty keys leave boto3 its own chain (instance role, AWS_* variables).
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "custom_domain": env.str("S3_CUSTOM_DOMAIN", default="") or None,
+            # "virtual" (bucket.host/key) for stores that refuse host/bucket/key, as Aliyun OSS
+            # and Tencent COS do; empty lets boto3 choose (path style on a custom endpoint).
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+            # Photos are public: plain URLs a CDN and browsers can cache, not signed ones
+            # that expire inside cached pages. The bucket must allow public reads.
+            "querystring_auth": env.bool("S3_QUERYSTRING_AUTH", default=False),
+            # Two uploads named "IMG_0001.jpg" must not replace each other, as they don't on disk.
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -222,6 +254,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Import/export -----------------------------------------------------------
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The uploaded file waits between preview and confirm in the shared cache, not in
+# this host's /tmp: the confirm may reach another web process or host.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- E-mail ------------------------------------------------------------------

@@ -7,12 +7,11 @@ and changes nothing at all.
 
 import csv
 import io
-import os
-import tempfile
 from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.contrib import admin
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -365,14 +364,14 @@ def test_file_without_the_key_columns_is_refused(staff, report):
 def test_confirming_a_bad_file_imports_nothing(staff, report):
     # As if the file had changed between the preview and the confirmation.
     before = _snapshot()
-    handle, path = tempfile.mkstemp(prefix="import-test-")
-    with os.fdopen(handle, "wb") as stored:
-        stored.write(_csv([_row({"数值": "95"}), _row({"章": "9"})]).read())
+    # Where the admin keeps an upload between preview and confirm (the shared cache).
+    stored = admin.site.get_model_admin(Indicator).get_tmp_storage_class()(read_mode="rb")
+    stored.save(_csv([_row({"数值": "95"}), _row({"章": "9"})]).read())
 
     response = staff.post(
         PROCESS_URL,
         {
-            "import_file_name": os.path.basename(path),
+            "import_file_name": stored.name,
             "original_file_name": "indicators.csv",
             "format": CSV_FORMAT,
             "resource": "0",
