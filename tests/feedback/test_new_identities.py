@@ -2,12 +2,14 @@
 are stored and acknowledged as usual, but held out of every figure."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from feedback import aggregates, submissions
 from feedback.limits import SubmissionSource
 from feedback.models import Comment, ModerationState, Rating, SurveyResponse, TrustState
 from feedback.residents import COOKIE_NAME, client_address_hash, resident_key_hash
+from feedback.trust import responses_hold_decide
 from tests.factories import IndicatorFactory
 from tests.feedback.conftest import new_resident_client
 from tests.feedback.helpers import API_COMMENTS, API_SURVEY, aggregate_of, api_post, api_rate, rate
@@ -138,3 +140,20 @@ def test_the_source_is_a_keyed_hash_of_the_address_never_the_address(settings):
     assert not any("203.0.113" in h for h in hashes)
     request = type("Request", (), {"META": {"REMOTE_ADDR": "203.0.113.9"}})()
     assert hashes[0] == client_address_hash(request)
+
+
+def test_a_person_releases_a_held_survey_response_and_its_answers_count(settings, survey):
+    settings.RATE_LIMIT_NEW_RESIDENTS = "1/h"
+    answers = [{"question": q.pk, "score": 2} for q in survey.questions.all()]
+    for _ in range(2):
+        api_post(_fresh(), API_SURVEY, {"survey": survey.pk, "answers": answers})
+    aggregates.aggregates_reconcile()
+    assert aggregate_of("survey", survey.pk).count == 3  # one response of three answers
+
+    staff = get_user_model().objects.create_user("staff", password="pw-long-enough-1", is_staff=True)
+    held = SurveyResponse.objects.filter(trust=TrustState.HELD)
+    assert responses_hold_decide(responses=held, release=True, actor=staff) == 1
+
+    aggregates.aggregates_reconcile()
+    assert aggregate_of("survey", survey.pk).count == 6
+    assert not SurveyResponse.objects.filter(trust=TrustState.HELD).exists()
