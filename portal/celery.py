@@ -1,10 +1,62 @@
-"""The Celery application: configured from Django settings (``CELERY_*``)."""
+"""The Celery application: configured from Django settings (``CELERY_*``).
 
+``RedisTransport`` is the broker transport the settings choose when Redis is the
+broker (``CELERY_BROKER_TRANSPORT``). It is kombu's own, with one guard that keeps
+a worker alive through a Redis outage; the docstring of ``_OutageSafeQoS`` says why.
+"""
+
+import logging
 import os
 
 from celery import Celery
+from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+logger = logging.getLogger(__name__)
+
+
+class _OutageSafeQoS(kombu_redis.QoS):
+    """Does not try to reach Redis to hand messages back once the connection is gone.
+
+    When the worker loses Redis (celery 5.7, kombu 5.7), the consumer closes its
+    channel twice: once in ``Connection.collect()``, where the channel's pending
+    BRPOP read fails on the dead socket and the close stops half-way, and again
+    in ``Connection.close()``, after ``collect()`` has detached the transport
+    from its connection (``transport.client = None``). The second close tries to
+    put the messages the worker holds back on the queue (``restore_unacked``):
+    every refresh is queued with a countdown, so under load there is always one
+    such message. Building a Redis client then reads ``transport.client.hostname``
+    and the worker died with "Unrecoverable error: AttributeError('NoneType'
+    object has no attribute 'hostname')". No setting avoids that path.
+
+    Not restoring them there loses nothing: the Redis transport keeps every
+    delivered, unacknowledged message in its ``unacked`` hash until it is
+    acknowledged, and workers put those back on the queue once
+    ``visibility_timeout`` has passed (the same way a killed worker's messages
+    come back). The periodic reconciliation repairs the aggregates meanwhile.
+    """
+
+    def restore_unacked(self, client=None):
+        transport = self.channel.connection
+        if client is None and (transport is None or transport.client is None):
+            logger.warning(
+                "Broker connection lost: %d unacknowledged message(s) stay in Redis "
+                "and are redelivered after the visibility timeout",
+                len(self._delivered),
+            )
+            self._delivered.clear()
+            return
+        super().restore_unacked(client)
+
+
+class _Channel(kombu_redis.Channel):
+    QoS = _OutageSafeQoS
+
+
+class RedisTransport(kombu_redis.Transport):
+    Channel = _Channel
+
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

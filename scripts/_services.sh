@@ -63,3 +63,15 @@ services_start() {
   echo "FAIL: Redis did not start on port $REDIS_PORT (log: $RUN_DIR/redis.log)"
   exit 1
 }
+
+# nginx and supervisord for scripts/stack and the end-to-end tests (tests/stack/),
+# installed with apt-get when missing. Those run their own nginx and supervisord,
+# from their own configuration files, whatever the packages set up for the system.
+stack_packages_ensure() {
+  local missing=()
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v supervisord >/dev/null || missing+=(supervisor)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  # Debian installs nginx in /usr/sbin, which a non-root PATH may lack.
+  case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH="$PATH:/usr/sbin" ;; esac
+}

@@ -1,0 +1,1 @@
+"""Deployment: the production topology's declaration and its one-machine runner (deploy/stack.py)."""

@@ -1,0 +1,82 @@
+"""gunicorn's settings for the portal, read from the environment.
+
+Used by docker-compose.yml (the image's CMD) and by scripts/stack alike:
+``gunicorn -c gunicorn.conf.py portal.wsgi``. gunicorn always runs behind nginx
+(deploy/nginx.conf.template), which buffers request bodies and slow clients'
+responses, so gunicorn only ever talks to nginx.
+
+Worker class: ``gthread``. The portal's requests are short and spend most of
+their time waiting on PostgreSQL and Redis, with the GIL released; threads let
+one process overlap those waits, at a fraction of a process's memory. nginx
+hands over complete requests only, so a slow client never holds a thread, and
+gthread (unlike sync) keeps nginx's upstream connections alive. The cost: a
+request stuck in the database does not trip ``timeout`` (that watches the
+worker process, not a thread), so PostgreSQL's own timeouts matter. Switch to
+``GUNICORN_WORKER_CLASS=sync`` (threads are then ignored) to trade
+throughput for one-request-per-process isolation.
+
+Database connections: Django keeps one connection per thread, reused for
+``CONN_MAX_AGE`` seconds and health-checked before reuse (``CONN_HEALTH_CHECKS``,
+portal/settings.py), so each web process holds up to ``threads`` connections:
+``workers × threads`` per web container, which PostgreSQL's ``max_connections``
+(100 by default) must cover together with the Celery workers.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def _cores() -> int:
+    # The CPUs this process may run on (a container's cpuset), not the host's count.
+    return len(os.sched_getaffinity(0))
+
+
+bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
+# 2 × cores + 1 processes, capped at 8: with 4 threads each that is already 32
+# concurrent requests (and database connections) per host; beyond it add hosts.
+workers = _int("GUNICORN_WORKERS", min(2 * _cores() + 1, 8))
+threads = _int("GUNICORN_THREADS", 4)
+
+# A worker process that stops answering its heartbeat for this long is killed.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+# On a restart or shutdown, requests in flight get this long to finish.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# nginx keeps idle upstream connections for 4 s (keepalive_timeout in its
+# upstream block): gunicorn must hold them longer, or nginx may send a request
+# on a connection gunicorn is closing.
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+
+# Processes are replaced after about this many requests (jittered so they are
+# not all replaced at once): a slow leak never grows for long.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+
+# X-Forwarded-Proto is believed only from the proxies the app trusts (nginx);
+# the app reads X-Forwarded-For from the same list (feedback/addresses.py).
+# Empty TRUSTED_PROXIES: no forwarding header is believed. gunicorn checks each
+# entry as strictly as the app does (ipaddress.ip_network), so both refuse the same typos.
+forwarded_allow_ips = ",".join(
+    entry.strip() for entry in os.environ.get("TRUSTED_PROXIES", "").split(",") if entry.strip()
+)
+# Only the header nginx sets (and overwrites): a client's own X-Forwarded-Ssl or
+# X-Forwarded-Protocol must not turn into a scheme, or into a 400 when they disagree.
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+# Nor may a client pass SCRIPT_NAME or PATH_INFO into the WSGI environ through nginx.
+forwarder_headers = ""
+
+# No client address in any log (PIPL; the privacy notice promises it): the
+# access log has no %(h)s and no forwarding header, only time, request line,
+# status, size and duration. nginx logs the same way.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(L)s'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# gunicorn ≥ 25 opens a control socket in $HOME by default: two instances on one
+# host (compose scaled, the stack beside the tests) would fight over it.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
