@@ -15,11 +15,15 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-# collectstatic needs settings that import cleanly; nothing here reaches a database.
+# collectstatic needs settings that import cleanly; nothing here reaches a database or Redis.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    REDIS_URL=redis://build-only:6379/0 \
     python manage.py collectstatic --noinput \
+    && mkdir -p /app/media \
     && chown -R portal /app
 
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads, timeouts and an access log without client addresses: gunicorn.conf.py.
+ENV GUNICORN_BIND=0.0.0.0:8000
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "portal.wsgi"]
