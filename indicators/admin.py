@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import SelectableFieldsExportForm
 from import_export.results import Result
 
 from indicators import services
@@ -191,8 +192,21 @@ class IndicatorValueInline(admin.TabularInline):
     fields = ["year", "month", "value", "qualifier", "source"]
 
 
+class ColumnHeaderExportForm(SelectableFieldsExportForm):
+    """The export page names each column as the file's header does ("报告年度").
+
+    django-import-export labels a column with its field's name in English and
+    its header in brackets ("Edition (报告年度)").
+    """
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        return field.column_name if field else field_name
+
+
 class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
     resource_classes = [IndicatorValueResource]
+    export_form_class = ColumnHeaderExportForm
     formats = [CSV, XLSX]
     # With a byte-order mark Excel opens the exported CSV as UTF-8, not GBK.
     to_encoding = "utf-8-sig"
