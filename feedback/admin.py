@@ -11,6 +11,7 @@ computed by Celery from the raw rows.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import (
     MODERATION_REASON_MAX_LENGTH,
+    AggregateScope,
     Comment,
     OfficialReply,
     Rating,
@@ -34,6 +36,7 @@ from feedback.models import (
 )
 from feedback.moderation import comment_moderate
 from feedback.trust import TRUST_NOTE_MAX_LENGTH, ratings_hold_decide
+from indicators.models import Chapter, District, Indicator, Story
 
 
 def _resident_prefix(obj) -> str:
@@ -395,11 +398,89 @@ class ResidentAdmin(admin.ModelAdmin):
         return False
 
 
+# --- Aggregates: listed by the item they are about ----------------------------------------------
+
+
+def _edition_context(year: int, part: str = "") -> str:
+    edition = gettext("%(year)s 年度") % {"year": year}
+    return f"{edition} · {part}" if part else edition
+
+
+# Per scope: the rows to fetch, and (item, context) for each. Chapters and editions are
+# joined in, so a page costs one query per scope on it, however many rows it shows.
+_SCOPE_TARGETS = {
+    AggregateScope.INDICATOR: (
+        lambda ids: Indicator.objects.filter(pk__in=ids).select_related("chapter", "edition"),
+        lambda i: (i.name, _edition_context(i.edition.year, str(i.chapter))),
+    ),
+    AggregateScope.STORY: (
+        lambda ids: Story.objects.filter(pk__in=ids).select_related("chapter", "edition"),
+        lambda s: (s.title, _edition_context(s.edition.year, str(s.chapter) if s.chapter else "")),
+    ),
+    AggregateScope.CHAPTER: (
+        lambda ids: Chapter.objects.filter(pk__in=ids).select_related("edition"),
+        lambda c: (str(c), _edition_context(c.edition.year)),
+    ),
+    AggregateScope.QUESTION: (
+        lambda ids: SurveyQuestion.objects.filter(pk__in=ids).select_related("survey"),
+        lambda q: (str(q), q.survey.title),
+    ),
+    AggregateScope.SURVEY: (
+        lambda ids: Survey.objects.filter(pk__in=ids).select_related("edition"),
+        lambda s: (s.title, _edition_context(s.edition.year)),
+    ),
+    AggregateScope.DISTRICT: (lambda ids: District.objects.filter(pk__in=ids), lambda d: (d.name, "")),
+}
+
+
+def aggregates_label(aggregates: list[ScoreAggregate]) -> None:
+    """Set ``target_label`` and ``target_context`` on each aggregate, one query per scope present.
+
+    An aggregate whose item is gone (deleted since) keeps its number: "已删除（编号 21）".
+    """
+    wanted: dict[str, set[int]] = {}
+    for aggregate in aggregates:
+        wanted.setdefault(aggregate.scope, set()).add(aggregate.object_id)
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    for scope, ids in wanted.items():
+        fetch, describe = _SCOPE_TARGETS[scope]
+        found.update(((scope, target.pk), describe(target)) for target in fetch(ids))
+    for aggregate in aggregates:
+        missing = (gettext("已删除（编号 %(id)s）") % {"id": aggregate.object_id}, "")
+        aggregate.target_label, aggregate.target_context = found.get(
+            (aggregate.scope, aggregate.object_id), missing
+        )
+
+
+class ScoreAggregateChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        aggregates_label(self.result_list)
+
+
 @admin.register(ScoreAggregate)
 class ScoreAggregateAdmin(admin.ModelAdmin):
-    list_display = ["scope", "object_id", "count", "mean", "ci_low", "ci_high", "updated_at"]
+    list_display = ["scope", "item", "context", "raters", "count", "mean", "ci_low", "ci_high", "updated_at"]
+    list_display_links = ["item"]
     list_filter = ["scope"]
-    readonly_fields = [f.name for f in ScoreAggregate._meta.fields]
+    readonly_fields = ["item", "context", *(f.name for f in ScoreAggregate._meta.fields)]
+
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
+        return ScoreAggregateChangeList
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        aggregate = super().get_object(request, object_id, from_field)
+        if aggregate is not None:
+            aggregates_label([aggregate])
+        return aggregate
+
+    @admin.display(description=_("评价对象"))
+    def item(self, obj: ScoreAggregate) -> str:
+        return obj.target_label
+
+    @admin.display(description=_("所属"))
+    def context(self, obj: ScoreAggregate) -> str:
+        return obj.target_context or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -523,4 +523,7 @@ class ScoreAggregate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_scope_display()} #{self.object_id}: {self.mean} ({self.count})"
+        # ``target_label`` is the item's name, set by whoever read the items (the admin
+        # reads a whole page's at once): looking it up here would cost a query per row.
+        item = getattr(self, "target_label", "") or f"#{self.object_id}"
+        return f"{self.get_scope_display()}：{item}"

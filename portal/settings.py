@@ -1,16 +1,19 @@
 """Settings for the health-check participation portal.
 
 One module, read from the environment. The embedded defaults (SQLite, tasks
-run in-process, local-memory cache) exist for a first look on a laptop and are
-only taken when ``DEBUG`` is on; a production process (``DEBUG`` off) refuses to
-start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
+run in-process, local-memory cache) exist for a first look on one machine and are
+only taken with ``DEBUG`` on or ``EMBEDDED`` on; any other process (``DEBUG`` off)
+refuses to start without ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL`` and
+``REDIS_URL``.
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from feedback.addresses import parse_trusted_proxies
@@ -20,6 +23,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
+# The one-machine first look (scripts/serve): DEBUG off, so residents never see a debug
+# page, yet SQLite, in-process tasks and a per-process cache are allowed, on plain http
+# on loopback. Never in production: `manage.py check --deploy` flags it (portal.W001),
+# and one process's cache cannot hold the rate limits of several.
+EMBEDDED = env.bool("EMBEDDED", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -42,12 +50,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
     "portal.admin.AxesConfig",
+    # Wiring only (portal/apps.py): the deploy check that refuses the embedded mode.
+    "portal",
     "indicators",
     "feedback",
     "review",
@@ -56,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files need no policy of their own; every page gets one.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,6 +100,17 @@ TEMPLATES = [
 ]
 
 # --- Data stores -----------------------------------------------------------
+
+# With DEBUG off a missing DATABASE_URL or REDIS_URL is a mistake, not a wish for the
+# embedded stores: SQLite and per-process caches would silently break the shared rate
+# limits and lose tasks. Only the explicit embedded mode may go without them.
+if not (DEBUG or EMBEDDED):
+    _missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not env.str(name, default="")]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"{' and '.join(_missing)} must be set when DEBUG is off "
+            "(or EMBEDDED=1 for the one-machine first look, never in production)."
+        )
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -259,6 +283,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Swagger UI would otherwise send the schema's address to validator.swagger.io for a
+    # badge: nothing on the docs pages leaves this site (connect-src and img-src 'self').
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
 }
 
@@ -279,7 +306,7 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG
+    if DEBUG or EMBEDDED
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -298,7 +325,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # is sent, not here, so that `manage.py check` and the test suite run without a provider.
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
-    default="feedback.sms.backends.console.SmsBackend" if DEBUG else "feedback.sms.backends.http.SmsBackend",
+    default="feedback.sms.backends.console.SmsBackend"
+    if DEBUG or EMBEDDED
+    else "feedback.sms.backends.http.SmsBackend",
 )
 SMS_API_URL = env.str("SMS_API_URL", default="")
 SMS_API_KEY = env.str("SMS_API_KEY", default="")
@@ -322,15 +351,64 @@ TRUSTED_PROXIES = parse_trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
 # Django trusts this header from anyone: safe only because the proxy in front
 # (nginx: proxy_set_header X-Forwarded-Proto $scheme) overwrites what a client sent.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# The embedded mode serves plain http on loopback: https-only settings would lock it out.
+_HTTPS = not (DEBUG or EMBEDDED)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
+SECURE_HSTS_PRELOAD = _HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, fonts and
+# connections from this site only; no inline script or style, no eval; templates carry
+# none (tests/test_security_headers.py scans them). The one nonce is ReDoc's: its bundle
+# injects <style> elements at run time and stamps them with the nonce it is given
+# (static/js/redoc-init.js); django-csp adds 'nonce-…' to style-src only on a response
+# whose request read ``request.csp_nonce``, so every other page has plain 'self'.
+# Uploaded photos may come from elsewhere: an absolute MEDIA_URL (a CDN), or the
+# object store of the default storage (its endpoint, custom domain, or AWS's own host).
+# Those origins are allowed for images, and for nothing else.
+
+
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+_store = STORAGES["default"].get("OPTIONS", {})
+_bucket, _region = _store.get("bucket_name"), _store.get("region_name")
+_MEDIA_ORIGINS = [
+    origin
+    for origin in (
+        _origin(MEDIA_URL),
+        _origin(_store.get("endpoint_url")),
+        _origin(f"https://{_store['custom_domain']}") if _store.get("custom_domain") else None,
+        # No endpoint: boto3 links to the bucket's virtual host on AWS.
+        f"https://{_bucket}.s3.amazonaws.com" if _bucket and not _store.get("endpoint_url") else None,
+        f"https://{_bucket}.s3.{_region}.amazonaws.com"
+        if _bucket and _region and not _store.get("endpoint_url")
+        else None,
+    )
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", *_MEDIA_ORIGINS],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Participation (feedback app) -------------------------------------------------
 

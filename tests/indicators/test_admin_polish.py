@@ -15,7 +15,13 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from feedback.models import AggregateScope, ScoreAggregate
+from indicators.models import District, Indicator, Story
+from tests.factories import IndicatorFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +144,55 @@ def test_a_failed_import_says_so_without_the_typo(staff, indicator):
 
     assert "某些行数据验证失败" in html
     assert "某些行验数据证失败" not in html
+
+
+# --- Aggregates by their item -------------------------------------------------------------------
+
+
+def _aggregates_of(*targets) -> None:
+    scopes = {
+        Indicator: AggregateScope.INDICATOR,
+        Story: AggregateScope.STORY,
+        District: AggregateScope.DISTRICT,
+    }
+    for target in targets:
+        ScoreAggregate.objects.create(scope=scopes[type(target)], object_id=target.pk, count=12, raters=12)
+
+
+def test_aggregates_are_listed_by_their_item_and_chapter(staff, chapter, districts):
+    forest = IndicatorFactory(chapter=chapter, name="森林覆盖率")
+    alley = StoryFactory(chapter=chapter, title="史家胡同")
+    _aggregates_of(forest, alley, districts[0])
+    ScoreAggregate.objects.create(scope=AggregateScope.INDICATOR, object_id=999999, count=1)
+
+    html = staff.get(reverse("admin:feedback_scoreaggregate_changelist")).content.decode()
+
+    assert "森林覆盖率" in html and "史家胡同" in html and districts[0].name in html
+    assert f"2023 年度 · {chapter}" in html
+    assert "已删除（编号 999999）" in html
+    assert "对象编号" not in html
+
+
+def test_the_aggregate_list_costs_the_same_queries_for_3_or_30_rows(staff, chapter, districts):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff.get(reverse("admin:feedback_scoreaggregate_changelist")).status_code == 200
+        return len(captured)
+
+    _aggregates_of(IndicatorFactory(chapter=chapter), StoryFactory(chapter=chapter), districts[0])
+    few = queries()
+    _aggregates_of(*(IndicatorFactory(chapter=chapter) for _ in range(15)))
+    _aggregates_of(*(StoryFactory(chapter=chapter) for _ in range(10)), *districts[1:])
+
+    assert queries() == few
+
+
+def test_an_aggregate_names_its_item(staff, chapter):
+    forest = IndicatorFactory(chapter=chapter, name="森林覆盖率")
+    _aggregates_of(forest)
+    aggregate = ScoreAggregate.objects.get()
+
+    html = staff.get(reverse("admin:feedback_scoreaggregate_change", args=[aggregate.pk])).content.decode()
+
+    assert "<title>指标：森林覆盖率 | 查看 评分汇总 | 公众参与平台管理</title>" in html
+    assert str(aggregate) == f"指标：#{forest.pk}", "without a label, no query: the number"
