@@ -56,15 +56,17 @@ class PublishableForm(forms.ModelForm):
 @admin.display(description=_("公开状态"), ordering="status")
 def publication_badge(obj: Edition | Indicator | Story) -> str:
     if obj.status != PublishStatus.PUBLISHED or obj.published_at is None:
-        return format_html('<strong style="color:#a4262c">●&nbsp;{}</strong>', _("草稿（不公开）"))
+        return format_html('<strong class="pub pub--draft">●&nbsp;{}</strong>', _("草稿（不公开）"))
     if not obj.is_public:
         when = timezone.localtime(obj.published_at).strftime("%Y-%m-%d %H:%M")
-        return format_html('<strong style="color:#8a5a00">◐&nbsp;{} {}</strong>', _("定时发布"), when)
+        return format_html('<strong class="pub pub--pending">◐&nbsp;{} {}</strong>', _("定时发布"), when)
     edition = getattr(obj, "edition", None)
     if edition is not None and not edition.is_public:
         # Published itself, but nobody sees it while its edition is not public.
-        return format_html('<strong style="color:#8a5a00">◐&nbsp;{}</strong>', _("已发布，但年度报告未公开"))
-    return format_html('<span style="color:#107c10">✔&nbsp;{}</span>', _("已公开"))
+        return format_html(
+            '<strong class="pub pub--pending">◐&nbsp;{}</strong>', _("已发布，但年度报告未公开")
+        )
+    return format_html('<span class="pub pub--public">✔&nbsp;{}</span>', _("已公开"))
 
 
 @admin.display(description=_("年度"), ordering="edition__year")

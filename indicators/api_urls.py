@@ -4,8 +4,10 @@ The docs pages load Swagger UI and ReDoc from our own static files
 (drf-spectacular-sidecar), never from a CDN.
 """
 
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from indicators import api
 
@@ -13,11 +15,23 @@ app_name = "report_api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="report_api:schema"), name="docs"),
+    path(
+        "docs/",
+        # Split: the init script is fetched from "docs/?script", so the page has no inline script.
+        SpectacularSwaggerSplitView.as_view(
+            url_name="report_api:schema", template_name="indicators/api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     path(
         "redoc/",
         # The stock page pulls web fonts from Google; ours loads nothing from outside.
-        SpectacularRedocView.as_view(url_name="report_api:schema", template_name="indicators/api/redoc.html"),
+        # ReDoc's search index runs in a worker it builds from a blob: URL.
+        csp_update({"worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(
+                url_name="report_api:schema", template_name="indicators/api/redoc.html"
+            )
+        ),
         name="redoc",
     ),
     path("editions/", api.EditionListView.as_view(), name="edition-list"),

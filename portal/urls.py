@@ -1,7 +1,9 @@
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from portal import health
 
@@ -20,5 +22,13 @@ urlpatterns = [
     path("", include("indicators.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if (settings.DEBUG or settings.EMBEDDED) and not re.match(r"^[a-z]+://", settings.MEDIA_URL):
+    # The one-machine modes serve uploaded photos themselves (django.conf.urls.static
+    # would only with DEBUG on); in production nginx or the object store does.
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]
