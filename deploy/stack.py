@@ -104,6 +104,38 @@ def _ini(value: object) -> str:
     return str(value).replace("%", "%%")
 
 
+def program_name(service: str) -> str:
+    """supervisorctl's name for a service: ``app:worker``."""
+    group = next(name for name, members in definition()["groups"].items() if service in members)
+    return f"{group}:{service}"
+
+
+def _program(name: str, service: dict, *, facts: Mapping[str, str], state_dir: Path) -> list[str]:
+    if "command" not in service:
+        raise StackError(f"service {name} runs once, not under the supervisor")
+    log = state_dir / "logs" / f"{name}.log"
+    return [
+        "",
+        f"[program:{name}]",
+        # supervisord splits `command` with shlex.split.
+        f"command={_ini(shlex.join(command(service['command'], facts=facts)))}",
+        f"directory={_ini(ROOT)}",
+        "autorestart=true",
+        # Up for 3 s counts as started; a program that dies sooner 3 times running
+        # is left stopped (FATAL in the log) rather than restarted in a tight loop.
+        "startsecs=3",
+        "startretries=3",
+        f"stopsignal={service.get('stop_signal', 'TERM')}",
+        f"stopwaitsecs={service.get('stop_wait', 10)}",
+        "stopasgroup=false",
+        "killasgroup=true",
+        "redirect_stderr=true",
+        f"stdout_logfile={_ini(log)}",
+        "stdout_logfile_maxbytes=10MB",
+        "stdout_logfile_backups=3",
+    ]
+
+
 def supervisord_render(
     *,
     services: Iterable[str],
@@ -114,10 +146,13 @@ def supervisord_render(
 ) -> str:
     """A supervisord configuration running ``services`` (logs in ``state_dir/logs``).
 
-    Each program is restarted whenever it exits. A stop signals the program's
-    main process only (gunicorn, Celery, nginx and PostgreSQL each stop their
-    own children gracefully); whatever is left after ``stop_wait`` seconds is
-    killed with its whole process group, so nothing outlives the stack.
+    Each program is restarted whenever it exits. The groups of
+    deploy/processes.yaml start in their order and stop in the reverse one,
+    the programs of a group together; supervisorctl names a program
+    ``group:service`` (``program_name``). A stop signals the program's main
+    process only (gunicorn, Celery, nginx and PostgreSQL each stop their own
+    children gracefully); whatever is left after ``stop_wait`` seconds is killed
+    with its whole process group, so nothing outlives the stack.
     """
     logs, run = state_dir / "logs", state_dir / "run"
     started = set(autostart)
@@ -140,35 +175,21 @@ def supervisord_render(
         "[supervisorctl]",
         f"serverurl=unix://{_ini(run / 'supervisor.sock')}",
     ]
-    declared = definition()["services"]
-    for name in services:
-        service = declared[name]
-        if "command" not in service:
-            raise StackError(f"service {name} runs once, not under the supervisor")
-        lines += [
-            "",
-            f"[program:{name}]",
-            # supervisord splits `command` with shlex.split.
-            f"command={_ini(shlex.join(command(service['command'], facts=facts)))}",
-            f"directory={_ini(ROOT)}",
-            f"autostart={'true' if name in started else 'false'}",
-            "autorestart=true",
-            # Up for 3 s counts as started; a program that dies sooner 3 times running
-            # is left stopped (FATAL in the log) rather than restarted in a tight loop.
-            "startsecs=3",
-            "startretries=3",
-            f"stopsignal={service.get('stop_signal', 'TERM')}",
-            f"stopwaitsecs={service.get('stop_wait', 10)}",
-            "stopasgroup=false",
-            "killasgroup=true",
-            f"priority={service.get('priority', 50)}",
-            "redirect_stderr=true",
-            f"stdout_logfile={_ini(logs / f'{name}.log')}",
-            "stdout_logfile_maxbytes=10MB",
-            "stdout_logfile_backups=3",
-        ]
-        if users and name in users:
-            lines.append(f"user={users[name]}")
+    topology = definition()
+    wanted = list(services)
+    for priority, (group, members) in enumerate(topology["groups"].items(), start=1):
+        chosen = [name for name in members if name in wanted]
+        if not chosen:
+            continue
+        lines += ["", f"[group:{group}]", f"programs={','.join(chosen)}", f"priority={priority * 10}"]
+        for name in chosen:
+            lines += _program(name, topology["services"][name], facts=facts, state_dir=state_dir)
+            lines.append(f"autostart={'true' if name in started else 'false'}")
+            if users and name in users:
+                lines.append(f"user={users[name]}")
+    unknown = set(wanted) - {name for members in topology["groups"].values() for name in members}
+    if unknown:
+        raise StackError(f"not in any group of deploy/processes.yaml: {', '.join(sorted(unknown))}")
     return "\n".join(lines) + "\n"
 
 
@@ -227,14 +248,13 @@ def _migrate(args: argparse.Namespace) -> int:
     environment = {**os.environ, **app_environment(facts=facts, environ=os.environ)}
     with (state_dir / "logs" / "migrate.log").open("ab") as log:
         for argv in definition()["services"]["migrate"]["once"]:
-            args_ = command(argv, facts=facts)
-            log.write(f"$ {' '.join(argv)}\n".encode())
+            log.write(f"$ {shlex.join(argv)}\n".encode())
             log.flush()
-            process = subprocess.Popen(
-                args_,
+            process = subprocess.Popen(  # noqa: S603 - the commands of deploy/processes.yaml
+                command(argv, facts=facts),
                 cwd=ROOT,
                 env=environment,
-                stdout=subprocess.PIPE,  # noqa: S603
+                stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
             )
             for line in process.stdout:

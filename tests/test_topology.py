@@ -203,6 +203,18 @@ def test_the_stack_fills_in_every_value_it_declares(declared):
     assert environment["SMS_API_URL"] == "https://sms.example"
     assert "SMS_API_KEY" not in environment  # declared without a value and not set: not passed on
     assert urlsplit(environment["REDIS_URL"]).port == 6380
+    supervised = stack.supervisord_render(
+        services=["db", "redis", "web", "worker", "beat", "nginx"], facts=facts, state_dir=Path("/srv/stack")
+    )
+    # Stores up first and down last; nginx stops taking requests before web stops.
+    groups = re.findall(r"^\[group:(\w+)\]\nprograms=(\S+)\npriority=(\d+)", supervised, re.M)
+    assert [(name, programs) for name, programs, _priority in groups] == [
+        ("stores", "db,redis"),
+        ("app", "web,worker,beat"),
+        ("front", "nginx"),
+    ]
+    assert [int(priority) for *_, priority in groups] == sorted(int(priority) for *_, priority in groups)
+    assert f"command={stack.ROOT}/.venv/bin/gunicorn -c gunicorn.conf.py portal.wsgi" in supervised
     rendered = stack.nginx_render(facts=facts)
     assert "listen 127.0.0.1:8080;" in rendered
     assert "server 127.0.0.1:8001;" in rendered

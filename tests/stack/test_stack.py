@@ -1,0 +1,191 @@
+"""End to end through the production stack: nginx → gunicorn → PostgreSQL, Redis → Celery worker.
+
+Every request goes through nginx on its loopback port, as a resident's would.
+"""
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+
+import pytest
+from django.db.models import Count, Sum
+from django.test import RequestFactory
+
+from deploy.stack import program_name
+from feedback.models import Rating, TrustState
+from feedback.residents import client_address_hash
+from tests.feedback.conftest import wait_until
+from tests.feedback.helpers import API_RATINGS, aggregate_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Long enough to be an outage (the worker loses its connection and retries), short
+# enough for the suite. The old crash came at the moment the connection was lost, so
+# a longer outage proves nothing more.
+OUTAGE_SECONDS = 5
+
+
+def _rate(stack, indicator, score: int, headers: dict | None = None) -> int:
+    """POST a rating through nginx as a new resident (no cookie); the HTTP status."""
+    body = json.dumps({"target_type": "indicator", "target_id": indicator.pk, "score": score}).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        stack.url + API_RATINGS,
+        data=body,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - loopback
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _counted(indicator) -> tuple[int, int]:
+    counted = Rating.objects.filter(indicator=indicator, trust=TrustState.COUNTED)
+    row = counted.aggregate(n=Count("id"), s=Sum("score"))
+    return row["n"], row["s"] or 0
+
+
+def _stored(indicator) -> tuple[int, int] | None:
+    aggregate = aggregate_of("indicator", indicator.pk)
+    return (aggregate.count, aggregate.total) if aggregate else None
+
+
+def _address_hash(address: str) -> str:
+    return client_address_hash(RequestFactory().get("/", REMOTE_ADDR=address))
+
+
+def _access_lines(log: str, request_line: str) -> list[str]:
+    return [line for line in log.splitlines() if request_line in line]
+
+
+def test_a_rating_through_nginx_reaches_the_stored_aggregate(stack, indicator):
+    forged = "203.0.113.77"
+    assert _rate(stack, indicator, 4, headers={"X-Forwarded-For": forged}) == 201
+
+    wait_until(lambda: _stored(indicator) == (1, 4), 30, "the worker to refresh the aggregate")
+    # nginx replaced the client's X-Forwarded-For with the address it saw (127.0.0.1),
+    # and the app believed nginx: the stored hash is of the real address, not the forged one.
+    rating = Rating.objects.get(indicator=indicator)
+    assert rating.source_hash == _address_hash("127.0.0.1")
+    assert rating.source_hash != _address_hash(forged)
+
+    # Both access logs record the request, and neither the client's address nor the forged one.
+    for service in ("nginx", "web"):
+        lines = _access_lines(stack.log(service), "POST /api/v1/ratings/")
+        assert lines, f"{service} logged no access line"
+        assert not [line for line in lines if "127.0.0.1" in line or forged in line], lines
+
+
+class _Load:
+    """Residents rating through nginx from ``clients`` threads until stopped (bounded)."""
+
+    def __init__(self, stack, indicator, clients: int = 2, limit: int = 400) -> None:
+        self.statuses: Counter[int] = Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, args=(stack, indicator, n, limit), daemon=True)
+            for n in range(clients)
+        ]
+
+    def _run(self, stack, indicator, n: int, limit: int) -> None:
+        for i in range(limit):
+            if self._stop.is_set():
+                return
+            status = _rate(stack, indicator, 1 + (n + i) % 5)
+            with self._lock:
+                self.statuses[status] += 1
+
+    def __enter__(self) -> "_Load":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+
+def test_the_worker_rides_out_a_redis_outage_under_load(stack, indicator, redis_server, redis_client):
+    pids = {service: stack.pid(service) for service in ("web", "worker", "beat", "nginx")}
+
+    with _Load(stack, indicator) as load:
+        # What killed the worker before: losing Redis while it holds a refresh it has
+        # received but not yet acknowledged (each is queued with a countdown).
+        wait_until(lambda: redis_client.hlen("unacked"), 30, "the worker to hold an unacknowledged refresh")
+        redis_server.stop()
+        time.sleep(OUTAGE_SECONDS)
+        during_outage = load.statuses.total()
+        redis_server.start()
+        time.sleep(2)
+
+    # Every submission was acknowledged and stored, during the outage too.
+    assert set(load.statuses) == {201}, load.statuses
+    assert load.statuses.total() > during_outage > 0
+    assert Rating.objects.filter(indicator=indicator).count() == load.statuses[201]
+
+    # Nothing was restarted: the same worker lost the connection while holding a
+    # refresh (left in Redis for redelivery), reconnected, and refreshes the
+    # aggregates again, exactly.
+    worker_log = stack.log("worker")
+    assert "Unrecoverable error" not in worker_log
+    assert {service: stack.pid(service) for service in pids} == pids
+    assert {stack.state(service) for service in pids} == {"RUNNING"}
+    assert "Connection to broker lost" in worker_log
+    assert "unacknowledged message(s) stay in Redis" in worker_log
+    wait_until(lambda: _stored(indicator) == _counted(indicator), 90, "the aggregate to be exact again")
+
+
+def _slow_body(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(
+        b"POST /api/v1/ratings/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+    )
+    return sock
+
+
+def test_slow_bodies_never_hold_gunicorn(stack, indicator):
+    for _ in range(6):  # every gunicorn process has rendered the page once
+        assert stack.get("/")[0] == 200
+
+    # Ten clients sending a body a byte a second: more than gunicorn's 2 × 4 threads.
+    slow = [_slow_body(stack.port) for _ in range(10)]
+    try:
+        timings = []
+        for _ in range(3):
+            for sock in slow:
+                sock.sendall(b" ")
+            started = time.monotonic()
+            status, _body = stack.get("/")
+            timings.append(time.monotonic() - started)
+            assert status == 200
+            time.sleep(1)
+        assert max(timings) < 1.0, timings
+        # nginx still holds every one of them: not one reached the app.
+        for sock in slow:
+            sock.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                sock.recv(1)
+        assert not Rating.objects.exists()
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_crashed_worker_is_restarted(stack, indicator):
+    before = stack.pid("worker")
+    stack.supervisorctl("signal", "KILL", program_name("worker"))
+
+    wait_until(
+        lambda: stack.state("worker") == "RUNNING" and stack.pid("worker") != before, 30, "a new worker"
+    )
+    assert _rate(stack, indicator, 5) == 201
+    wait_until(lambda: _stored(indicator) == (1, 5), 60, "the new worker to refresh the aggregate")
