@@ -21,7 +21,9 @@ from feedback.residents import client_address_hash
 from tests.feedback.conftest import wait_until
 from tests.feedback.helpers import API_RATINGS, aggregate_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One stack per module and per xdist worker: under `--dist loadgroup` the group keeps
+# these tests on one worker, so the stack starts once.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("stack")]
 
 # Long enough to be an outage (the worker loses its connection and retries), short
 # enough for the suite. The old crash came at the moment the connection was lost, so
