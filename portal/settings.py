@@ -154,9 +154,23 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
+    # A Redis host that vanishes without closing its sockets is noticed, not waited on forever.
+    "socket_keepalive": True,
     "visibility_timeout": 600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# A worker outlives a Redis outage: it retries the connection for as long as the
+# outage lasts (the default gives up after 100 attempts, about 50 minutes, and
+# exits), also when it starts before Redis does. Tasks running when the
+# connection drops run to the end: they are idempotent recomputations, and
+# cancelling one kills its pool process mid-transaction for nothing.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# kombu's Redis transport with a guard that keeps the worker alive when the
+# connection is lost while it holds unacknowledged messages (portal/celery.py).
+CELERY_BROKER_TRANSPORT = "portal.celery:RedisTransport" if REDIS_URL.startswith("redis://") else None
 CELERY_BEAT_SCHEDULE = {
     "reconcile-aggregates": {
         "task": "feedback.tasks.aggregates_reconcile",
@@ -179,23 +193,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    # A Redis host that vanishes without closing its sockets is noticed, not waited on forever.
-    "socket_keepalive": True,
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-# A worker outlives a Redis outage: it retries the connection for as long as the
-# outage lasts (the default gives up after 100 attempts, about 50 minutes, and
-# exits), also when it starts before Redis does. Tasks running when the
-# connection drops run to the end: they are idempotent recomputations, and
-# cancelling one kills its pool process mid-transaction for nothing.
-CELERY_BROKER_CONNECTION_RETRY = True
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
-# kombu's Redis transport with a guard that keeps the worker alive when the
-# connection is lost while it holds unacknowledged messages (portal/celery.py).
-CELERY_BROKER_TRANSPORT = "portal.celery:RedisTransport" if REDIS_URL.startswith("redis://") else None
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
