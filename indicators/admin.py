@@ -7,6 +7,8 @@ public content. The indicator table can be imported and exported as CSV or
 Excel, one row per value (``indicators.resources``).
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch, QuerySet
@@ -14,6 +16,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
@@ -34,9 +37,18 @@ from indicators.models import (
     Section,
     Story,
     Street,
+    figure_differs_from_source,
+    format_number,
     publication_normalize,
 )
-from indicators.resources import STAFF_VALUE_NEEDS_SOURCE, IndicatorValueResource
+from indicators.resources import (
+    STAFF_VALUE_NEEDS_SOURCE,
+    VALUE_DIFFERS_CONFIRM,
+    VALUE_DIFFERS_NEEDS_SOURCE,
+    VALUE_DIFFERS_SAVED,
+    IndicatorValueResource,
+    value_differs_message,
+)
 
 # --- Publication ----------------------------------------------------------------------------
 
@@ -179,19 +191,85 @@ class SectionAdmin(admin.ModelAdmin):
 # --- Indicators -----------------------------------------------------------------------------------------
 
 
-class IndicatorValueForm(forms.ModelForm):
+class TrimmedDecimalsForm(forms.ModelForm):
+    """Figures in the form as the report writes them: 1065 and 44.9, not 1065.0000 and 44.9000."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            value = self.initial.get(name)
+            if isinstance(field, forms.DecimalField) and isinstance(value, Decimal):
+                # Still a Decimal (equal to the stored one), so the field's has_changed holds.
+                self.initial[name] = Decimal(format_number(value))
+
+
+class IndicatorValueForm(TrimmedDecimalsForm):
+    """A value staff add names its source; one that departs from the report's sentence is confirmed.
+
+    The indicator page quotes the report's sentence under the figure, so a figure
+    the sentence does not state (importing 45.1 above "森林覆盖率达到 44.9%") is
+    never saved silently: the form asks for a tick, the source and its date, and
+    the page then shows those instead of the sentence.
+    """
+
+    confirm_differs = forms.BooleanField(
+        label=_("我确认该数值与报告原文不同"),
+        required=False,
+        help_text=_("数值与指标所引报告原文中的数字不同时须勾选，并写明来源和来源日期。"),
+    )
+
     def clean(self) -> dict:
         cleaned = super().clean()
         if self.instance.pk is None and not (cleaned.get("source") or "").strip():
             self.add_error("source", STAFF_VALUE_NEEDS_SOURCE)
+        self._confirm_departure_from_source(cleaned)
         return cleaned
+
+    def _indicator(self, cleaned: dict) -> Indicator | None:
+        # The value's own admin has an indicator field; an inline's parent is the instance's.
+        if cleaned.get("indicator") is not None:
+            return cleaned["indicator"]
+        try:
+            return self.instance.indicator
+        except Indicator.DoesNotExist:
+            return None
+
+    def _confirm_departure_from_source(self, cleaned: dict) -> None:
+        indicator = self._indicator(cleaned)
+        value = cleaned.get("value")
+        if indicator is None or not figure_differs_from_source(
+            indicator, year=cleaned.get("year"), month=cleaned.get("month"), value=value
+        ):
+            return
+        if self.instance.pk is not None and not {"value", "year", "month"} & set(self.changed_data):
+            return  # confirmed when it was saved; editing its source or qualifier asks nothing again
+        if not cleaned.get("confirm_differs"):
+            self.add_error(
+                "confirm_differs",
+                format_lazy("{}{}", value_differs_message(indicator, value), VALUE_DIFFERS_CONFIRM),
+            )
+        if not (cleaned.get("source") or "").strip():
+            self.add_error("source", VALUE_DIFFERS_NEEDS_SOURCE)
+        if cleaned.get("source_date") is None:
+            self.add_error("source_date", VALUE_DIFFERS_NEEDS_SOURCE)
+
+
+def warn_if_differs_from_source(
+    model_admin: admin.ModelAdmin, request: HttpRequest, value: IndicatorValue
+) -> None:
+    if value.differs_from_source:
+        model_admin.message_user(
+            request,
+            format_lazy("{}{}", value_differs_message(value.indicator, value.value), VALUE_DIFFERS_SAVED),
+            messages.WARNING,
+        )
 
 
 class IndicatorValueInline(admin.TabularInline):
     model = IndicatorValue
     form = IndicatorValueForm
     extra = 0
-    fields = ["year", "month", "value", "qualifier", "source"]
+    fields = ["year", "month", "value", "qualifier", "source", "source_date", "confirm_differs"]
 
 
 class ColumnHeaderExportForm(SelectableFieldsExportForm):
@@ -206,7 +284,12 @@ class ColumnHeaderExportForm(SelectableFieldsExportForm):
         return field.column_name if field else field_name
 
 
+class IndicatorForm(TrimmedDecimalsForm, PublishableForm):
+    pass
+
+
 class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
+    form = IndicatorForm
     resource_classes = [IndicatorValueResource]
     export_form_class = ColumnHeaderExportForm
     formats = [CSV, XLSX]
@@ -256,6 +339,12 @@ class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
         value = obj.current_value
         return value.display if value else "—"
 
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        for value in formset.new_objects + [obj for obj, _fields in formset.changed_objects]:
+            if isinstance(value, IndicatorValue):
+                warn_if_differs_from_source(self, request, value)
+
     # --- import: a file with any bad row imports nothing -------------------------------------
 
     def get_import_formats(self) -> list:
@@ -294,7 +383,16 @@ admin.site.register(Indicator, IndicatorAdmin)
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(admin.ModelAdmin):
     form = IndicatorValueForm
-    list_display = ["indicator", "label", "value", "qualifier", "display", "source"]
+    list_display = [
+        "indicator",
+        "label",
+        "figure",
+        "qualifier",
+        "display",
+        "source",
+        "source_date",
+        "differs",
+    ]
     list_filter = ["indicator__edition", "year", "qualifier", "indicator__chapter__theme"]
     list_select_related = ["indicator"]
     search_fields = ["indicator__code", "indicator__name", "source"]
@@ -307,6 +405,20 @@ class IndicatorValueAdmin(admin.ModelAdmin):
     @admin.display(description=_("按报告写法"))
     def display(self, obj: IndicatorValue) -> str:
         return obj.display
+
+    @admin.display(description=_("数值"), ordering="value")
+    def figure(self, obj: IndicatorValue) -> str:
+        return format_number(obj.value)
+
+    @admin.display(description=_("与报告原文不同"), boolean=True)
+    def differs(self, obj: IndicatorValue) -> bool:
+        return obj.differs_from_source
+
+    def save_model(
+        self, request: HttpRequest, obj: IndicatorValue, form: forms.ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        warn_if_differs_from_source(self, request, obj)
 
 
 # --- Stories and photos -------------------------------------------------------------------------------------

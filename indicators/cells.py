@@ -7,6 +7,8 @@ value and what it may be. ``StaffCSV`` reads the CSV files Excel and WPS
 write (UTF-8 with or without a byte-order mark, or GB18030).
 """
 
+import re
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -100,6 +102,36 @@ class DecimalCellWidget(widgets.Widget):
             return ""
         # Excel gets a real number (openpyxl writes Decimal as a numeric cell).
         return value.normalize() if kwargs.get("force_native_type") else format_number(value)
+
+
+class DateCellWidget(widgets.Widget):
+    """A day: Excel's date cell, or ``2024-03-01``, ``2024/3/1``, ``2024.3.1``, ``2024年3月1日``."""
+
+    # A CSV saved by Excel may carry a midnight time after the day.
+    PATTERN = re.compile(
+        r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+0{1,2}:00(?::00)?)?"
+    )
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> date | None:
+        if blank(value):
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        match = self.PATTERN.fullmatch(str(value).strip())
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups()))
+            except ValueError:
+                pass  # no such day: 2024-02-30
+        raise ValueError(_("“%(value)s” 不是日期，请写成 2024-03-01。") % {"value": value})
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        if value is None:
+            return ""
+        # Excel gets a real date cell.
+        return value if kwargs.get("force_native_type") else value.isoformat()
 
 
 class ChoiceCellWidget(widgets.Widget):

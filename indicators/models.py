@@ -5,6 +5,8 @@ Figures are stored as the report gives them: a decimal value with the
 report's own qualifier (``5000 余套`` is not ``5000 套``) and unit.
 """
 
+import re
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 
@@ -283,6 +285,58 @@ def format_number(value: Decimal) -> str:
     return text
 
 
+# A number as the report prints it (2185.8, 2,143.8), and one written in Chinese
+# numerals (三年, 十大, 百万人: 万 and 亿 stay with the unit, as in "万人").
+_ARABIC_FIGURE = re.compile(r"\d+(?:,\d{3}(?!\d))*(?:\.\d+)?")
+_CHINESE_FIGURE = re.compile(r"[〇零一二两三四五六七八九十百千]+")
+_CHINESE_DIGITS = dict(zip("〇零一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_CHINESE_SCALES = {"十": 10, "百": 100, "千": 1000}
+
+
+def _chinese_number(text: str) -> int:
+    """三 → 3, 十 → 10, 二十三 → 23, 百 → 100, 一百零五 → 105, 二〇二三 → 2023."""
+    if not any(ch in _CHINESE_SCALES for ch in text):
+        return int("".join(str(_CHINESE_DIGITS[ch]) for ch in text))
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _CHINESE_SCALES:
+            total += (digit or 1) * _CHINESE_SCALES[ch]
+            digit = 0
+        else:
+            digit = _CHINESE_DIGITS[ch]
+    return total + digit
+
+
+def figures_in(text: str) -> set[Decimal]:
+    """Every number a sentence of the report states, in Arabic or Chinese numerals.
+
+    Generous on purpose: a word like 统一 yields a 1 too. The set is used to
+    tell whether a figure is *not* in the sentence, and a spurious number
+    only ever silences that warning, never raises a false one.
+    """
+    # The PDF's text may carry full-width digits and points (４４．９).
+    text = unicodedata.normalize("NFKC", text or "")
+    figures = {Decimal(match.replace(",", "")) for match in _ARABIC_FIGURE.findall(text)}
+    figures.update(Decimal(_chinese_number(match)) for match in _CHINESE_FIGURE.findall(text))
+    return figures
+
+
+def figure_differs_from_source(
+    indicator: "Indicator", *, year: int | None, month: int | None, value: Decimal | None
+) -> bool:
+    """Whether ``value`` would stand above the indicator's quoted sentence with another number.
+
+    Only the indicator's own-year annual figure is the one its sentence
+    states; other years and months are not compared, and neither is a
+    sentence without any number (no figure to differ from). The unit is the
+    indicator's, as in the sentence (``2185.8`` for "2185.8 万人").
+    """
+    if value is None or month is not None or year != indicator.year:
+        return False
+    figures = figures_in(indicator.source_text)
+    return bool(figures) and abs(value) not in figures
+
+
 class Direction(models.TextChoices):
     UP = "up", _("越高越好")
     DOWN = "down", _("越低越好")
@@ -417,6 +471,12 @@ class IndicatorValue(models.Model):
     source = models.CharField(
         _("来源"), max_length=200, blank=True, help_text=_("留空即来自本年度报告；工作人员补录时写明出处。")
     )
+    source_date = models.DateField(
+        _("来源日期"),
+        null=True,
+        blank=True,
+        help_text=_("来源发布或数据截至的日期；与报告原文不同的数值，页面显示其来源和日期。"),
+    )
 
     class Meta:
         ordering = ["indicator", "year", "month"]
@@ -449,6 +509,21 @@ class IndicatorValue(models.Model):
     @property
     def display(self) -> str:
         return format_quantity(self.value, self.indicator.unit, self.qualifier)
+
+    @property
+    def differs_from_source(self) -> bool:
+        """The figure the page headlines is not the number of the report's sentence above it."""
+        return figure_differs_from_source(self.indicator, year=self.year, month=self.month, value=self.value)
+
+    @property
+    def departs_from_report(self) -> bool:
+        """A figure staff kept against the report's sentence, with its own source.
+
+        Its page quotes that source and date instead of the sentence. A report's
+        own figure (no source) always keeps the sentence: the form and the import
+        let no differing figure be saved without a source.
+        """
+        return bool(self.source.strip()) and self.differs_from_source
 
 
 class StoryKind(models.TextChoices):

@@ -14,12 +14,19 @@ two rows for one value, two rows of one indicator that disagree …); a file
 with any bad row is shown with its row-level errors and imports nothing (the
 admin runs the file in one transaction and rolls it all back).
 
+A figure its indicator's quoted sentence does not state (45.1 under "森林覆盖
+率达到 44.9%") must give 数值来源 and 来源日期, and the preview lists it above
+the table: the page will show that source instead of the sentence. A file
+exported before 来源日期 existed still imports, and so do headers written as
+a field's name or as the export page once labelled them ("Edition (报告年度)").
+
 What the file refers to is looked up once per import (``_Known``), not once
 per row; the cells are read by the widgets of ``indicators.cells``.
 """
 
 import copy
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -27,9 +34,11 @@ from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
+from import_export.results import Result, RowResult
 
 from indicators.cells import (
     ChoiceCellWidget,
+    DateCellWidget,
     DecimalCellWidget,
     IntegerCellWidget,
     MonthCellWidget,
@@ -47,6 +56,9 @@ from indicators.models import (
     PublishStatus,
     Qualifier,
     Section,
+    figure_differs_from_source,
+    figures_in,
+    format_number,
     publication_normalize,
 )
 
@@ -64,6 +76,7 @@ COL_MONTH = "月份"
 COL_VALUE = "数值"
 COL_QUALIFIER = "限定词"
 COL_VALUE_SOURCE = "数值来源"
+COL_VALUE_SOURCE_DATE = "来源日期"
 COL_DIRECTION = "方向"
 COL_CHANGE_VALUE = "变化量"
 COL_CHANGE_UNIT = "变化单位"
@@ -80,6 +93,25 @@ COL_STATUS = "状态"
 STAFF_VALUE_NEEDS_SOURCE = _(
     "新增的数值须写明来源（如“市统计局 2024 年公报”）；报告原有的数值由报告数据文件载入。"
 )
+
+# A figure the indicator's quoted sentence does not state is the city's no more:
+# it must say where it comes from and when, and the page shows that instead of
+# the sentence (``IndicatorValue.differs_from_source``).
+VALUE_DIFFERS_NEEDS_SOURCE = _(
+    "该数值与报告原文中的数字不同，须写明数值来源和来源日期：页面将显示它们，而不是报告原文。"
+)
+VALUE_DIFFERS_CONFIRM = _("如确需保存，请写明来源和来源日期，并勾选“我确认该数值与报告原文不同”。")
+VALUE_DIFFERS_SAVED = _("已保存；指标页面显示该数值的来源和日期，而不是报告原文。")
+
+
+def value_differs_message(indicator: Indicator, value: Decimal) -> str:
+    """``数值 45.1 与报告原文中的数字（44.9、3479.2）不同。``"""
+    figures = sorted(figures_in(indicator.source_text))
+    return _("数值 %(value)s 与报告原文中的数字（%(figures)s）不同。") % {
+        "value": format_number(value),
+        "figures": "、".join(format_number(figure) for figure in figures),
+    }
+
 
 REQUIRED_COLUMNS = [COL_EDITION, COL_CODE, COL_YEAR, COL_MONTH, COL_VALUE]
 
@@ -109,6 +141,7 @@ VALUE_COLUMNS = {
     "value": COL_VALUE,
     "qualifier": COL_QUALIFIER,
     "source": COL_VALUE_SOURCE,
+    "source_date": COL_VALUE_SOURCE_DATE,
 }
 # Columns that belong to the indicator: all rows of one indicator must agree on them.
 INDICATOR_LEVEL_COLUMNS = [c for c in INDICATOR_COLUMNS.values() if c not in (COL_EDITION, COL_CODE)]
@@ -215,6 +248,9 @@ class IndicatorValueResource(resources.ModelResource):
         widget=OptionalChoiceCellWidget(Qualifier, what=_("限定词"), write_label=False),
     )
     value_source = _char("source", COL_VALUE_SOURCE)
+    value_source_date = fields.Field(
+        attribute="source_date", column_name=COL_VALUE_SOURCE_DATE, widget=DateCellWidget()
+    )
     # Direction, comparison, source sentence, publication.
     direction = fields.Field(
         attribute="indicator__direction",
@@ -265,6 +301,7 @@ class IndicatorValueResource(resources.ModelResource):
             "value",
             "qualifier",
             "value_source",
+            "value_source_date",
             "direction",
             "change_value",
             "change_unit",
@@ -286,12 +323,28 @@ class IndicatorValueResource(resources.ModelResource):
         self._row_errors: dict[int, dict[str, str]] = {}
         self._current: dict[str, Any] = {}
         self._known = _Known()
+        self._source_warnings: list[dict] = []
 
     # --- whole-file checks -----------------------------------------------------------------------------
 
+    def _header_aliases(self) -> dict[str, str]:
+        """Other headers a column may carry in a file made by hand or from the export page's labels.
+
+        The field's name (``edition``), its English title (``Edition``) and the
+        export page's former label (``Edition (报告年度)``), in any case.
+        """
+        aliases = {}
+        for name, field in self.fields.items():
+            title = name.replace("_", " ").title()
+            for alias in (name, title, f"{title} ({field.column_name})"):
+                aliases[alias.casefold()] = field.column_name
+        return aliases
+
     def before_import(self, dataset, **kwargs: Any) -> None:
         # Excel and editors leave stray spaces, a byte-order mark and empty rows behind.
-        dataset.headers = [str(h or "").replace("\ufeff", "").strip() for h in dataset.headers or []]
+        headers = [str(h or "").replace("\ufeff", "").strip() for h in dataset.headers or []]
+        aliases = self._header_aliases()
+        dataset.headers = [aliases.get(header.casefold(), header) for header in headers]
         for index in range(len(dataset) - 1, -1, -1):
             if all(blank(cell) for cell in dataset[index]):
                 del dataset[index]
@@ -302,6 +355,7 @@ class IndicatorValueResource(resources.ModelResource):
                 % {"columns": "、".join(missing)}
             )
         self._row_errors = self._cross_row_errors(dataset)
+        self._source_warnings = []
         self._known = _Known.load(years=self._edition_years(dataset))
 
     def _edition_years(self, dataset) -> set[int]:
@@ -493,10 +547,25 @@ class IndicatorValueResource(resources.ModelResource):
     def _validate_value(self, value: IndicatorValue, errors: dict[str, list]) -> None:
         if value.pk is None and not value.source.strip():
             errors.setdefault(COL_VALUE_SOURCE, []).append(STAFF_VALUE_NEEDS_SOURCE)
+        self._check_departure_from_source(value, errors)
         # Uniqueness of (indicator, year, month) is settled by the lookup and
         # the duplicate-row check; the indicator may not be saved yet.
         exclude = ["indicator"] + [name for name, column in VALUE_COLUMNS.items() if column in errors]
         self._collect(errors, value, VALUE_COLUMNS, exclude)
+
+    def _check_departure_from_source(self, value: IndicatorValue, errors: dict[str, list]) -> None:
+        """A figure the sentence does not state needs its source and date, and is shown in the preview.
+
+        Compared with the sentence as the row leaves it (the row may change both).
+        """
+        indicator = value.indicator
+        if not figure_differs_from_source(indicator, year=value.year, month=value.month, value=value.value):
+            return
+        if not value.source.strip() and COL_VALUE_SOURCE not in errors:
+            errors.setdefault(COL_VALUE_SOURCE, []).append(VALUE_DIFFERS_NEEDS_SOURCE)
+        if value.source_date is None and COL_VALUE_SOURCE_DATE not in errors:
+            errors.setdefault(COL_VALUE_SOURCE_DATE, []).append(VALUE_DIFFERS_NEEDS_SOURCE)
+        self._current["differs"] = value_differs_message(indicator, value.value)
 
     @staticmethod
     def _collect(errors: dict[str, list], obj, columns: dict[str, str], exclude: list[str]) -> None:
@@ -529,14 +598,30 @@ class IndicatorValueResource(resources.ModelResource):
         if not self._current.get("indicator_only"):
             super().do_instance_save(instance, is_create)
 
-    def after_import_row(self, row, row_result, **kwargs: Any) -> None:
+    def after_import_row(self, row, row_result: RowResult, **kwargs: Any) -> None:
         if row_result.is_new() or row_result.is_update():
             # Saved: the file's later rows of this indicator start from here.
             self._known.remember(self._current["instance"], with_value=not self._current["indicator_only"])
+            if self._current.get("differs"):
+                value = self._current["instance"]
+                self._source_warnings.append(
+                    {
+                        "number": self._current["number"],
+                        "indicator": value.indicator.name,
+                        "year": value.year,
+                        "message": self._current["differs"],
+                    }
+                )
         # A row without a value changed only its indicator: log that one.
         if self._current.get("indicator_only") and row_result.is_valid() and not row_result.is_skip():
             row_result.instance = row_result.instance.indicator if row_result.instance else None
             row_result.add_instance_info(row_result.instance)
+
+    def after_import(self, dataset, result: Result, **kwargs: Any) -> None:
+        super().after_import(dataset, result, **kwargs)
+        # Rows whose figure departs from the report's sentence, listed above the preview
+        # (admin/indicators/indicator/import.html) for staff to confirm knowingly.
+        result.source_warnings = self._source_warnings
 
     # --- export -----------------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ HEADERS = [
     "数值",
     "限定词",
     "数值来源",
+    "来源日期",
     "方向",
     "变化量",
     "变化单位",
@@ -92,6 +93,7 @@ def _row(cells: dict | None = None) -> dict:
         "数值": "90.5",
         "限定词": "",
         "数值来源": "",
+        "来源日期": "",
         "方向": "越高越好",
         "变化量": "",
         "变化单位": "",
@@ -196,7 +198,8 @@ def _import(staff, upload, file_format: str):
 
 SOURCE = {"数值来源": "市园林绿化局 2024 年通报"}
 GOOD_ROWS = [
-    _row({"数值": "91.2", "限定词": "以上"}),  # updates the 2023 value
+    # Updates the 2023 value to a figure the sentence does not state: with its source and date.
+    _row({"数值": "91.2", "限定词": "以上", **SOURCE, "来源日期": "2024-03-01"}),
     _row({"年份": "2021", "数值": "86.1", **SOURCE}),  # adds a 2021 value
     _row({"年份": "2023", "月份": "3", "数值": "90.9", **SOURCE}),  # adds a monthly value
     _new_indicator_row(SOURCE),
@@ -298,7 +301,7 @@ def test_moving_an_indicator_to_another_section_and_renaming_it(staff, report):
 
 BAD_ROWS = [
     # A good row: it must not land either.
-    (_row({"数值": "95"}), None),
+    (_row({"限定词": "以上"}), None),
     # Cell errors, each on a value of its own.
     (_row({"年份": "2010", "限定词": "大约"}), "“大约” 不是可用的限定词"),
     (_row({"年份": "2011", "数值": "九十"}), "“九十” 不是数字"),
@@ -513,6 +516,9 @@ def test_a_changed_file_looks_up_editions_chapters_and_sections_once(staff, repo
                     "原文": indicator.source_text,
                     "年份": "2023",
                     "数值": f"{n}.5",
+                    # Not the figure of the sentence: it names its source and date.
+                    **SOURCE,
+                    "来源日期": "2024-03-01",
                 }
             )
             for indicator in Indicator.objects.exclude(code="park-coverage")
