@@ -85,8 +85,8 @@ def load_ratings(start: int, stop: int, n_items: int, n_districts: int) -> None:
             last_resident = (hi - 1) // RATINGS_PER_RESIDENT
             cursor.execute(
                 """
-                INSERT INTO feedback_resident (key_hash, district_id, created_at)
-                SELECT 'bench' || lpad(r::text, 59, '0'), d.id, now()
+                INSERT INTO feedback_resident (key_hash, district_id, created_at, phone_hash)
+                SELECT 'bench' || lpad(r::text, 59, '0'), d.id, now(), ''
                   FROM generate_series(%s, %s) AS r
                   JOIN bench_districts d ON d.idx = r %% %s
                 ON CONFLICT (key_hash) DO NOTHING
@@ -96,9 +96,10 @@ def load_ratings(start: int, stop: int, n_items: int, n_districts: int) -> None:
             cursor.execute(
                 """
                 INSERT INTO feedback_rating
-                    (resident_id, indicator_id, story_id, score, district_id, created_at, updated_at)
+                    (resident_id, indicator_id, story_id, score, district_id, created_at, updated_at,
+                     trust, hold_reason, source_hash, trust_note)
                 SELECT res.id, it.indicator_id, it.story_id, 1 + floor(random() * 5)::int,
-                       res.district_id, now(), now()
+                       res.district_id, now(), now(), 'counted', '', '', ''
                   FROM generate_series(%s, %s) AS g(i)
                   JOIN feedback_resident res
                     ON res.key_hash = 'bench' || lpad((g.i / %s)::text, 59, '0')
