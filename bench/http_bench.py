@@ -11,8 +11,9 @@ the 2023 report and survey into a database ``bench``, copies it to
    *cached* (the settings as deployed) — plus the floor project
    (``bench/floor/``) and a Celery worker, all on ``bench``;
 2. measures every request with ``wrk -t2 -c16`` (a warm-up, then the timed
-   run), checking once beforehand that it answers the expected status, and
-   the floor view again at the end of the table to show the machine's noise;
+   run), checking once beforehand that it answers the expected status; the
+   requests in blocks, each between two runs of its floor, whose mean it is
+   divided by (on a shared machine the load moves during the run);
 3. serves the portal (uncached) and the floor on ``bench_scale``, loads 1k
    then 1M ratings in SQL (``bench/ratings_scale.py``'s loader), reconciles
    the stored aggregates and measures the pages at each size, with the floor's
