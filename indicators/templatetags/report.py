@@ -1,13 +1,14 @@
 """Filters for showing the report: figures as the report writes them, text in the reader's language."""
 
 import re
+from collections.abc import Iterable
 
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from indicators.models import Indicator, IndicatorValue, format_quantity
+from indicators.models import Indicator, IndicatorValue, Photo, format_quantity
 
 register = template.Library()
 
@@ -29,6 +30,16 @@ def quantity(obj: Indicator | IndicatorValue | None) -> str:
     if value is None:
         return ""
     return format_quantity(value.value, unit, value.qualifier)
+
+
+@register.filter
+def with_image(photos: Iterable[Photo]) -> list[Photo]:
+    """The photos that have an image file.
+
+    A caption without one records a photo the printed report had but the site
+    has not received: it stays in the data, and a story shows no empty 图片 section.
+    """
+    return [photo for photo in photos if photo.image]
 
 
 @register.filter

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.template.loader import render_to_string
@@ -418,8 +419,8 @@ def test_story_page_shows_rank_place_body_photos_and_indicators(client, alley):
     assert "2023 年十大北京最美街巷 · 第 1 条" in page
     assert "东城区 · 交道口街道" in page
     assert "胡同沿玉河而建。" in page and "街巷整治提升了公共空间。" in page
-    assert "东不压桥胡同街景 （霍文武 / 摄）" in page
-    # No image was uploaded: caption and credit only, no placeholder picture.
+    # No image was uploaded: no 图片 section, no lone caption, no placeholder picture.
+    assert 'id="photos-title"' not in content and "东不压桥胡同街景" not in page
     assert "<img" not in content
     assert "公园绿地 500 米服务半径覆盖率" in page
     assert "90.5%" in page
@@ -439,6 +440,8 @@ def test_story_photo_with_an_uploaded_image_is_shown(client, alley, settings, tm
 
     assert re.search(r'<img src="/media/photos/\d{4}/night[^"]*\.png" alt="夜色中的胡同"', content)
     assert "北京市东城区 / 供" in content
+    # Under its heading; the caption without an image file stays out.
+    assert '<h2 id="photos-title">图片</h2>' in content and "东不压桥胡同街景" not in content
 
 
 def test_story_hides_draft_indicators_and_404s_for_hidden_or_unknown(client, alley, ecology):
@@ -599,7 +602,9 @@ def test_search_handles_empty_short_long_and_hostile_queries(client, park_covera
 # --- Language -------------------------------------------------------------------------
 
 
-def test_language_switch_to_english_shows_english_content(client, park_coverage, alley):
+def test_language_switch_to_english_shows_english_content(client, park_coverage, alley, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    alley.photos.get().image.save("street.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
     response = client.post(
         "/i18n/setlang/",
         {"language": "en", "next": "/2023/indicators/park-green-500m-coverage/"},
