@@ -109,3 +109,25 @@ def fast_redelivery(monkeypatch) -> None:
 @pytest.fixture
 def refresh_delay() -> float:
     return settings.AGGREGATE_REFRESH_DELAY
+
+
+@pytest.fixture
+def wait_for_idle_broker(redis_client) -> Callable[[], None]:
+    """Waits until every queued task has run (instead of sleeping as long as one might take).
+
+    Celery's Redis transport keeps waiting tasks in the ``celery`` list and tasks a
+    worker received (countdown included) in the ``unacked`` hash until they are
+    acknowledged, which with ``acks_late`` is after they ran. Idle twice in a row,
+    0.2 s apart, so a task between the two is not missed.
+    """
+
+    def wait(timeout: float = 30) -> None:
+        seen: list[bool] = []
+
+        def idle() -> bool:
+            seen.append(redis_client.llen("celery") == 0 and redis_client.hlen("unacked") == 0)
+            return seen[-2:] == [True, True]
+
+        wait_until(idle, timeout, "the queued tasks to finish")
+
+    return wait
