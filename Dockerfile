@@ -11,8 +11,9 @@ RUN apt-get update \
     && useradd --create-home --uid 1000 portal
 
 WORKDIR /app
+# The runtime only: test and development tools (requirements-dev.txt) stay out of the image.
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --no-deps -r requirements.txt && pip check
 
 COPY . .
 # collectstatic needs settings that import cleanly; nothing here reaches a database or Redis.

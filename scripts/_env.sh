@@ -1,5 +1,7 @@
-# Shared by scripts/serve and scripts/test: a Python 3.11 virtualenv in .venv
-# holding exactly requirements.txt (reinstalled when that file changes).
+# Shared by scripts/serve, scripts/stack and scripts/test: a Python 3.11 virtualenv in
+# .venv holding requirements-dev.txt, i.e. the runtime (requirements.txt) and the test
+# tools, so the tests and the embedded default run in one environment (reinstalled when
+# either file changes). The container image installs requirements.txt alone.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -34,11 +36,11 @@ ensure_venv() {
   fi
   local stamp=.venv/.requirements.sha256
   local want
-  want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+  want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "==> installing requirements.txt into .venv"
+    echo "==> installing requirements-dev.txt (with requirements.txt) into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     echo "$want" > "$stamp"
   fi
 }
