@@ -41,10 +41,12 @@ same answer when run again: the rules are idempotent. They only ever turn
 a person has decided (``trust_decided_at`` set). A rating matched by several
 rules keeps the reason of the first, in the order above.
 
-Each rule is a few set-wise queries (GROUP BY, or a window function ranking
-the rows, wrapped by Django in a subquery) followed by one UPDATE of the
-rows to hold; Python only reads grouped counts of the busiest items, never
-the ratings one by one.
+Each rule is a few set-wise queries: a GROUP BY that finds the pattern
+(usually nothing, and the rule stops there), a window function that ranks
+the rows of the few items or addresses concerned (wrapped by Django in a
+subquery to filter on the rank), and one UPDATE of the rows to hold. Python
+reads grouped counts and the ids to hold, never the window's ratings one by
+one.
 """
 
 import logging
@@ -83,15 +85,17 @@ _FIRST_FIRST = [F("updated_at").asc(), F("id").asc()]
 class _Window:
     start: datetime
     end: datetime
-    items: Q
+    # Which items' ratings are screened; ``None``: every item (the reconciliation).
+    items: Q | None
 
     def all_recent(self) -> QuerySet[Rating]:
-        """Every rating changed within the window, on any item."""
-        return Rating.objects.filter(updated_at__gt=self.start, updated_at__lte=self.end)
+        """Every rating changed within the window, on any item (unordered, for GROUP BY)."""
+        return Rating.objects.filter(updated_at__gt=self.start, updated_at__lte=self.end).order_by()
 
     def recent(self) -> QuerySet[Rating]:
         """The recent ratings of the items being screened."""
-        return self.all_recent().filter(self.items)
+        recent = self.all_recent()
+        return recent if self.items is None else recent.filter(self.items)
 
 
 def _item_q(indicator_id: int | None, story_id: int | None) -> Q:
@@ -102,25 +106,35 @@ def _any(queries: Iterable[Q]) -> Q:
     return reduce(or_, queries, Q(pk__in=[]))
 
 
-def _hold(candidates: QuerySet[Rating], reason: str) -> set[str]:
-    """Hold the counted, undecided ratings among ``candidates``; the aggregate keys they change.
+def _beyond(queryset: QuerySet[Rating], *, partition_by: list, keep: int, function=RowNumber, order_by=None):
+    """Ids of the rows of ``queryset`` ranked after the first ``keep`` of their partition.
 
-    ``candidates`` may rank with a window function: it is used as a subquery
-    of ids, so conditions added here do not change its ranking.
+    One statement: the window function ranks the rows, Django wraps it in a
+    subquery to filter on the rank. Conditions on the rows' state must not be
+    added here (they would change the ranking); ``_hold`` applies them.
     """
+    ranked = queryset.annotate(
+        position=Window(function(), partition_by=partition_by, order_by=order_by or _FIRST_FIRST)
+    )
+    return list(ranked.filter(position__gt=keep).values_list("pk", flat=True))
+
+
+def _hold(pks: list[int], reason: str) -> set[str]:
+    """Hold the counted, undecided ratings among ``pks``; the aggregate keys they change."""
+    if not pks:
+        return set()
+    undecided = Q(pk__in=pks, trust=TrustState.COUNTED, trust_decided_at__isnull=True)
     rows = list(
-        Rating.objects.filter(
-            pk__in=candidates.values("pk"), trust=TrustState.COUNTED, trust_decided_at__isnull=True
-        ).values_list(
+        Rating.objects.filter(undecided).values_list(
             "pk", "indicator_id", "story_id", "district_id", "indicator__chapter_id", "story__chapter_id"
         )
     )
     if not rows:
         return set()
     # The same conditions again: a person may have decided meanwhile.
-    held = Rating.objects.filter(
-        pk__in=[row[0] for row in rows], trust=TrustState.COUNTED, trust_decided_at__isnull=True
-    ).update(trust=TrustState.HELD, hold_reason=reason)
+    held = Rating.objects.filter(undecided, pk__in=[row[0] for row in rows]).update(
+        trust=TrustState.HELD, hold_reason=reason
+    )
     logger.warning("anomaly: %d ratings held (%s)", held, reason)
     keys: set[str] = set()
     for _pk, indicator_id, story_id, district_id, indicator_chapter, story_chapter in rows:
@@ -135,41 +149,61 @@ def _hold(candidates: QuerySet[Rating], reason: str) -> set[str]:
     return keys
 
 
-def _ranked(queryset: QuerySet[Rating], partition_by: list, function=RowNumber, order_by=None) -> QuerySet:
-    return queryset.annotate(
-        position=Window(function(), partition_by=partition_by, order_by=order_by or _FIRST_FIRST)
-    )
-
-
 # --- The rules ------------------------------------------------------------------------
+#
+# Each rule first asks a GROUP BY whether its pattern is there at all (almost
+# always not: then it costs that one query), and only then ranks the rows of
+# the few items or addresses concerned. Small intermediate results (items,
+# addresses) are read into lists rather than nested as subqueries, so the
+# planner never has to guess its way through three levels of IN.
 
 
 def _source_bursts(window: _Window) -> set[str]:
     """(a) One item, one address: beyond the first ANOMALY_SOURCE_ITEM_MAX."""
-    ranked = _ranked(window.recent().exclude(source_hash=""), [*_ITEM, F("source_hash")])
-    return _hold(ranked.filter(position__gt=settings.ANOMALY_SOURCE_ITEM_MAX), REASON_SOURCE_BURST)
+    limit = settings.ANOMALY_SOURCE_ITEM_MAX
+    sourced = window.recent().exclude(source_hash="")
+    bursts = (
+        sourced.values("indicator_id", "story_id", "source_hash")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=limit)
+        .values_list("indicator_id", "story_id", "source_hash")
+    )
+    pairs = [
+        _item_q(indicator_id, story_id) & Q(source_hash=source) for indicator_id, story_id, source in bursts
+    ]
+    if not pairs:
+        return set()
+    pks = _beyond(sourced.filter(_any(pairs)), partition_by=[*_ITEM, F("source_hash")], keep=limit)
+    return _hold(pks, REASON_SOURCE_BURST)
 
 
 def _cookie_churn(window: _Window) -> set[str]:
     """(d) One address, many new residents: the ratings of the later residents."""
     limit = settings.ANOMALY_NEW_RESIDENTS_PER_SOURCE
     fresh = window.all_recent().exclude(source_hash="").filter(resident__created_at__gt=window.start)
-    # The addresses seen on the items being screened, counted over every item.
-    seen = fresh.filter(window.items).values("source_hash")
-    churning = (
-        fresh.filter(source_hash__in=seen)
-        .values("source_hash")
+    counted_over = fresh
+    if window.items is not None:
+        # The addresses seen on the items being screened, counted over every item.
+        seen = list(fresh.filter(window.items).values_list("source_hash", flat=True).distinct())
+        if not seen:
+            return set()
+        counted_over = fresh.filter(source_hash__in=seen)
+    churning = list(
+        counted_over.values("source_hash")
         .annotate(residents=Count("resident_id", distinct=True))
         .filter(residents__gt=limit)
-        .values("source_hash")
+        .values_list("source_hash", flat=True)
     )
-    ranked = _ranked(
+    if not churning:
+        return set()
+    pks = _beyond(
         fresh.filter(source_hash__in=churning),
-        [F("source_hash")],
+        partition_by=[F("source_hash")],
+        keep=limit,
         function=DenseRank,
         order_by=[F("resident__created_at").asc(), F("resident_id").asc()],
     )
-    return _hold(ranked.filter(position__gt=limit), REASON_COOKIE_CHURN)
+    return _hold(pks, REASON_COOKIE_CHURN)
 
 
 def _busy_items(window: _Window, more_than: int) -> dict[tuple, int]:
@@ -207,8 +241,8 @@ def _few_sources(window: _Window) -> set[str]:
             dominant.extend(_item_q(*item) & Q(source_hash=source) for _n, source in top)
     if not dominant:
         return set()
-    ranked = _ranked(window.recent().filter(_any(dominant)), [*_ITEM, F("source_hash")])
-    return _hold(ranked.filter(position__gt=1), REASON_FEW_SOURCES)
+    pks = _beyond(window.recent().filter(_any(dominant)), partition_by=[*_ITEM, F("source_hash")], keep=1)
+    return _hold(pks, REASON_FEW_SOURCES)
 
 
 def _fresh_runs(window: _Window) -> set[str]:
@@ -231,8 +265,8 @@ def _fresh_runs(window: _Window) -> set[str]:
     ]
     if not suspicious:
         return set()
-    ranked = _ranked(fresh.filter(_any(suspicious)), [*_ITEM, F("score")])
-    return _hold(ranked.filter(position__gte=least), REASON_FRESH_RUN)
+    pks = _beyond(fresh.filter(_any(suspicious)), partition_by=[*_ITEM, F("score")], keep=least - 1)
+    return _hold(pks, REASON_FRESH_RUN)
 
 
 def _night_spikes(window: _Window) -> set[str]:
@@ -249,8 +283,17 @@ def _night_spikes(window: _Window) -> set[str]:
         .annotate(local_hour=ExtractHour("updated_at", tzinfo=timezone.get_default_timezone()))
         .filter(night)
     )
-    ranked = _ranked(at_night, _ITEM)
-    return _hold(ranked.filter(position__gt=settings.ANOMALY_NIGHT_MAX), REASON_NIGHT_SPIKE)
+    limit = settings.ANOMALY_NIGHT_MAX
+    spiking = list(
+        at_night.values("indicator_id", "story_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=limit)
+        .values_list("indicator_id", "story_id")
+    )
+    if not spiking:
+        return set()
+    pks = _beyond(at_night.filter(_any(_item_q(*item) for item in spiking)), partition_by=_ITEM, keep=limit)
+    return _hold(pks, REASON_NIGHT_SPIKE)
 
 
 RULES = (_source_bursts, _cookie_churn, _few_sources, _fresh_runs, _night_spikes)
@@ -265,9 +308,8 @@ def ratings_screen(*, keys: Iterable[str] | None = None, now: datetime | None = 
     """
     end = now or timezone.now()
     start = end - timedelta(minutes=settings.ANOMALY_WINDOW_MINUTES)
-    if keys is None:
-        items = Q()
-    else:
+    items = None
+    if keys is not None:
         parsed = [aggregate_key_parse(key) for key in keys]
         indicators = [oid for scope, oid in parsed if scope == AggregateScope.INDICATOR]
         stories = [oid for scope, oid in parsed if scope == AggregateScope.STORY]
