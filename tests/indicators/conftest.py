@@ -1,5 +1,15 @@
+"""Fixtures of the report tests: an admin client, and the real 2023 report loaded once per module."""
+
+import io
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from indicators.models import Edition
+
+REPORT_FILE = Path(__file__).resolve().parents[2] / "indicators" / "data" / "report_2023.yaml"
 
 
 @pytest.fixture
@@ -8,3 +18,15 @@ def staff(client):
     user = get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-passphrase")
     client.force_login(user)
     return client
+
+
+@pytest.fixture(scope="module")
+def report_2023_loaded_once(module_transaction) -> None:
+    call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
+
+
+@pytest.fixture
+def report_2023(report_2023_loaded_once, db) -> Edition:
+    """The real 2023 report, loaded once per module for the tests that only read it
+    (see ``module_transaction`` in tests/conftest.py)."""
+    return Edition.objects.get(year=2023)

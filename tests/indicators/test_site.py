@@ -1,20 +1,17 @@
 """The public site as a resident uses it: pages, what they show, what they hide."""
 
 import html
-import io
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from indicators.models import Direction, Edition, Indicator, PublishStatus, Story, StoryKind
+from indicators.models import Direction, Indicator, PublishStatus, Story, StoryKind
 from tests.factories import (
     ChapterFactory,
     DistrictFactory,
@@ -27,8 +24,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-REPORT_FILE = Path(__file__).resolve().parents[2] / "indicators" / "data" / "report_2023.yaml"
 
 
 def text_of(response) -> str:
@@ -635,17 +630,6 @@ def test_language_switch_to_english_shows_english_content(client, park_coverage,
 
 
 # --- The real 2023 report --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def report_2023_loaded_once(module_transaction) -> None:
-    call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
-
-
-@pytest.fixture
-def report_2023(report_2023_loaded_once, db):
-    """The real report, loaded once for the tests that only read it."""
-    return Edition.objects.get(year=2023)
 
 
 def test_every_page_of_the_2023_report_renders(client, report_2023):

@@ -5,7 +5,6 @@ pages opened with the summary and then the same sentence again as the body,
 and a story without any photo file showed a 图片 heading over a caption.
 """
 
-import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.files.base import ContentFile
-from django.core.management import call_command
 
 from indicators.models import Photo, Story
 
@@ -89,16 +87,6 @@ def test_stories_the_report_says_nothing_specific_about_have_no_summary(stories)
 
 
 # --- The pages -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def report_2023_loaded_once(module_transaction) -> None:
-    call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
-
-
-@pytest.fixture
-def report_2023(report_2023_loaded_once, db) -> None:
-    """The real report, loaded once for the tests that only read it."""
 
 
 def test_story_pages_without_an_image_have_no_picture_section(client, report_2023):
