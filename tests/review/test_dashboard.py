@@ -118,7 +118,9 @@ def test_dashboard_reads_aggregates_never_raw_ratings_in_constant_queries(world,
         return [q["sql"] for q in queries.captured_queries]
 
     before = run()
-    assert not any("feedback_rating" in sql for sql in before)
+    # Figures come from the aggregates; the one read of raw ratings is the list of
+    # held ones a person must decide (few, on the partial index of not-counted ratings).
+    assert [sql for sql in before if "feedback_rating" in sql and "'held'" not in sql] == []
     for i in range(10):
         indicator = IndicatorFactory(chapter=world.chapter)
         for score in (1, 2, 3, 4, 5):
