@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from feedback.caching import comment_pages_changed, surveys_changed
 from feedback.models import (
     MODERATION_REASON_MAX_LENGTH,
     AggregateScope,
@@ -114,6 +115,15 @@ class CommentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def delete_model(self, request: HttpRequest, obj: Comment) -> None:
+        comment_pages_changed(obj)  # the page cache: its item's pages no longer show it
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        for comment in queryset:
+            comment_pages_changed(comment)
+        super().delete_queryset(request, queryset)
+
     def _moderate(
         self, request: HttpRequest, queryset: QuerySet[Comment], approve: bool, reason: str = ""
     ) -> None:
@@ -193,6 +203,19 @@ class SurveyAdmin(admin.ModelAdmin):
     list_filter = ["edition", "status"]
     search_fields = ["title", "slug"]
     inlines = [SurveyQuestionInline]
+
+    # The survey pages come from the page cache: each change renews them.
+    def save_model(self, request: HttpRequest, obj: Survey, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        surveys_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Survey) -> None:
+        super().delete_model(request, obj)
+        surveys_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
+        super().delete_queryset(request, queryset)
+        surveys_changed()
 
 
 class SurveyAnswerInline(admin.TabularInline):

@@ -5,7 +5,9 @@ module decides *which* aggregates a change touches and recomputes them. A
 submission never recomputes anything itself: it queues a refresh after its
 commit (``tasks.aggregates_refresh_queue``), and the periodic reconciliation
 recomputes everything from the raw rows, so the stored figures converge to
-the truth even after a lost message.
+the truth even after a lost message. Both tell the page cache which aggregates
+they rewrote (``indicators.cache.aggregates_changed``): exactly the pages and
+API answers showing those figures are built afresh.
 """
 
 import logging
@@ -15,6 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from feedback.aggregation import (
+    AGGREGATE_UPDATE_FIELDS,
     SCOPES,
     aggregate_key,
     aggregate_key_parse,
@@ -24,6 +27,7 @@ from feedback.aggregation import (
 )
 from feedback.anomaly import ratings_screen
 from feedback.models import AggregateScope, Rating, Resident, ScoreAggregate, SurveyAnswer
+from indicators import cache as page_cache
 from indicators.models import Indicator, Story
 
 logger = logging.getLogger(__name__)
@@ -98,6 +102,7 @@ def aggregates_refresh(*, keys: Iterable[str]) -> list[ScoreAggregate]:
             aggregates_upsert([aggregate])
             refreshed.append(aggregate)
     logger.info("aggregates refreshed: %s", " ".join(aggregate_key(s, o) for s, o in parsed))
+    page_cache.aggregates_changed(keys=parsed)
     return refreshed
 
 
@@ -111,6 +116,7 @@ def aggregates_reconcile() -> dict[str, int]:
     Memory holds one batch, whatever the number of ratings.
     """
     ratings_screen()  # hold suspicious recent ratings first (feedback.anomaly)
+    before = _figures()
     written: dict[str, int] = {}
     for scope in SCOPES:
         with transaction.atomic():
@@ -126,4 +132,17 @@ def aggregates_reconcile() -> dict[str, int]:
             ScoreAggregate.objects.filter(scope=scope).exclude(object_id__in=seen).delete()
         written[scope] = len(seen)
     logger.info("aggregates reconciled: %s", written)
+    after = _figures()
+    changed = [key for key in before.keys() | after.keys() if before.get(key) != after.get(key)]
+    page_cache.aggregates_changed(keys=changed)
     return written
+
+
+def _figures() -> dict[tuple[str, int], tuple]:
+    """What pages show of every stored aggregate (all but when it was written), by key.
+
+    One row per object (items, chapters, districts, questions), however many ratings.
+    """
+    shown = [name for name in AGGREGATE_UPDATE_FIELDS if name != "updated_at"]
+    rows = ScoreAggregate.objects.values_list("scope", "object_id", *shown)
+    return {(scope, object_id): tuple(figures) for scope, object_id, *figures in rows}

@@ -6,6 +6,10 @@ then views validate (400 with field messages, also for the services' own
 errors, through the project's DRF exception handler), call one service or
 selector and serialise. The resident is the same signed cookie as on the
 site; the first submission sets it.
+
+The public reads (approved comments, stored aggregates) are the same for
+everyone and come from the page cache while their data is unchanged
+(``indicators.cache.CachedReadView``): each names the tags of what it shows.
 """
 
 from django.conf import settings
@@ -19,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback import selectors, serializers
+from feedback.caching import SURVEY_SCHEDULE
 from feedback.models import AggregateScope
 from feedback.my_data import resident_data_delete
 from feedback.pipeline import cross_site_check, submission_close, submission_open, submission_source_get
@@ -30,6 +35,14 @@ from feedback.verification import (
     verification_confirm,
     verification_revoke,
     verification_start,
+)
+from indicators.cache import (
+    REPORT,
+    REPORT_SCHEDULE,
+    SURVEYS,
+    CachedReadView,
+    aggregate_tag,
+    comments_tag,
 )
 
 RESIDENT_COOKIE = OpenApiParameter(
@@ -102,10 +115,18 @@ class CommentPagination(PageNumberPagination):
     page_size_query_param = "page_size"
 
 
-class CommentApi(SubmissionView):
+class CommentApi(CachedReadView, SubmissionView):
     """Approved comments of an item (with official replies); submit a comment (moderated)."""
 
     limit_kind = "comment"
+    page_params = ("target_type", "target_id", "page", "page_size")
+    page_store_empty = True  # an unknown item is a 404: the keys are bounded by the items
+
+    def page_tags(self, request, *args, **kwargs):
+        kind, pk = request.GET.get("target_type", ""), request.GET.get("target_id", "")
+        if kind in ("indicator", "story") and pk.isdigit():
+            return REPORT, comments_tag(kind, int(pk))
+        return (REPORT,)  # a 400 or 404, never stored
 
     @extend_schema(
         operation_id="comment_list",
@@ -217,8 +238,12 @@ def _target_aggregate(scope: str, object_id: int, *, verified_only: bool) -> Res
     return Response(serializers.TargetAggregateSerializer(payload).data)
 
 
-class ItemAggregateApi(APIView):
+class ItemAggregateApi(CachedReadView, APIView):
     kind = ""
+    page_params = ("verified",)
+
+    def page_tags(self, request, *args, pk: int, **kwargs):
+        return REPORT, aggregate_tag(self.kind, pk)
 
     def get(self, request: Request, pk: int) -> Response:
         verified_only = _verified_only(request)
@@ -255,7 +280,12 @@ class StoryAggregateApi(ItemAggregateApi):
         return super().get(request, pk)
 
 
-class ChapterAggregateApi(APIView):
+class ChapterAggregateApi(CachedReadView, APIView):
+    page_params = ("verified",)
+
+    def page_tags(self, request, *args, pk: int, **kwargs):
+        return REPORT, aggregate_tag(AggregateScope.CHAPTER, pk)
+
     @extend_schema(
         operation_id="aggregate_chapter",
         summary="Stored score aggregate of a chapter (ratings of its indicators and stories)",
@@ -270,7 +300,18 @@ class ChapterAggregateApi(APIView):
         return _target_aggregate(AggregateScope.CHAPTER, pk, verified_only=verified_only)
 
 
-class SurveyAggregateApi(APIView):
+class SurveyAggregateApi(CachedReadView, APIView):
+    page_params = ("verified",)
+    page_schedules = (REPORT_SCHEDULE, SURVEY_SCHEDULE)
+
+    def page_tags(self, request, *args, pk: int, **kwargs):
+        return (
+            REPORT,
+            SURVEYS,
+            aggregate_tag(AggregateScope.SURVEY, pk),
+            aggregate_tag(AggregateScope.QUESTION),
+        )
+
     @extend_schema(
         operation_id="aggregate_survey",
         summary="Stored aggregates of a survey and of each of its questions",
@@ -291,7 +332,12 @@ def _district_payload(district, summary) -> dict:
     return {"district": district.pk, "name": district.display_name, "score": summary}
 
 
-class DistrictAggregateListApi(APIView):
+class DistrictAggregateListApi(CachedReadView, APIView):
+    page_params = ("verified",)
+
+    def page_tags(self, request, *args, **kwargs):
+        return REPORT, aggregate_tag(AggregateScope.DISTRICT)
+
     @extend_schema(
         operation_id="aggregate_district_list",
         summary="Stored aggregates of the ratings given by residents of each district",
@@ -308,7 +354,12 @@ class DistrictAggregateListApi(APIView):
         return Response(serializers.DistrictAggregateSerializer(rows, many=True).data)
 
 
-class DistrictAggregateApi(APIView):
+class DistrictAggregateApi(CachedReadView, APIView):
+    page_params = ("verified",)
+
+    def page_tags(self, request, *args, pk: int, **kwargs):
+        return REPORT, aggregate_tag(AggregateScope.DISTRICT, pk)
+
     @extend_schema(
         operation_id="aggregate_district",
         summary="Stored aggregate of the ratings given by residents of one district",

@@ -7,6 +7,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from feedback.caching import surveys_changed
 from feedback.models import Survey
 from indicators.models import Edition, PublishStatus
 
@@ -84,4 +85,6 @@ def survey_load(*, data: dict) -> SurveyLoadResult:
                 setattr(question, field_name, value)
             question.save()
             changed += 1
+    if changed:
+        surveys_changed()
     return SurveyLoadResult(created=created, changed=changed, questions=len(data["questions"]))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback import hooks
+from feedback.caching import comment_pages_changed
 from feedback.models import MODERATION_REASON_MAX_LENGTH, Comment, ModerationState, SensitiveWord
 from feedback.textfilter import PersonalDataKind, screen
 
@@ -81,5 +82,6 @@ def comment_moderate(
     comment.moderated_by = moderator
     comment.moderated_at = timezone.now()
     comment.save(update_fields=["moderation_state", "moderation_reason", "moderated_by", "moderated_at"])
+    comment_pages_changed(comment)
     hooks.notify("comment_moderated", comment=comment, moderator=moderator, before=before, reason=reason)
     return comment

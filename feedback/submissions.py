@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from feedback import hooks
 from feedback.aggregates import target_aggregate_keys, target_scope
 from feedback.aggregation import aggregate_key
+from feedback.caching import comment_pages_changed
 from feedback.limits import SubmissionSource
 from feedback.models import (
     COMMENT_MAX_LENGTH,
@@ -325,5 +326,7 @@ def comment_submit(
             held_reason="；".join(str(r) for r in reasons)[:HELD_REASON_MAX_LENGTH],
             **{target_scope(target): target},
         )
+        if public_at_once:
+            comment_pages_changed(comment)
         hooks.notify("feedback_stored", comment=comment)
     return comment

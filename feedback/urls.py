@@ -10,6 +10,7 @@ urlpatterns = [
     path("survey/", views.survey, name="survey"),
     path("survey/<int:pk>/", views.survey, name="survey_detail"),
     path("privacy/", views.privacy, name="privacy"),
+    path("me/fragment/", views.me_fragment, name="me_fragment"),
     path("my-data/", views.my_data, name="my_data"),
     path("my-data/delete/", views.my_data_delete, name="my_data_delete"),
     path("verify/", views.verify, name="verify"),

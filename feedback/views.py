@@ -3,18 +3,25 @@
 A successful rating or comment redirects back to the item with a message; bad
 input re-shows the form with field messages (status 400); too many
 submissions get a 429 page; a body over DATA_UPLOAD_MAX_MEMORY_SIZE a 413.
+
+The survey page and the privacy notice are the same for every visitor and come
+from the page cache (``indicators.cache``); what is a visitor's own on a shared
+page (their score of an item, their survey answers, the new-reply badge) comes
+from ``me_fragment``, which ``feedback/me.js`` fetches. Without JavaScript the
+pages work the same, that visitor's own data aside ("我的数据" shows it).
 """
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from feedback import selectors
+from feedback.caching import SURVEY_SCHEDULE
 from feedback.forms import (
     CommentForm,
     DeleteMyDataForm,
@@ -24,7 +31,7 @@ from feedback.forms import (
     VerificationCodeForm,
     apply_service_errors,
 )
-from feedback.models import ModerationState
+from feedback.models import AggregateScope, ModerationState
 from feedback.my_data import resident_data_delete
 from feedback.pipeline import SubmissionRefused, submission, submission_source_get
 from feedback.residents import client_address_hash, resident_cookie_delete, resident_identity
@@ -37,6 +44,7 @@ from feedback.verification import (
     verification_revoke,
     verification_start,
 )
+from indicators.cache import REPORT, REPORT_SCHEDULE, SURVEYS, aggregate_tag, cached_page
 
 
 def _target_or_404(kind: str, pk: int):
@@ -146,39 +154,44 @@ def _survey_post(request: HttpRequest, current, form: SurveyForm, answered: bool
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@cached_page(
+    tags=(REPORT, SURVEYS, aggregate_tag(AggregateScope.QUESTION)),
+    schedules=(REPORT_SCHEDULE, SURVEY_SCHEDULE),
+)
 @submission("survey")
 def survey(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The survey and its results; a GET shows the blank form to everyone (see the module docstring)."""
     current = _survey_or_404(pk)
     if current is None:
         if pk is None:
             return render(request, "feedback/survey_none.html", {"nav": "survey"})
         raise Http404
-    identity = resident_identity(request)
-    response_row = (
-        selectors.survey_response_for(key_hash=identity.key_hash, survey=current) if identity else None
-    )
     is_open = survey_is_open(current)
     questions = selectors.survey_questions(current)
     districts = list(selectors.district_list())
     status = 200
+    answered = False
     if request.method == "POST":
         if not is_open:
             messages.error(request, _("问卷已截止，答卷不能再修改。"))
             return redirect(request.path)
+        identity = resident_identity(request)
+        answered = (
+            bool(identity)
+            and selectors.survey_response_for(key_hash=identity.key_hash, survey=current) is not None
+        )
         form = SurveyForm(request.POST, questions=questions, districts=districts)
-        done = _survey_post(request, current, form, answered=response_row is not None)
+        done = _survey_post(request, current, form, answered=answered)
         if done is not None:
             return done
         status = 400
     else:
-        form = SurveyForm(
-            questions=questions, districts=districts, response=response_row, disabled=not is_open
-        )
+        form = SurveyForm(questions=questions, districts=districts, disabled=not is_open)
     context = {
         "survey": current,
         "form": form,
         "is_open": is_open,
-        "answered": response_row is not None,
+        "answered": answered,
         "results": selectors.survey_results(questions),
         "min_count": settings.AGGREGATE_MIN_COUNT,
         "nav": "survey",
@@ -187,12 +200,61 @@ def survey(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_GET
+@cached_page(schedules=())
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "feedback/privacy.html",
         {"min_count": settings.AGGREGATE_MIN_COUNT, "nav": "privacy"},
     )
+
+
+# --- What is the visitor's own on a shared page ------------------------------------------------
+
+
+def _id_param(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+def _mine(request: HttpRequest, key_hash: str) -> dict:
+    mine: dict = {}
+    kind, _colon, raw_pk = request.GET.get("item", "").partition(":")
+    pk = _id_param(raw_pk)
+    target = selectors.target_public_get(kind=kind, pk=pk) if pk is not None else None
+    rating = selectors.resident_rating_for_target(key_hash=key_hash, target=target) if target else None
+    if rating is not None:
+        text = _("您的评分：%(score)s 分。可以重新评分，以最后一次为准。") % {"score": rating.score}
+        mine["rating"] = {"score": rating.score, "text": text}
+    survey_pk = _id_param(request.GET.get("survey", ""))
+    current = selectors.survey_public_get(pk=survey_pk) if survey_pk is not None else None
+    row = selectors.survey_response_for(key_hash=key_hash, survey=current) if current else None
+    if row is not None:
+        mine["survey"] = {
+            "notice": _("您已提交过答卷。截止前可以修改，重新提交后以最新答卷为准。")
+            if survey_is_open(current)
+            else _("问卷已截止，以下是您的答卷（只读）。"),
+            "button": _("更新答卷"),
+            # Their answers by form field, as the form would show them.
+            "fields": SurveyForm(questions=[], districts=[], response=row).initial,
+        }
+    return mine
+
+
+@require_GET
+def me_fragment(request: HttpRequest) -> JsonResponse:
+    """This visitor's own bits of a shared page, as JSON; private, never stored anywhere.
+
+    ``feedback/me.js`` asks for it on every page: ``badge``, the new-reply
+    badge (HTML); with ``?item=indicator:17``, ``rating``, their score of that
+    item and the sentence saying so; with ``?survey=3``, ``survey``, the notice and
+    button label of a survey they answered and their answers by form field.
+    A visitor without a resident cookie gets ``{}`` without a query.
+    """
+    identity = resident_identity(request)
+    mine = _mine(request, identity.key_hash) if identity is not None and not identity.is_new else {}
+    response = JsonResponse(mine)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET

@@ -3,8 +3,10 @@
 Every model of the report is here with list columns, filters and search.
 Publication goes through ``indicators.services`` (list actions "publish" and
 "unpublish"); a draft is marked in every list so staff never mistake it for
-public content. The indicator table can be imported and exported as CSV or
-Excel, one row per value (``indicators.resources``).
+public content. Every save and delete makes the pages showing the row fresh
+(``ReportAdmin``: the page cache, ``indicators.cache``). The indicator table
+can be imported and exported as CSV or Excel, one row per value
+(``indicators.resources``).
 """
 
 from decimal import Decimal
@@ -24,6 +26,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import SelectableFieldsExportForm
 from import_export.results import Result
 
+from indicators import cache as page_cache
 from indicators import services
 from indicators.cells import StaffCSV
 from indicators.models import (
@@ -49,6 +52,31 @@ from indicators.resources import (
     IndicatorValueResource,
     value_differs_message,
 )
+
+
+class ReportAdmin(admin.ModelAdmin):
+    """The admin of every report model: a save or delete renews the pages showing the row.
+
+    The row's edition is taken as it was and as it is, so a row moved to another
+    chapter, edition or year renews the pages of both (``page_cache.content_years``).
+    Inline rows (sections, values, photos, streets) belong to the row saved.
+    """
+
+    def save_model(self, request: HttpRequest, obj, form: forms.ModelForm, change: bool) -> None:
+        before = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        page_cache.report_changed(years=page_cache.content_years(before, obj))
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        years = page_cache.content_years(obj)
+        super().delete_model(request, obj)
+        page_cache.report_changed(years=years)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        years = page_cache.content_years_of(queryset)
+        super().delete_queryset(request, queryset)
+        page_cache.report_changed(years=years)
+
 
 # --- Publication ----------------------------------------------------------------------------
 
@@ -87,7 +115,7 @@ def edition_year(obj: Chapter | Story) -> int:
     return obj.edition.year
 
 
-class PublishableAdmin(admin.ModelAdmin):
+class PublishableAdmin(ReportAdmin):
     """Shared by editions, indicators and stories: the publish column and actions."""
 
     form = PublishableForm
@@ -124,7 +152,7 @@ class StreetInline(admin.TabularInline):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(ReportAdmin):
     list_display = ["name", "name_en", "slug", "order"]
     list_editable = ["order"]
     search_fields = ["name", "name_en", "slug"]
@@ -133,7 +161,7 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Street)
-class StreetAdmin(admin.ModelAdmin):
+class StreetAdmin(ReportAdmin):
     list_display = ["name", "name_en", "district"]
     list_filter = ["district"]
     list_select_related = ["district"]
@@ -164,7 +192,7 @@ class SectionInline(admin.StackedInline):
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(ReportAdmin):
     list_display = ["__str__", "title", edition_year, "slug", "section_count"]
     list_filter = ["edition"]
     list_select_related = ["edition"]
@@ -180,7 +208,7 @@ class ChapterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(ReportAdmin):
     list_display = ["__str__", "chapter", "title_en"]
     list_filter = ["chapter__edition", "chapter"]
     list_select_related = ["chapter", "chapter__edition"]
@@ -381,7 +409,7 @@ admin.site.register(Indicator, IndicatorAdmin)
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(admin.ModelAdmin):
+class IndicatorValueAdmin(ReportAdmin):
     form = IndicatorValueForm
     list_display = [
         "indicator",
@@ -458,7 +486,7 @@ class StoryAdmin(PublishableAdmin):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(ReportAdmin):
     list_display = ["caption", "credit", "story", "has_image", "order"]
     list_filter = ["story__kind", "story__edition"]
     list_select_related = ["story"]

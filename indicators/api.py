@@ -5,7 +5,9 @@ identifiers the site uses: ``/editions/<year>/``, ``/chapters/<year>/<slug>/``,
 ``/indicators/<year>/<code>/``, ``/stories/<year>/<slug>/``,
 ``/districts/<slug>/``. Only published content of a published edition is
 served; a draft, a scheduled item or an unknown key is a 404. Each view
-runs a fixed number of queries whatever the size of the report.
+runs a fixed number of queries whatever the size of the report, and its JSON
+comes from the page cache while the report has not changed
+(``indicators.cache.CachedReadView``; a text search ``q`` is built each time).
 """
 
 from django.db.models import QuerySet
@@ -14,6 +16,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
 from indicators import selectors
+from indicators.cache import CachedReadView, edition_tags
 from indicators.filters import ChapterFilterSet, IndicatorFilterSet, StoryFilterSet
 from indicators.models import Chapter, District, Edition, Indicator, Story
 from indicators.serializers import (
@@ -27,10 +30,13 @@ from indicators.serializers import (
 TAG = "report"
 
 
-class _YearKeyedDetail(generics.RetrieveAPIView):
+class _YearKeyedDetail(CachedReadView, generics.RetrieveAPIView):
     """A detail found by the edition year and one more key from the URL."""
 
     key_field = "slug"
+
+    def page_tags(self, request, *args, **kwargs):
+        return edition_tags(request, **kwargs)
 
     def get_object(self):
         key = self.kwargs[self.key_field]
@@ -51,8 +57,9 @@ class _YearKeyedDetail(generics.RetrieveAPIView):
         description="The published yearly reports, newest first.",
     )
 )
-class EditionListView(generics.ListAPIView):
+class EditionListView(CachedReadView, generics.ListAPIView):
     serializer_class = EditionSerializer
+    page_params = ("page",)
 
     def get_queryset(self) -> QuerySet[Edition]:
         return selectors.edition_list_published_with_chapters()
@@ -63,9 +70,12 @@ class EditionListView(generics.ListAPIView):
         tags=[TAG], summary="One edition", description="A published edition by its year, with its chapters."
     )
 )
-class EditionDetailView(generics.RetrieveAPIView):
+class EditionDetailView(CachedReadView, generics.RetrieveAPIView):
     serializer_class = EditionSerializer
     lookup_field = "year"
+
+    def page_tags(self, request, *args, **kwargs):
+        return edition_tags(request, **kwargs)
 
     def get_queryset(self) -> QuerySet[Edition]:
         return selectors.edition_list_published_with_chapters()
@@ -81,9 +91,10 @@ class EditionDetailView(generics.RetrieveAPIView):
         description="The chapters of published editions with their sections; filter by `edition` year.",
     )
 )
-class ChapterListView(generics.ListAPIView):
+class ChapterListView(CachedReadView, generics.ListAPIView):
     serializer_class = ChapterSerializer
     filterset_class = ChapterFilterSet
+    page_params = ("page", "edition")
 
     def get_queryset(self) -> QuerySet[Chapter]:
         return selectors.chapter_list_published()
@@ -114,9 +125,10 @@ class ChapterDetailView(_YearKeyedDetail):
         ),
     )
 )
-class IndicatorListView(generics.ListAPIView):
+class IndicatorListView(CachedReadView, generics.ListAPIView):
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
+    page_params = ("page", "edition", "chapter", "headline")
 
     def get_queryset(self) -> QuerySet[Indicator]:
         return selectors.indicator_list_published_newest_first()
@@ -148,9 +160,10 @@ class IndicatorDetailView(_YearKeyedDetail):
         ),
     )
 )
-class StoryListView(generics.ListAPIView):
+class StoryListView(CachedReadView, generics.ListAPIView):
     serializer_class = StorySerializer
     filterset_class = StoryFilterSet
+    page_params = ("page", "edition", "kind", "district")
 
     def get_queryset(self) -> QuerySet[Story]:
         return selectors.story_list_published_with_photos()
@@ -177,8 +190,9 @@ class StoryDetailView(_YearKeyedDetail):
         tags=[TAG], summary="List districts", description="Beijing's districts with their streets."
     )
 )
-class DistrictListView(generics.ListAPIView):
+class DistrictListView(CachedReadView, generics.ListAPIView):
     serializer_class = DistrictSerializer
+    page_params = ("page",)
 
     def get_queryset(self) -> QuerySet[District]:
         return selectors.district_list_with_streets()
@@ -189,7 +203,7 @@ class DistrictListView(generics.ListAPIView):
         tags=[TAG], summary="One district", description="A district by its slug, with its streets."
     )
 )
-class DistrictDetailView(generics.RetrieveAPIView):
+class DistrictDetailView(CachedReadView, generics.RetrieveAPIView):
     serializer_class = DistrictSerializer
     lookup_field = "slug"
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from indicators import cache as page_cache
 from indicators.models import (
     ChangeDirection,
     Chapter,
@@ -126,6 +127,9 @@ def report_load(*, data: dict[str, Any]) -> LoadResult:
     places = _chapters_load(edition, data.get("chapters", []), result)
     indicators = _indicators_load(edition, places, data.get("indicators", []), result)
     _stories_load(edition, places, districts, streets, indicators, data.get("stories", []), result)
+    if result.changed:
+        # Districts are in every edition's pages, and this file may have moved anything.
+        page_cache.report_changed(years=None)
     return result
 
 

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.results import Result, RowResult
 
+from indicators import cache as page_cache
 from indicators.cells import (
     ChoiceCellWidget,
     DateCellWidget,
@@ -619,6 +620,8 @@ class IndicatorValueResource(resources.ModelResource):
 
     def after_import(self, dataset, result: Result, **kwargs: Any) -> None:
         super().after_import(dataset, result, **kwargs)
+        # After the commit only: a preview (dry run) is rolled back, and its bump with it.
+        page_cache.report_changed(years=self._edition_years(dataset))
         # Rows whose figure departs from the report's sentence, listed above the preview
         # (admin/indicators/indicator/import.html) for staff to confirm knowingly.
         result.source_warnings = self._source_warnings

@@ -19,6 +19,7 @@ from django.core.files.storage import Storage
 from django.db import models, transaction
 from django.utils import timezone
 
+from indicators import cache as page_cache
 from indicators.models import Photo, PublishStatus, public_q
 
 
@@ -39,6 +40,7 @@ def publishable_publish(*, queryset: models.QuerySet) -> int:
     now = timezone.now()
     pending = queryset.exclude(public_q(now=now))
     touched = _touch_fields(queryset.model, now)
+    page_cache.report_changed(years=page_cache.content_years_of(pending))
     return pending.update(status=PublishStatus.PUBLISHED, published_at=now, **touched)
 
 
@@ -52,6 +54,7 @@ def publishable_unpublish(*, queryset: models.QuerySet) -> int:
     now = timezone.now()
     published = queryset.filter(status=PublishStatus.PUBLISHED)
     touched = _touch_fields(queryset.model, now)
+    page_cache.report_changed(years=page_cache.content_years_of(published))
     return published.update(status=PublishStatus.DRAFT, published_at=None, **touched)
 
 

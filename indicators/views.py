@@ -2,7 +2,9 @@
 
 Every object is fetched through a selector that applies the publication rule
 and raises 404 for drafts, scheduled items, unpublished editions and unknown
-slugs; the views only arrange what the templates show.
+slugs; the views only arrange what the templates show. Every page is the same
+for every visitor and comes from the page cache (``indicators.cache``) while
+nothing it shows has changed: ``cached_page`` names the tags its URL implies.
 """
 
 from collections import defaultdict
@@ -15,11 +17,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
+from indicators.cache import REPORT, cached_page, dont_store, edition_tags
 from indicators.models import Edition, Indicator, StoryKind
 
 # --- Home and editions -----------------------------------------------------------------
 
 
+@cached_page(tags=(REPORT,))
 def home(request: HttpRequest) -> HttpResponse:
     """The latest public edition; a short notice while none is published."""
     edition = selectors.edition_published_latest()
@@ -28,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return _edition_page(request, edition, is_home=True)
 
 
+@cached_page(tags=edition_tags)
 def edition(request: HttpRequest, year: int) -> HttpResponse:
     return _edition_page(request, selectors.edition_get_published(year=year), is_home=False)
 
@@ -49,6 +54,7 @@ def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> H
 # --- Chapters ---------------------------------------------------------------------------------
 
 
+@cached_page(tags=edition_tags)
 def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
     chapter = selectors.chapter_get_published(year=year, slug=slug)
     indicators = list(selectors.indicator_list_for_chapter(chapter=chapter))
@@ -76,6 +82,7 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
 # --- Indicators ------------------------------------------------------------------------------
 
 
+@cached_page(tags=edition_tags)
 def indicator_list(request: HttpRequest, year: int) -> HttpResponse:
     edition = selectors.edition_get_published(year=year)
     groups: dict[int, dict] = {}
@@ -89,6 +96,7 @@ def indicator_list(request: HttpRequest, year: int) -> HttpResponse:
     )
 
 
+@cached_page(tags=edition_tags)
 def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
     indicator = selectors.indicator_get_published(year=year, code=code)
     series = indicator.series
@@ -133,6 +141,7 @@ class StoryFilterForm(forms.Form):
         self.fields["district"].choices = [("", _("全部区")), *((d.slug, d.display_name) for d in districts)]
 
 
+@cached_page(tags=edition_tags, params=("kind", "district", "page"))
 def story_list(request: HttpRequest, year: int) -> HttpResponse:
     edition = selectors.edition_get_published(year=year)
     form = StoryFilterForm(
@@ -142,14 +151,21 @@ def story_list(request: HttpRequest, year: int) -> HttpResponse:
     if form.is_bound:
         # An unknown choice is reported on the form; the valid filters still
         # apply (``cleaned_data`` keeps the fields that passed).
-        form.is_valid()
+        if not form.is_valid():
+            dont_store(request)
         wanted = form.cleaned_data
     stories = selectors.story_list_published(
         edition=edition, kind=wanted.get("kind", ""), district=wanted.get("district", "")
     )
-    page = Paginator(stories, selectors.STORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    asked = request.GET.get("page")
+    page = Paginator(stories, selectors.STORY_PAGE_SIZE).get_page(asked)
+    if asked is not None and asked != str(page.number):
+        dont_store(request)  # ?page=abc or ?page=999 show a valid page: keep one entry of it
+    # The filters only: links must not carry other parameters the cached page ignores.
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in list(query):
+        if name not in ("kind", "district"):
+            query.pop(name)
     return render(
         request,
         "indicators/story_list.html",
@@ -176,6 +192,7 @@ def story_list_latest(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
+@cached_page(tags=edition_tags)
 def story(request: HttpRequest, year: int, slug: str) -> HttpResponse:
     story = selectors.story_get_published(year=year, slug=slug)
     return render(
@@ -193,6 +210,8 @@ def story(request: HttpRequest, year: int, slug: str) -> HttpResponse:
 # --- Search ----------------------------------------------------------------------------------------
 
 
+# Not stored: one entry per query typed would have no bound. A CDN may keep it briefly.
+@cached_page(tags=(REPORT,), params=("q",), store=False)
 def search(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     query = selectors.search_normalize(raw)

@@ -1,9 +1,12 @@
 """Request-wide behaviour of the portal."""
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -19,3 +22,35 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if translation.check_for_language(chosen) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        # The language comes from a cookie, never from Accept-Language (Django's own
+        # middleware says "Vary: Accept-Language"): a shared cache must tell responses
+        # apart by the cookie. The page cache keys on the language itself (indicators.cache).
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+class CacheControlMiddleware:
+    """Nothing personal in a shared cache: ``Cache-Control: private, no-store`` by default.
+
+    The public pages and the read API declare themselves shareable
+    (``indicators.cache``). Everything else — my data, the per-resident
+    fragment, ``/api/v1/me/``, the review workspace, the admin — and every
+    response to a POST or that sets a cookie (a resident's, a session, a CSRF
+    token, a flash message) must never be kept by a CDN or proxy, nor reach the
+    next visitor: such a response is ``private, no-store`` whatever a view said.
+    Files (photos served by the one-machine modes) keep their own headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.cookies or request.method not in ("GET", "HEAD"):
+            response["Cache-Control"] = "private, no-store"
+        elif "Cache-Control" not in response and not isinstance(response, FileResponse):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -69,6 +69,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files need no policy of their own; every page gets one.
     "csp.middleware.CSPMiddleware",
+    # Outside every middleware that sets a cookie, so it sees them: what no view declared
+    # shareable, and whatever sets a cookie, is "private, no-store".
+    "portal.middleware.CacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +140,28 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The page cache of the public pages and the read API (indicators/cache.py): whole
+# responses with versioned tags, so every write makes exactly the pages it changes fresh.
+# On wherever the cache is shared (Redis); without REDIS_URL it is off unless PAGE_CACHE=1,
+# since a per-process cache would not hear what another process (a manage.py command)
+# wrote. PAGE_CACHE=0 builds every page afresh (bench/http measures both).
+PAGE_CACHE = env.bool("PAGE_CACHE", default=bool(REDIS_URL))
+# Seconds an entry lives at most: memory, and the staleness a bump lost to a Redis
+# outage could leave (a write always bumps, so entries are never staler otherwise).
+PAGE_CACHE_TIMEOUT = env.int("PAGE_CACHE_TIMEOUT", default=600)
+# What shared caches in front (a CDN, a proxy) may do with public pages: keep them this
+# many seconds, then serve them this many more while fetching a fresh copy. Browsers
+# revalidate every time (max-age=0), which costs a 304.
+PAGE_CACHE_S_MAXAGE = env.int("PAGE_CACHE_S_MAXAGE", default=60)
+PAGE_CACHE_STALE_WHILE_REVALIDATE = env.int("PAGE_CACHE_STALE_WHILE_REVALIDATE", default=60)
+CACHES["pages"] = {
+    **CACHES["default"],
+    "KEY_PREFIX": "pages",
+    "TIMEOUT": PAGE_CACHE_TIMEOUT,
+    # Its own local-memory store when there is no Redis.
+    **({} if REDIS_URL else {"LOCATION": "pages"}),
+}
 
 # --- Celery ----------------------------------------------------------------
 

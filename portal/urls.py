@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from portal import health
+from portal import health, i18n
 
 api_v1 = [
     path("", include("indicators.api_urls")),
@@ -15,6 +15,8 @@ api_v1 = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Before Django's own route of the same name: the switch without a CSRF token (portal/i18n.py).
+    path("i18n/setlang/", i18n.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("review/", include("review.urls")),

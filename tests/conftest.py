@@ -203,6 +203,14 @@ def _clear_cache_and_queue(redis_client) -> None:
     redis_client.flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _page_cache_off(settings) -> None:
+    """Tests set rows up with factories, which no cached page hears of, and count the
+    queries of pages being built: the page cache is off unless a test turns it on
+    (tests/test_page_cache.py, through the site's own writes)."""
+    settings.PAGE_CACHE = False
+
+
 # --- A small published report, for tests that need "an indicator" or "a story" ----------
 
 

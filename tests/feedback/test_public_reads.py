@@ -92,12 +92,18 @@ def test_the_panel_adds_a_constant_number_of_queries(client, indicator):
 def test_a_resident_with_a_cookie_reads_only_their_own_rating(indicator):
     resident = new_resident_client()
     rate(resident, indicator, 4)
+    # The page is the same for everyone (it may come from the shared cache): no rating read.
     with CaptureQueriesContext(connection) as captured:
         page = resident.get(indicator.get_absolute_url())
+    assert not [q["sql"] for q in captured.captured_queries if "feedback_rating" in q["sql"]]
+    assert "可以重新评分" not in page.content.decode()  # (the flash message after rating is there)
+    # Their own score comes from /me/fragment/: one lookup by their cookie's hash.
+    with CaptureQueriesContext(connection) as captured:
+        mine = resident.get(f"/me/fragment/?item=indicator:{indicator.pk}").json()
     touching = [q["sql"] for q in captured.captured_queries if "feedback_rating" in q["sql"]]
     assert len(touching) == 1
     assert "key_hash" in touching[0] and "LIMIT 1" in touching[0]
-    assert "您的评分：4 分" in page.content.decode()
+    assert mine["rating"] == {"score": 4, "text": "您的评分：4 分。可以重新评分，以最后一次为准。"}
 
 
 def test_mean_is_withheld_below_the_minimum_count(client, indicator, settings):

@@ -24,25 +24,31 @@
       if (district && district.value) {
         body.district = Number(district.value);
       }
-      // The resident cookie goes with the request, so the API asks for the
-      // CSRF token the form already carries (cross-site requests have none).
+      // The resident cookie goes with the request; the browser's Origin header
+      // shows it comes from this site (feedback/pipeline.py), so the form needs
+      // no per-visitor token and its page can come from the shared cache. A
+      // form that still carries a token sends it along.
       var token = form.querySelector('input[name="csrfmiddlewaretoken"]');
+      var headers = { "Content-Type": "application/json", Accept: "application/json" };
+      if (token) {
+        headers["X-CSRFToken"] = token.value;
+      }
       var button = form.querySelector('button[type="submit"]');
       button.disabled = true;
       fetch(form.dataset.ratingApi, {
         method: "POST",
         credentials: "same-origin",
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          "X-CSRFToken": token ? token.value : ""
-        },
+        headers: headers,
         body: JSON.stringify(body)
       })
         .then(function (response) {
           button.disabled = false;
           if (response.status === 201) {
             status.textContent = form.dataset.msgSaved.replace("{score}", String(body.score));
+            var mine = document.querySelector("[data-me-rating]");
+            if (mine) {
+              mine.hidden = true; // the earlier score it showed is replaced
+            }
           } else if (response.status === 429) {
             status.textContent = form.dataset.msgLimited;
           } else {

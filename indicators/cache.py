@@ -1,0 +1,684 @@
+"""The shared page cache of the public site and the read API, with exact invalidation.
+
+**What is cached.** The anonymous shape of the public pages (home, editions,
+chapters, indicator and story pages, the lists, the survey page, the privacy
+notice) and the JSON of the read API (report content, stored aggregates,
+approved comments): GETs answered the same to every visitor, kept in the shared
+cache (the ``pages`` alias: Redis in production) and answered with HTTP
+validators. Nothing personal ever enters an entry:
+
+- the visitor's own rating, survey answers and new-reply badge are not on these
+  pages at all: ``/me/fragment/`` (``feedback.views.me_fragment``, private,
+  never stored) brings them, and a page works without it;
+- a request carrying a pending flash message (the ``messages`` cookie, set by a
+  POST before its redirect) is neither answered from the cache nor stored;
+- a response is stored only when it set no cookie, read no session, asked for
+  no CSRF token and showed no message (``_shareable``), so a slip in a template
+  costs a cache miss, never a leak.
+
+**Exact invalidation: tag versions.** A page is built from data guarded by
+*tags*; each tag has a version in the cache, and an entry keeps the versions of
+its tags as they were when it was built. An entry is served only while every one
+of them is unchanged; a write *bumps* the tags of what it changed, and the next
+request builds the page afresh. Tags:
+
+- ``report``: all report content (editions, chapters, sections, indicators and
+  their values, stories and photos, districts and streets). Pages that span
+  editions (home, the survey page) and the report API.
+- ``year:<Y>``: the content of edition Y; the pages under ``/<Y>/``.
+- ``shared``: what every edition's pages show besides their own content
+  (districts and streets in filters, forms and places).
+- ``agg:<scope>:<id>`` and ``agg:<scope>``: one stored aggregate, and any of its
+  scope (the district list, the survey's questions).
+- ``comments:<kind>:<id>``: the approved comments of an item with their replies.
+- ``surveys``: the survey definitions (``feedback.caching``).
+
+Who bumps what: a staff edit in the admin, a publish or unpublish, an import
+and the report loader call ``report_changed`` with the editions they touched
+(before *and* after, when a row moves); an aggregate refresh or reconciliation
+calls ``aggregates_changed`` with the aggregates whose figures it wrote; an
+approved, rejected or anonymised comment, a comment public at once
+(post-moderation) and a reply to a comment call ``comments_changed``. Staff
+edits are rare and change pages in ways hard to enumerate (lists, headlines,
+related items), so they renew their edition's pages and the cross-edition ones;
+the frequent writes — aggregate refreshes several times a minute on launch day,
+comments and replies — renew exactly the pages that show that item's figures or
+comments. Bumps run after the commit (``transaction.on_commit``): a page built
+from the old rows is then always built under the old version.
+
+**Ordering.** A tag's version is read *before* the data it guards: the tags a
+URL implies (its edition, ``report``) before the view runs, and the tags found
+while rendering (``depend``: the item's aggregate and comments, the chapter's
+score) at the moment the data is about to be read. A write that commits
+meanwhile bumps a version the entry already holds in its old value, so the entry
+is stale at once.
+
+**Scheduled changes.** Content with a publish date in the future becomes public
+without any write, and a survey opens and closes on its dates. A ``Schedule``
+keeps the next such time in the cache; the first request after it bumps the
+schedule's tags (one process does, under a short lock) and looks up the next
+time (one query). A lost schedule (evicted, Redis restarted) is announced at
+once, since a change may have passed unseen.
+
+**HTTP.** Versions are times in microseconds, so the newest of an entry's
+versions (or the first sight of the running release, below) is its
+``Last-Modified``, sent only once a full second has passed since, so that an
+``If-Modified-Since`` (whole seconds) can never hide a change made within the
+same second. The ``ETag`` is a hash of the entry's key and versions: a
+conditional GET is answered 304 from the entry alone, without rendering.
+Shareable responses get ``Cache-Control: public, max-age=0, s-maxage=…,
+stale-while-revalidate=…``: a CDN keeps them briefly, browsers revalidate each
+time (cheap: a 304). Everything else is ``private, no-store``
+(``portal.middleware.CacheControlMiddleware``). The language is chosen by a
+cookie (``portal.middleware``), so it is part of the key and responses say
+``Vary: Cookie``.
+
+**The key** is the scheme, host, path, the query parameters the view reads (a
+page ignores the others, such as WeChat's ``?from=timeline``; an API view that
+gets one it does not expect is not stored), the language, and the *release*: a
+hash of the code, templates, catalogues, static file names and the settings
+that shape pages, so a deploy never serves pages of the previous one.
+
+**Limits.** ``PAGE_CACHE=0`` makes every request build its page (nothing read
+from or written to the entries); bumps still happen, so a process with the
+cache off never leaves another's entries stale. Entries live
+``PAGE_CACHE_TIMEOUT`` seconds at most, which also bounds the staleness left by
+a bump lost to a Redis outage (reads then degrade to misses). Search results are
+not stored (their keys are unbounded); an API list with no rows is not stored
+either, so junk filter values cannot fill the cache.
+"""
+
+import functools
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import caches
+from django.db import models, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
+from django.utils.http import http_date
+
+from indicators.models import (
+    Chapter,
+    District,
+    Edition,
+    Indicator,
+    IndicatorValue,
+    Photo,
+    PublishStatus,
+    Section,
+    Story,
+    Street,
+)
+
+ALIAS = "pages"
+
+REPORT = "report"
+SHARED = "shared"
+SURVEYS = "surveys"
+
+_SECOND_US = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def year_tag(year: int) -> str:
+    return f"year:{year}"
+
+
+def aggregate_tag(scope: str, object_id: int | None = None) -> str:
+    """One stored aggregate, or (without ``object_id``) any aggregate of ``scope``."""
+    return f"agg:{scope}" if object_id is None else f"agg:{scope}:{object_id}"
+
+
+def comments_tag(kind: str, object_id: int) -> str:
+    return f"comments:{kind}:{object_id}"
+
+
+def item_tags(kind: str, object_id: int) -> tuple[str, str]:
+    """What an item's participation panel shows: its aggregate and its comments."""
+    return aggregate_tag(kind, object_id), comments_tag(kind, object_id)
+
+
+def edition_tags(request: HttpRequest, *, year: int, **kwargs: Any) -> tuple[str, str]:
+    """The tags of a page under ``/<year>/``."""
+    return year_tag(year), SHARED
+
+
+def _cache():
+    return caches[ALIAS]
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+# --- Versions ---------------------------------------------------------------------------------
+
+
+def _vkey(tag: str) -> str:
+    return f"v:{tag}"
+
+
+def _versions_read(tags: Iterable[str]) -> dict[str, int]:
+    """The current version of each tag. A tag never bumped (or evicted) starts at now,
+    which no older entry can hold."""
+    tags = list(dict.fromkeys(tags))
+    if not tags:
+        return {}
+    cache = _cache()
+    found = cache.get_many([_vkey(tag) for tag in tags])
+    versions = {}
+    for tag in tags:
+        version = found.get(_vkey(tag))
+        if version is None:
+            start = _now_us()
+            cache.add(_vkey(tag), start, timeout=None)
+            # Another process may have started it first: its value is the one that counts.
+            version = cache.get(_vkey(tag), start)
+        versions[tag] = version
+    return versions
+
+
+def _bump(tags: Iterable[str]) -> None:
+    keys = [_vkey(tag) for tag in dict.fromkeys(tags)]
+    if not keys:
+        return
+    cache = _cache()
+    current = cache.get_many(keys)
+    now = _now_us()
+    # Later than any version a tag held, even when clocks of two hosts disagree a little.
+    cache.set_many({key: max(now, current.get(key, 0) + 1) for key in keys}, timeout=None)
+
+
+def tags_bump(*tags: str, schedules: Iterable["Schedule"] = ()) -> None:
+    """Make every page built from ``tags`` stale once the current transaction commits,
+    and look up the next time of each of ``schedules`` again (the write may have moved it)."""
+    schedules = tuple(schedules)
+
+    def bump() -> None:
+        _bump(tags)
+        for schedule in schedules:
+            _schedule_refresh(schedule)
+
+    transaction.on_commit(bump, robust=True)
+
+
+# --- What the writes call --------------------------------------------------------------------
+
+# How a row of the report reaches its edition's year; None: shown by every edition.
+_YEAR_PATHS: dict[type[models.Model], str | None] = {
+    Edition: "year",
+    Chapter: "edition__year",
+    Section: "chapter__edition__year",
+    Indicator: "edition__year",
+    IndicatorValue: "indicator__edition__year",
+    Story: "edition__year",
+    Photo: "story__edition__year",
+    District: None,
+    Street: None,
+}
+
+
+def content_years(*objs: models.Model | None) -> set[int] | None:
+    """The editions whose pages show these rows (``None``: every edition's).
+
+    Pass a row as it was *and* as it is when it may have moved (another
+    chapter, another edition, a new year): both editions' pages change.
+    """
+    years: set[int] = set()
+    for obj in objs:
+        if obj is None:
+            continue
+        path = _YEAR_PATHS[type(obj)]
+        if path is None:
+            return None
+        years.add(functools.reduce(getattr, path.split("__"), obj))
+    return years
+
+
+def content_years_of(queryset: models.QuerySet) -> set[int] | None:
+    """``content_years`` of every row of ``queryset``, in one query."""
+    path = _YEAR_PATHS[queryset.model]
+    if path is None:
+        return None
+    return set(queryset.order_by().values_list(path, flat=True).distinct())
+
+
+def years_union(*groups: set[int] | None) -> set[int] | None:
+    if any(group is None for group in groups):
+        return None
+    return set().union(*groups)
+
+
+def report_changed(*, years: Iterable[int] | None) -> None:
+    """Report content of these editions changed (``None``: possibly all of them, or
+    what all of them show, such as districts)."""
+    tags = [REPORT, SHARED] if years is None else [REPORT, *(year_tag(year) for year in years)]
+    tags_bump(*tags, schedules=(REPORT_SCHEDULE,))
+
+
+def aggregates_changed(*, keys: Iterable[tuple[str, int]]) -> None:
+    """These stored aggregates (``(scope, object_id)``) were rewritten or removed."""
+    tags: list[str] = []
+    for scope, object_id in keys:
+        tags += [aggregate_tag(scope, object_id), aggregate_tag(scope)]
+    if tags:
+        tags_bump(*tags)
+
+
+def comments_changed(*, indicator_id: int | None = None, story_id: int | None = None) -> None:
+    """The public comments (or a reply beneath one) of this item changed."""
+    if indicator_id:
+        tags_bump(comments_tag("indicator", indicator_id))
+    if story_id:
+        tags_bump(comments_tag("story", story_id))
+
+
+# --- Scheduled changes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Moments at which pages change without a write (a publish date comes, a survey opens)."""
+
+    name: str
+    # The first such moment after ``now``, or None.
+    next_change: Callable[[datetime], datetime | None]
+    # The tags of what changes then.
+    tags: tuple[str, ...]
+
+
+def _report_next_publication(now: datetime) -> datetime | None:
+    """The next publish date still to come among editions, indicators and stories (one query)."""
+    upcoming = {"status": PublishStatus.PUBLISHED, "published_at__gt": now}
+    dates = (
+        Edition.objects.filter(**upcoming)
+        .values_list("published_at", flat=True)
+        .union(
+            Indicator.objects.filter(**upcoming).values_list("published_at", flat=True),
+            Story.objects.filter(**upcoming).values_list("published_at", flat=True),
+        )
+    )
+    return min(dates, default=None)
+
+
+REPORT_SCHEDULE = Schedule("report", _report_next_publication, (REPORT, SHARED))
+
+
+def _skey(name: str) -> str:
+    return f"s:{name}"
+
+
+def _schedule_refresh(schedule: Schedule) -> int:
+    moment = schedule.next_change(timezone.now())
+    value = _us(moment) if moment else 0  # 0: nothing scheduled
+    _cache().set(_skey(schedule.name), value, timeout=None)
+    return value
+
+
+def _schedules_announce(schedules: Iterable[Schedule], found: dict, now: int) -> bool:
+    """Bump the tags of every schedule whose moment has come; True if any had."""
+    came = False
+    for schedule in schedules:
+        # Lost (never looked up, evicted, Redis restarted): a moment may have passed unseen.
+        moment = found.get(_skey(schedule.name), 1)
+        if not moment or moment > now:
+            continue
+        came = True
+        lock = f"sl:{schedule.name}"
+        if _cache().add(lock, 1, timeout=30):
+            try:
+                _bump(schedule.tags)
+                _schedule_refresh(schedule)
+            finally:
+                _cache().delete(lock)
+        # Otherwise another process is announcing it: this request builds its page afresh.
+    return came
+
+
+# --- The release ----------------------------------------------------------------------------------
+
+# Settings that shape pages; a change of any is a new release. (Never a secret.)
+_RELEASE_SETTINGS = (
+    "AGGREGATE_MIN_COUNT",
+    "COMMENT_MODERATION",
+    "COMMENT_MODERATION_VERIFIED",
+    "LANGUAGE_CODE",
+    "LANGUAGES",
+    "TIME_ZONE",
+    "STATIC_URL",
+    "MEDIA_URL",
+    "REST_FRAMEWORK",
+    "VERIFICATION_CODE_TTL",
+)
+
+
+@functools.cache
+def release() -> str:
+    """What pages are built from besides the data: code, templates, catalogues, static names, settings."""
+    base = Path(settings.BASE_DIR)
+    files = {*base.glob("templates/**/*.html"), *base.glob("locale/**/*.mo")}
+    for app in ("portal", "indicators", "feedback", "review"):
+        files |= {*base.glob(f"{app}/**/*.py"), *base.glob(f"{app}/templates/**/*.html")}
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.is_file():
+        files.add(manifest)
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path.relative_to(base) if path.is_relative_to(base) else path.name).encode())
+        digest.update(path.read_bytes())
+    for name in _RELEASE_SETTINGS:
+        digest.update(repr(getattr(settings, name, None)).encode())
+    storage = settings.STORAGES["default"]
+    digest.update(storage["BACKEND"].encode())
+    for name in ("bucket_name", "endpoint_url", "custom_domain", "querystring_auth"):
+        digest.update(repr(storage.get("OPTIONS", {}).get(name)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _rkey() -> str:
+    return f"r:{release()}"
+
+
+def _release_seen(found: dict) -> int:
+    """When this release served its first page (the floor of every Last-Modified)."""
+    seen = found.get(_rkey())
+    if seen is None:
+        seen = _now_us()
+        _cache().add(_rkey(), seen, timeout=None)
+        seen = _cache().get(_rkey(), seen)
+    return seen
+
+
+# --- Serving ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a view is cached."""
+
+    # (request, *args, **kwargs) -> the tags its URL implies, read before the view runs.
+    tags: Callable[..., Iterable[str]]
+    # The query parameters the view reads (part of the key).
+    params: frozenset[str] = frozenset()
+    schedules: tuple[Schedule, ...] = (REPORT_SCHEDULE,)
+    api: bool = False
+    # False: HTTP headers only, never an entry (pages with unbounded keys).
+    store: bool = True
+    # An API list without rows is stored only when its parameters are bounded by the
+    # data itself (a 404 answers an unknown item); free filters would let junk fill the cache.
+    store_empty: bool = False
+
+
+@dataclass
+class _Entry:
+    versions: dict[str, int]
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+
+
+@dataclass
+class _Recording:
+    """The versions a page being built has read, and whether it may be stored."""
+
+    versions: dict[str, int]
+    store: bool = True
+
+
+_RECORDING = "_page_cache_recording"
+# Headers the cache writes itself, or that must not be replayed.
+_NOT_KEPT = {"content-length", "etag", "last-modified", "cache-control", "expires", "date", "set-cookie"}
+
+
+def _django_request(request) -> HttpRequest:
+    # DRF's Request wraps Django's.
+    return getattr(request, "_request", request)
+
+
+def depend(request, *tags: str) -> None:
+    """The page being built is about to show data guarded by ``tags``: read their versions
+    now, before the data. A no-op outside a page being stored."""
+    recording: _Recording | None = getattr(_django_request(request), _RECORDING, None)
+    if recording is None:
+        return
+    recording.versions.update(_versions_read(tag for tag in tags if tag not in recording.versions))
+
+
+def dont_store(request) -> None:
+    """This response must not be stored (a form with an invalid filter, an out-of-range page)."""
+    recording: _Recording | None = getattr(_django_request(request), _RECORDING, None)
+    if recording is not None:
+        recording.store = False
+
+
+def _api_variant(request: HttpRequest) -> str | None:
+    """Only the JSON of an API view is stored; the browsable API is built each time."""
+    wanted = request.GET.get("format")
+    if wanted is not None:
+        return "json" if wanted == "json" else None
+    return None if "text/html" in request.META.get("HTTP_ACCEPT", "") else "json"
+
+
+def _entry_key(request: HttpRequest, policy: Policy) -> str | None:
+    """The entry of this request, or None when it must not have one."""
+    if request.COOKIES.get(CookieStorage.cookie_name):
+        return None  # a flash message is waiting for this visitor
+    variant = _api_variant(request) if policy.api else "html"
+    if variant is None:
+        return None
+    query = []
+    for name, values in request.GET.lists():
+        if name not in policy.params:
+            if policy.api:
+                return None  # an API view may read any parameter
+            continue  # a page reads only its own
+        if len(values) > 1 or len(values[0]) > 100:
+            return None
+        query.append((name, values[0]))
+    raw = "\n".join(
+        [
+            release(),
+            request.scheme,
+            request.get_host(),
+            request.path,
+            urlencode(sorted(query)),
+            translation.get_language() or "",
+            variant,
+        ]
+    )
+    return "e:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _shareable(request: HttpRequest, response: HttpResponse) -> bool:
+    """The response is the same for every visitor: it may go to a shared cache."""
+    if response.cookies or response.streaming or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.accessed:
+        return False
+    messages = getattr(request, "_messages", None)
+    # ``_queued_messages``: added during this request (BaseStorage has no public name for it).
+    if messages is not None and (messages.used or getattr(messages, "_queued_messages", None)):
+        return False
+    control = response.get("Cache-Control", "")
+    return "private" not in control and "no-store" not in control
+
+
+def _no_rows(response: HttpResponse) -> bool:
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and "results" in data:
+        return not data["results"]
+    return isinstance(data, list) and not data
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=0,
+        s_maxage=settings.PAGE_CACHE_S_MAXAGE,
+        stale_while_revalidate=settings.PAGE_CACHE_STALE_WHILE_REVALIDATE,
+    )
+    return response
+
+
+def _headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Headers of a response that has no entry: public when shareable, else private."""
+    if response.status_code == 200 and _shareable(request, response):
+        return _public(response)
+    if response.status_code == 200:
+        response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _validated(request: HttpRequest, response: HttpResponse, entry: _Entry, modified: int) -> HttpResponse:
+    """ETag and Last-Modified on a shareable response, and a 304 when the client has it."""
+    _public(response)
+    response["ETag"] = entry.etag
+    last_modified = None
+    if _now_us() - modified >= _SECOND_US:
+        last_modified = modified // _SECOND_US
+        response["Last-Modified"] = http_date(last_modified)
+    return get_conditional_response(request, etag=entry.etag, last_modified=last_modified, response=response)
+
+
+def _replay(entry: _Entry) -> HttpResponse:
+    response = HttpResponse(entry.body, status=entry.status)
+    for name, value in entry.headers:
+        response[name] = value
+    return response
+
+
+def serve(
+    request: HttpRequest,
+    view: Callable[[], HttpResponse],
+    policy: Policy,
+    args: tuple = (),
+    kwargs: dict | None = None,
+) -> HttpResponse:
+    """Answer a GET from its entry, or build it with ``view`` and store it (see the module docstring)."""
+    kwargs = kwargs or {}
+    if request.method not in ("GET", "HEAD"):
+        response = view()
+        response["Cache-Control"] = "private, no-store"
+        return response
+    key = _entry_key(request, policy) if settings.PAGE_CACHE and policy.store else None
+    if key is None:
+        return _headers(request, _rendered(view()))
+
+    static = list(dict.fromkeys(policy.tags(request, *args, **kwargs)))
+    cache = _cache()
+    found = cache.get_many(
+        [key, _rkey(), *(_vkey(tag) for tag in static), *(_skey(s.name) for s in policy.schedules)]
+    )
+    seen = _release_seen(found)
+    came = _schedules_announce(policy.schedules, found, _now_us())
+    entry: _Entry | None = found.get(key)
+    if entry is not None and not came and set(static) <= entry.versions.keys():
+        current = {tag: found.get(_vkey(tag)) for tag in static}
+        found_later = [tag for tag in entry.versions if tag not in current]
+        if found_later:
+            later = cache.get_many([_vkey(tag) for tag in found_later])
+            current.update({tag: later.get(_vkey(tag)) for tag in found_later})
+        if current == entry.versions:
+            return _validated(request, _replay(entry), entry, max([seen, *entry.versions.values()]))
+
+    recording = _Recording(versions=_versions_read(static))
+    setattr(request, _RECORDING, recording)
+    try:
+        response = _rendered(view())
+    finally:
+        delattr(request, _RECORDING)
+    if (
+        response.status_code != 200
+        or not recording.store
+        or not _shareable(request, response)
+        or (policy.api and not policy.store_empty and _no_rows(response))
+    ):
+        return _headers(request, response)
+    versions = recording.versions
+    etag = quote_etag(hashlib.sha256(f"{key}{sorted(versions.items())}".encode()).hexdigest()[:32])
+    entry = _Entry(
+        versions=versions,
+        status=response.status_code,
+        headers=[(name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT],
+        body=response.content,
+        etag=etag,
+    )
+    cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    return _validated(request, response, entry, max([seen, *versions.values()]))
+
+
+def _rendered(response: HttpResponse) -> HttpResponse:
+    # A TemplateResponse or DRF Response is rendered by the handler after the view; its
+    # body is needed now.
+    if callable(getattr(response, "render", None)) and not getattr(response, "is_rendered", True):
+        response.render()
+    return response
+
+
+def cached_page(
+    *,
+    tags: Callable[..., Iterable[str]] | Iterable[str] = (),
+    params: Iterable[str] = (),
+    schedules: Iterable[Schedule] = (REPORT_SCHEDULE,),
+    store: bool = True,
+):
+    """Decorator of a public page view: served from the page cache (``serve``).
+
+    ``tags``: the tags the URL implies, or a function of the view's arguments
+    returning them; ``params``: the query parameters the view reads.
+    """
+    fixed = tuple(() if callable(tags) else tags)
+    policy = Policy(
+        tags=tags if callable(tags) else (lambda request, *args, **kwargs: fixed),
+        params=frozenset(params),
+        schedules=tuple(schedules),
+        store=store,
+    )
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            return serve(request, lambda: view(request, *args, **kwargs), policy, args, kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class CachedReadView:
+    """Mixin (first among the bases) of a read API view: its GETs go through the page cache."""
+
+    page_params: tuple[str, ...] = ()
+    page_schedules: tuple[Schedule, ...] = (REPORT_SCHEDULE,)
+    page_store_empty = False
+
+    def page_tags(self, request: HttpRequest, *args, **kwargs) -> Iterable[str]:
+        return (REPORT,)
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        policy = Policy(
+            tags=self.page_tags,
+            params=frozenset((*self.page_params, "format")),
+            schedules=self.page_schedules,
+            api=True,
+            store_empty=self.page_store_empty,
+        )
+        build = super().dispatch
+        return serve(request, lambda: build(request, *args, **kwargs), policy, args, kwargs)
