@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "portal.middleware.CacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstLocaleMiddleware",
+    # Before anything reads the body (CSRF, views): short, chunked, oversized or
+    # mis-encoded bodies get a clear 400/411/413 in the visitor's language.
+    "portal.request_guards.RequestBodyGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -300,6 +303,12 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "portal.api_errors.api_exception_handler",
+    # JSON with depth, size and text limits (portal/api_parsers.py); forms as DRF parses them.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api_parsers.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "北京城市总体规划实施体检 · 公众参与 API",

@@ -5,6 +5,7 @@ written: only the case, where it belongs, and the resident's words.
 """
 
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
@@ -16,6 +17,11 @@ from review.models import ReviewCase
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet cannot hold: XML 1.0 (the .xlsx format) has no control characters
+# but tab, line feed and carriage return, nor U+FFFE and U+FFFF; openpyxl refuses to
+# write them (IllegalCharacterError) and Excel would refuse the file. A resident may
+# paste them into a comment; they carry no meaning, so both exports drop them.
+_UNHOLDABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def header() -> list[str]:
@@ -37,6 +43,8 @@ def header() -> list[str]:
 
 
 def _safe(value: str) -> str:
+    # Dropped first: "\x01=HYPERLINK(…)" must not become a formula once cleaned.
+    value = _UNHOLDABLE.sub("", value)
     return f"'{value}" if value.startswith(_FORMULA_PREFIXES) else value
 
 
@@ -49,16 +57,16 @@ def row(case: ReviewCase) -> list:
         case.pk,
         case.get_kind_display(),
         _safe(case.item_title),
-        str(case.chapter) if case.chapter_id else "",
-        case.district.name if case.district_id else "",
-        case.street.name if case.street_id else "",
+        _safe(str(case.chapter)) if case.chapter_id else "",
+        _safe(case.district.name) if case.district_id else "",
+        _safe(case.street.name) if case.street_id else "",
         case.get_status_display(),
         case.comment.get_moderation_state_display() if case.comment_id else "",
         case.score if case.score is not None else "",
         _safe(case.text),
         _time(case.received_at),
         _time(case.first_reply_at),
-        case.assignee.get_username() if case.assignee_id else "",
+        _safe(case.assignee.get_username()) if case.assignee_id else "",
     ]
 
 
