@@ -54,6 +54,18 @@ def _require_real_services(django_db_setup, django_db_blocker) -> None:
         pytest.fail(f"Redis at {settings.REDIS_URL} does not answer: {error}", pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """Each test database a copy of TEST_DATABASE_TEMPLATE when there is one.
+
+    scripts/test's full run migrates that template while its checks run, so the
+    parallel workers copy it (under a second) instead of each migrating its own.
+    """
+    template = os.environ.get("TEST_DATABASE_TEMPLATE")
+    if template:
+        settings.DATABASES["default"]["TEST"]["TEMPLATE"] = template
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_per_test_setup() -> Iterator[None]:
     with override_settings(
