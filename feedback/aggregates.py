@@ -25,7 +25,7 @@ from feedback.aggregation import (
     scope_tallies,
     tally_to_aggregate,
 )
-from feedback.anomaly import ratings_screen
+from feedback.anomaly import ratings_screen, source_hashes_expire
 from feedback.models import AggregateScope, Rating, Resident, ScoreAggregate, SurveyAnswer
 from indicators import cache as page_cache
 from indicators.models import Indicator, Story
@@ -116,6 +116,7 @@ def aggregates_reconcile() -> dict[str, int]:
     Memory holds one batch, whatever the number of ratings.
     """
     ratings_screen()  # hold suspicious recent ratings first (feedback.anomaly)
+    source_hashes_expire()  # then forget the addresses the rules no longer need
     before = _figures()
     written: dict[str, int] = {}
     for scope in SCOPES:

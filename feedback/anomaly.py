@@ -64,7 +64,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from feedback.aggregation import aggregate_key, aggregate_key_parse
-from feedback.models import AggregateScope, Rating, TrustState
+from feedback.models import AggregateScope, Rating, SurveyResponse, TrustState
 
 logger = logging.getLogger(__name__)
 
@@ -321,3 +321,24 @@ def ratings_screen(*, keys: Iterable[str] | None = None, now: datetime | None = 
     for rule in RULES:
         changed |= rule(window)
     return changed
+
+
+def source_hashes_expire(*, now: datetime | None = None) -> int:
+    """Clear the address hashes older than ``SOURCE_HASH_RETENTION_HOURS``; returns how many.
+
+    The rules only ever look at the last ``ANOMALY_WINDOW_MINUTES``: after
+    that a submission's ``source_hash`` serves nothing, and PIPL asks that
+    data be kept no longer than its purpose needs. Run by the periodic
+    reconciliation. Held rows keep theirs until a person decides, since the
+    decision may need to see which ones came from one address.
+    """
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.SOURCE_HASH_RETENTION_HOURS)
+    cleared = 0
+    for model in (Rating, SurveyResponse):
+        cleared += (
+            model.objects.filter(updated_at__lt=cutoff)
+            .exclude(source_hash="")
+            .exclude(trust=TrustState.HELD)
+            .update(source_hash="")
+        )
+    return cleared

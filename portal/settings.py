@@ -469,6 +469,9 @@ RATE_LIMIT_NEW_RESIDENTS = env.str("RATE_LIMIT_NEW_RESIDENTS", default="20/h")
 # The anomaly rules (feedback/anomaly.py) run before every aggregate refresh over the
 # ratings changed in the last ANOMALY_WINDOW_MINUTES; each holds what exceeds its threshold.
 ANOMALY_WINDOW_MINUTES = env.int("ANOMALY_WINDOW_MINUTES", default=60)
+# After this many hours a submission's keyed address hash is cleared (the reconciliation
+# does it): the rules need only the window above. Held rows keep it until decided.
+SOURCE_HASH_RETENTION_HOURS = env.int("SOURCE_HASH_RETENTION_HOURS", default=24)
 # (a) More ratings of one item from one address than this: the rest are held. Same figure
 # as the identity limit, so one address adds at most 20 counted voices to an item an hour.
 ANOMALY_SOURCE_ITEM_MAX = env.int("ANOMALY_SOURCE_ITEM_MAX", default=20)

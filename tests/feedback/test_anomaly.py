@@ -341,3 +341,18 @@ def test_a_normal_day_holds_nothing():
         assert anomaly.ratings_screen(now=tick) == set(), f"held at {tick:%H:%M}: {_states()[:3]}"
         tick += timedelta(minutes=10)
     assert _held() == 0
+
+
+def test_address_hashes_are_forgotten_after_the_retention_except_on_held_rows(settings, indicator, story):
+    settings.SOURCE_HASH_RETENTION_HOURS = 24
+    now = timezone.now()
+    old = _store(indicator, 4, source=_source(1), at=now - timedelta(hours=30))
+    recent = _store(story, 4, source=_source(2), at=now - timedelta(hours=2))
+    held = _store(story, 1, source=_source(3), at=now - timedelta(hours=30))
+    Rating.objects.filter(pk=held.pk).update(trust=TrustState.HELD, hold_reason="待核实")
+
+    aggregates.aggregates_reconcile()
+
+    hashes = dict(Rating.objects.values_list("pk", "source_hash"))
+    assert hashes == {old.pk: "", recent.pk: _source(2), held.pk: _source(3)}
+    assert Rating.objects.count() == 3  # only the hash goes, never the rating
