@@ -15,7 +15,9 @@ Rows that many tests of a module only read (the whole 2023 report) are
 created once, by a module-scoped fixture that asks for ``module_transaction``;
 each test still runs in its own savepoint, and the rows are rolled back when
 the module's tests are done. Those tests run last in their module (see
-``pytest_collection_modifyitems``), so no other test ever sees the rows.
+``pytest_collection_modifyitems``), so no other test ever sees the rows; under
+xdist that holds with ``--dist load`` (each worker runs its tests in collection
+order), not with ``worksteal``.
 """
 
 import os
