@@ -42,7 +42,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from feedback.limits import SubmissionSource, submission_limited, submission_source
+from feedback.limits import SubmissionSource, submission_count
 from feedback.residents import COOKIE_NAME, ResidentIdentity, resident_cookie_set, resident_identity
 
 
@@ -126,11 +126,11 @@ def submission_open(request: HttpRequest, *, kind: str | None) -> ResidentIdenti
     if kind is None:
         return resident_identity(request)
     identity = resident_identity(request, create=True)
-    if submission_limited(request, kind=kind, resident_key_hash=identity.key_hash):
+    # Steps 4 and 5 count in one round trip to the shared cache.
+    counted = submission_count(request, kind=kind, identity=identity)
+    if counted.limited:
         raise TooManySubmissions
-    # Memoised like the identity: a new identity is counted once per request.
-    if getattr(request, "_submission_source", None) is None:
-        request._submission_source = submission_source(request, identity=identity)  # type: ignore[attr-defined]
+    request._submission_source = counted.source  # type: ignore[attr-defined]
     return identity
 
 

@@ -41,8 +41,15 @@ def target_public_get(*, kind: str, pk: int) -> Target | None:
     model = TARGET_MODELS.get(kind)
     if model is None:
         return None
-    # Public itself, and in a public edition: the same rule as the site's pages.
-    return model.objects.filter(public_q(), public_q("edition__"), pk=pk).select_related("edition").first()
+    # Public itself, and in a public edition: the same rule as the site's pages, checked
+    # on the one row (``is_public``, the in-memory form of ``public_q``). Fetched by its
+    # key alone, without ORDER BY (``get``): with one, Django hashes every selected
+    # column to match it, which costs more than the rest of this query.
+    try:
+        target = model.objects.select_related("edition").get(pk=pk)
+    except model.DoesNotExist:
+        return None
+    return target if target.is_public and target.edition.is_public else None
 
 
 def chapter_public_get(*, pk: int) -> Chapter | None:

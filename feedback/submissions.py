@@ -49,8 +49,16 @@ from indicators.models import District, Indicator, Story
 Target = Indicator | Story
 
 
-def resident_get_or_create(*, key_hash: str, district: District | None = None) -> Resident:
-    """The resident of a cookie; remembers the district they last reported."""
+def resident_get_or_create(*, key_hash: str, district: District | None = None, new: bool = False) -> Resident:
+    """The resident of a cookie; remembers the district they last reported.
+
+    ``new``: the id was made in this request (``SubmissionSource.new_resident``),
+    so no row can have its hash (a 192-bit random id): one INSERT, without
+    ``get_or_create``'s SELECT and savepoint. Should it ever collide, the
+    unique constraint refuses it and the submission rolls back whole.
+    """
+    if new:
+        return Resident.objects.create(key_hash=key_hash, district=district)
     resident, _created = Resident.objects.get_or_create(key_hash=key_hash, defaults={"district": district})
     if district is not None and resident.district_id != district.pk:
         Resident.objects.filter(pk=resident.pk).update(district=district)
@@ -111,10 +119,14 @@ def rating_submit(
     _score_check(score)
     _target_check_public(target)
     field = target_scope(target)
+    # A resident made in this request has no earlier rating to look up or to hold.
+    new_resident = source is not None and source.new_resident
     with transaction.atomic():
-        resident = resident_get_or_create(key_hash=resident_key_hash, district=district)
+        resident = resident_get_or_create(key_hash=resident_key_hash, district=district, new=new_resident)
         previous_district = (
-            Rating.objects.filter(resident=resident, **{field: target})
+            None
+            if new_resident
+            else Rating.objects.filter(resident=resident, **{field: target})
             .values_list("district_id", flat=True)
             .first()
         )
@@ -135,7 +147,8 @@ def rating_submit(
             unique_fields=["resident", field],
             update_fields=update_fields,
         )
-        _hold_if_counted(Rating.objects.filter(pk=rating.pk), source)
+        if not new_resident:
+            _hold_if_counted(Rating.objects.filter(pk=rating.pk), source)
         hooks.notify("feedback_stored", rating=rating)
         keys = target_aggregate_keys(target, rating.district_id)
         if previous_district and previous_district != rating.district_id:

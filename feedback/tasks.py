@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from feedback import aggregates
+from feedback import aggregates, cache_batch
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,13 @@ def aggregates_refresh_queue(*, keys: Iterable[str]) -> None:
 
 
 def _aggregates_refresh_enqueue(keys: list[str]) -> None:
-    # ``cache.add`` is SET NX with a TTL: True for the first submission of a
-    # burst, False while a refresh is already queued, None when Redis is down
-    # (the cache ignores the error); then we try to queue anyway.
-    marked = [
-        key
-        for key in keys
-        if cache.add(aggregates.PENDING_PREFIX + key, 1, settings.AGGREGATE_REFRESH_PENDING_TTL) is not False
-    ]
+    # SET NX with a TTL for every key, in one round trip: True for the first
+    # submission of a burst, False while a refresh is already queued, None when
+    # Redis is down; then we try to queue anyway.
+    added = cache_batch.marks_add(
+        [aggregates.PENDING_PREFIX + key for key in keys], settings.AGGREGATE_REFRESH_PENDING_TTL
+    )
+    marked = [key for key, new in zip(keys, added, strict=True) if new is not False]
     if not marked:
         return
     try:

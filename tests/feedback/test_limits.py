@@ -2,7 +2,7 @@
 
 import pytest
 
-from feedback.models import Comment, Rating, SurveyResponse
+from feedback.models import Comment, Rating, SurveyResponse, TrustState
 from tests.feedback.conftest import new_resident_client
 from tests.feedback.helpers import API_SURVEY, api_post, api_rate, comment, rate
 
@@ -65,3 +65,29 @@ def test_limits_are_counted_in_the_shared_redis_cache(settings, indicator, redis
     assert any("rl:" in key for key in keys), keys
     # No raw address in any key.
     assert not any("10." in key or "127.0.0.1" in key for key in keys)
+
+
+def test_a_refused_submission_does_not_use_up_the_new_identities_of_its_address(settings, indicator):
+    # The address limit refuses the third rating; its new identity must not count
+    # against the allowance, or refused noise would get later honest phones held.
+    settings.RATE_LIMIT_RATINGS = "1/h"
+    settings.RATE_LIMIT_PER_IP_FACTOR = 2
+    settings.RATE_LIMIT_NEW_RESIDENTS = "3/h"
+    address = "198.51.100.9"
+    statuses = [api_rate(new_resident_client(address=address), indicator, 4).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+
+    settings.RATE_LIMIT_PER_IP_FACTOR = 10
+    assert api_rate(new_resident_client(address=address), indicator, 4).status_code == 201
+    # Three new identities counted (the refused one not): all within the allowance.
+    assert list(Rating.objects.values_list("trust", flat=True)) == [TrustState.COUNTED] * 3
+
+
+def test_every_limit_counter_expires_with_its_window(settings, indicator, redis_client):
+    settings.RATE_LIMIT_RATINGS = "5/h"
+    assert api_rate(new_resident_client(), indicator, 4).status_code == 201
+    counters = [key for key in redis_client.keys("*") if b"rl:" in key]
+    # The resident's and the address's limit, and the address's new identities.
+    assert len(counters) == 3
+    # An hour's window plus a few seconds; never a counter without an expiry.
+    assert all(3600 < redis_client.ttl(key) <= 3605 for key in counters)
