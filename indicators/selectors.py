@@ -87,15 +87,17 @@ def chapter_list_for_edition(*, edition: Edition) -> QuerySet[Chapter]:
 
 
 def chapter_get_published(*, year: int, slug: str) -> Chapter:
-    chapter = (
-        Chapter.objects.filter(public_q("edition__"), edition__year=year, slug=slug)
-        .select_related("edition")
-        .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
-        .first()
-    )
-    if chapter is None:
-        raise Http404("No such chapter")
-    return chapter
+    # ``get``: (year, slug) names one chapter, so no ORDER BY (with one Django hashes
+    # every selected column to match it, a cost that shows on the busiest pages).
+    try:
+        return (
+            Chapter.objects.filter(public_q("edition__"), edition__year=year, slug=slug)
+            .select_related("edition")
+            .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
+            .get()
+        )
+    except Chapter.DoesNotExist:
+        raise Http404("No such chapter") from None
 
 
 def chapter_list_published() -> QuerySet[Chapter]:
@@ -139,8 +141,28 @@ def indicator_list_for_edition(*, edition: Edition) -> QuerySet[Indicator]:
     return indicator_list_published().filter(edition=edition)
 
 
-def indicator_list_for_chapter(*, chapter: Chapter) -> QuerySet[Indicator]:
-    return indicator_list_published().filter(chapter=chapter)
+def _in_public_chapter(chapter: Chapter, rows: QuerySet) -> list:
+    """The public ``rows`` of ``chapter`` (a queryset of its indicators or stories),
+    each with its chapter and edition set from ``chapter`` rather than joined.
+
+    Every row of a chapter is in its chapter's edition (``edition=`` below makes
+    sure), so the edition's half of the publication rule is checked once, on the
+    chapter's edition in memory (``is_public``), and not joined and selected
+    again for every row: on a chapter page those joins cost more than the rows.
+    """
+    edition = chapter.edition
+    if not edition.is_public:
+        return []
+    # ``chapter.<related>`` already sets each row's ``chapter`` to this one.
+    found = list(rows.filter(public_q(), edition=edition))
+    for row in found:
+        row.edition = edition
+    return found
+
+
+def indicator_list_for_chapter(*, chapter: Chapter) -> list[Indicator]:
+    """The chapter's public indicators in report order, with their values (``_in_public_chapter``)."""
+    return _in_public_chapter(chapter, chapter.indicators.prefetch_related(_values_prefetch()))
 
 
 def indicator_get_published(*, year: int, code: str) -> Indicator:
@@ -178,8 +200,15 @@ def story_list_published(
     return stories.order_by("kind", "rank", "order", "id")
 
 
-def story_list_for_chapter(*, chapter: Chapter) -> QuerySet[Story]:
-    return story_list_published().filter(chapter=chapter)
+def story_list_for_chapter(*, chapter: Chapter) -> list[Story]:
+    """The chapter's public stories in list order (``_in_public_chapter``), without their body text."""
+    return _in_public_chapter(
+        chapter,
+        chapter.stories.select_related("district", "street")
+        # The list shows the summary; the body can be long and is for the story's own page.
+        .defer("body")
+        .order_by("kind", "rank", "order", "id"),
+    )
 
 
 def story_list_published_with_photos() -> QuerySet[Story]:

@@ -4,11 +4,13 @@ import re
 from collections.abc import Iterable
 
 from django import template
-from django.utils.html import conditional_escape
+from django.urls import reverse
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.text import Truncator
+from django.utils.translation import get_language, gettext
 
-from indicators.models import Indicator, IndicatorValue, Photo, format_quantity
+from indicators.models import Indicator, IndicatorValue, Photo, Story, StoryKind, format_quantity
 
 register = template.Library()
 
@@ -90,3 +92,107 @@ def highlight(text: str, query: str) -> SafeString:
         escaped = conditional_escape(piece)
         out.append(f"<mark>{escaped}</mark>" if index % 2 else escaped)
     return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above
+
+
+# --- Rows of the report's lists ----------------------------------------------------------------
+#
+# The lists of indicators and of stories (chapter, edition, story, indicator pages) are
+# rendered here, one row per item, instead of by a template included per row. A chapter
+# lists a few dozen items, and the template engine's work for each (an include, a dozen
+# variable lookups with escaping, two translations, a URL reversed per row, a choice
+# label found by building the choices) was most of the cost of an uncached page. The
+# markup is the one the included templates had; every text is escaped by format_html.
+
+# Stands in for an item's key in a URL reversed once per list (a slug never contains it).
+_KEY = "0-key-0"
+
+
+class _PageUrls:
+    """``get_absolute_url`` of many items of one route: reversed once per edition year,
+    then the item's key (a slug, which the URL carries as it is) put in its place."""
+
+    def __init__(self, route: str, key: str) -> None:
+        self.route = route
+        self.key = key
+        self.by_year: dict[int, str] = {}
+
+    def __call__(self, year: int, value: str) -> str:
+        pattern = self.by_year.get(year)
+        if pattern is None:
+            pattern = self.by_year[year] = reverse(self.route, kwargs={"year": year, self.key: _KEY})
+        return pattern.replace(_KEY, value)
+
+
+def _indicator_item(indicator: Indicator, url: str, year_label: str) -> str:
+    current = indicator.current_value
+    value = format_quantity(current.value, indicator.unit, current.qualifier) if current is not None else ""
+    parts = [
+        format_html(
+            '<li class="indicator-item">\n  <a class="indicator-item__name" href="{}">{}</a>\n'
+            '  <span class="indicator-item__value">{}</span>',
+            url,
+            indicator.display_name,
+            value or format_html('<span class="muted">{}</span>', gettext("报告未给出数值")),
+        )
+    ]
+    previous = indicator.previous_value
+    if previous is not None:
+        parts.append(
+            format_html(
+                '\n  <span class="indicator-item__compare">{} {} → {} {}</span>',
+                year_label % {"year": previous.year},
+                format_quantity(previous.value, indicator.unit, previous.qualifier),
+                year_label % {"year": current.year},
+                value,
+            )
+        )
+    change = indicator.display_change
+    if change:
+        parts.append(format_html('\n  <span class="indicator-item__change">{}</span>', change))
+    parts.append("\n</li>")
+    return "".join(parts)
+
+
+@register.simple_tag
+def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
+    """``<li class="indicator-item">`` rows: name (linked), figure, the comparison with the
+    previous year the report gives, and the change. Each indicator's edition is read
+    (for its URL): select or set it with the rows (``indicators.selectors``)."""
+    urls = _PageUrls("indicators:indicator", "code")
+    # The same msgid as ``{% blocktranslate %}{{ year }} 年{% endblocktranslate %}``.
+    year_label = gettext("%(year)s 年")
+    rows = [_indicator_item(i, urls(i.edition.year, i.code), year_label) for i in indicators]
+    return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html
+
+
+def _story_item(story: Story, url: str, kinds: dict[str, str]) -> str:
+    place = ""
+    if story.district_id:
+        street = format_html(" · {}", localized(story.street, "name")) if story.street_id else ""
+        place = format_html(' <span class="place">{}{}</span>', story.district.display_name, street)
+    summary = (
+        format_html('\n  <p class="story-item__summary">{}</p>', Truncator(story.summary).chars(90))
+        if story.summary
+        else ""
+    )
+    return format_html(
+        '<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{}">{}</span>{}</p>\n'
+        '  <h3 class="story-item__title"><a href="{}">{}</a></h3>{}\n</li>',
+        story.kind,
+        kinds.get(story.kind, story.kind),
+        place,
+        url,
+        story.display_title,
+        summary,
+    )
+
+
+@register.simple_tag
+def story_items(stories: Iterable[Story]) -> SafeString:
+    """``<li class="story-item">`` rows: kind, district and street, title (linked), summary.
+    Each story's edition, district and street are read: select them with the rows."""
+    urls = _PageUrls("indicators:story", "slug")
+    # Each label translated once per list (``get_kind_display`` rebuilds the choices per call).
+    kinds = {value: str(label) for value, label in StoryKind.choices}
+    rows = [_story_item(s, urls(s.edition.year, s.slug), kinds) for s in stories]
+    return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html

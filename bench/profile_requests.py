@@ -1,0 +1,189 @@
+"""In-process cost of the requests bench/http measures (issue 9, points 3 and 4). Not a test.
+
+Run it with ``bench/profile`` (a private PostgreSQL and Redis, the 2023 report
+and survey loaded, production settings). The Django test client calls the
+portal in this process, so the figure is the server's own work per request
+without HTTP, gunicorn or the machine's other load weighing on it as much:
+what a change to a template tag, a serializer or a service saves shows here
+first, and ``bench/http`` then says what it is worth against the floor.
+
+For each request: the SQL queries of one request, then ``--runs`` timed
+requests of every kind, interleaved (a burst of load on a shared machine hits
+them alike), reported as median and fastest. Every rating POST is a new
+resident (no cookie), as in bench/http.
+
+``--profile chapter`` (or any other name below) runs that request ``--runs``
+times under pyinstrument (installed separately: ``.venv/bin/pip install
+pyinstrument``; it is not a requirement of the portal) and prints the call tree.
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from indicators.models import Chapter, Indicator, Story  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import profile_urls  # noqa: E402
+
+# The portal's URLs and the two in-process floors.
+settings.ROOT_URLCONF = "profile_urls"
+
+# As the TLS proxy in front of gunicorn sets it, and as bench/http's wrk sends it.
+HEADERS = {"HTTP_X_FORWARDED_PROTO": "https"}
+
+
+def requests() -> dict[str, Callable[[Client], int]]:
+    """The requests of bench/http's table: the same chapter, indicator, story and POST body."""
+    chapter = Chapter.objects.select_related("edition").order_by("-edition__year", "number").first()
+    indicator = Indicator.objects.published().select_related("edition").order_by("pk").first()
+    story = Story.objects.published().select_related("edition").order_by("pk").first()
+    rating = json.dumps({"target_type": "indicator", "target_id": indicator.pk, "score": 4})
+
+    def get(path: str) -> Callable[[Client], int]:
+        return lambda client: client.get(path, **HEADERS).status_code
+
+    def post(path: str, body: str) -> Callable[[Client], int]:
+        def call(client: Client) -> int:
+            # No resident cookie, so a new resident each time, as wrk sends it.
+            client.cookies.clear()
+            return client.post(path, body, content_type="application/json", **HEADERS).status_code
+
+        return call
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {profile_urls.INSERT_TABLE} "
+            "(id bigserial PRIMARY KEY, target_id bigint NOT NULL, score smallint NOT NULL)"
+        )
+    return {
+        "floor_ok": get("/bench-floor/ok"),
+        "floor_insert": post("/bench-floor/insert", rating),
+        "home": get("/"),
+        "chapter": get(chapter.get_absolute_url()),
+        "indicator": get(indicator.get_absolute_url()),
+        "story": get(story.get_absolute_url()),
+        "api_list": get("/api/v1/indicators/"),
+        "aggregate": get(f"/api/v1/aggregates/indicators/{indicator.pk}/"),
+        "rating": post("/api/v1/ratings/", rating),
+    }
+
+
+def _expected(name: str) -> int:
+    return 201 if name in ("rating", "floor_insert") else 200
+
+
+# Each request's floor: the POST is compared with the INSERT, every GET with "ok".
+def _floor(name: str) -> str:
+    return "floor_insert" if name == "rating" else "floor_ok"
+
+
+def measure(names: list[str], runs: int) -> None:
+    table = requests()
+    names = list(dict.fromkeys(["floor_ok", "floor_insert", *names]))
+    client = Client()
+    print(f"{runs} interleaved runs; CPU: this process's CPU time, which a busy machine disturbs least")
+    print("| request | queries | median ms | fastest ms | median CPU ms | floor CPU ÷ its CPU |")
+    print("|---|---|---|---|---|---|")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    queries: dict[str, int] = {}
+    for name in names:
+        # The first request warms the template and URL caches; then count one.
+        table[name](client)
+        with CaptureQueriesContext(connection) as captured:
+            status = table[name](client)
+        if status != _expected(name):
+            sys.exit(f"{name}: status {status}, expected {_expected(name)}")
+        queries[name] = len(captured)
+    for _ in range(runs):
+        for name in names:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            table[name](client)
+            times[name].append((time.perf_counter() - start) * 1000)
+            cpu[name].append((time.process_time() - start_cpu) * 1000)
+    for name in names:
+        median_cpu = statistics.median(cpu[name])
+        ratio = (
+            "" if name.startswith("floor") else f"{statistics.median(cpu[_floor(name)]) / median_cpu:.3f}×"
+        )
+        print(
+            f"| {name} | {queries[name]} | {statistics.median(times[name]):.2f} "
+            f"| {min(times[name]):.2f} | {median_cpu:.2f} | {ratio} |"
+        )
+
+
+def profile(name: str, runs: int) -> None:
+    from pyinstrument import Profiler  # noqa: PLC0415 - optional, only for --profile
+
+    call = requests()[name]
+    client = Client()
+    call(client)
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    for _ in range(runs):
+        call(client)
+    profiler.stop()
+    print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
+
+
+def profile_cpu(name: str, runs: int) -> None:
+    """cProfile on CPU time: on a loaded machine, waiting for a core does not count."""
+    call = requests()[name]
+    client = Client()
+    call(client)
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _ in range(runs):
+        call(client)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
+
+
+def show_queries(name: str) -> None:
+    call = requests()[name]
+    client = Client()
+    call(client)
+    with CaptureQueriesContext(connection) as captured:
+        call(client)
+    for query in captured:
+        print(f"-- {query['time']}s\n{query['sql']}\n")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="requests to measure (default: all)")
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--profile", metavar="NAME", help="profile one request with pyinstrument")
+    parser.add_argument("--cprofile", metavar="NAME", help="profile one request with cProfile (CPU time)")
+    parser.add_argument("--queries", metavar="NAME", help="print the SQL of one request")
+    args = parser.parse_args()
+    if args.profile:
+        profile(args.profile, args.runs)
+    elif args.cprofile:
+        profile_cpu(args.cprofile, args.runs)
+    elif args.queries:
+        show_queries(args.queries)
+    else:
+        measure(args.names or list(requests()), args.runs)
