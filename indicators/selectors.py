@@ -133,8 +133,30 @@ def indicator_list_headline(*, edition: Edition) -> QuerySet[Indicator]:
 
 
 def indicator_list_published_newest_first() -> QuerySet[Indicator]:
-    """Every public indicator, the newest edition first and each edition in report order."""
-    return indicator_list_published().order_by("-edition__year", "chapter__number", "order", "id")
+    """Every public indicator, the newest edition first and each edition in report order,
+    as the list API shows them: with the edition's year, the chapter's and section's
+    references, and the values.
+
+    Each row joins its edition, chapter and section; the long texts of those (a
+    preface, a summary, a section's body) are left out, since they would be read
+    once per row and shown nowhere in the list.
+    """
+    return (
+        indicator_list_published()
+        .select_related(None)
+        .select_related("edition", "chapter", "section")
+        .defer(
+            "edition__title",
+            "edition__title_en",
+            "edition__preface",
+            "edition__preface_en",
+            "chapter__title",
+            "chapter__title_en",
+            "chapter__summary",
+            "section__body",
+        )
+        .order_by("-edition__year", "chapter__number", "order", "id")
+    )
 
 
 def indicator_list_for_edition(*, edition: Edition) -> QuerySet[Indicator]:

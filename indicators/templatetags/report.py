@@ -4,13 +4,13 @@ import re
 from collections.abc import Iterable
 
 from django import template
-from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
 from indicators.models import Indicator, IndicatorValue, Photo, Story, StoryKind, format_quantity
+from indicators.page_urls import indicator_urls, story_urls
 
 register = template.Library()
 
@@ -101,26 +101,8 @@ def highlight(text: str, query: str) -> SafeString:
 # lists a few dozen items, and the template engine's work for each (an include, a dozen
 # variable lookups with escaping, two translations, a URL reversed per row, a choice
 # label found by building the choices) was most of the cost of an uncached page. The
-# markup is the one the included templates had; every text is escaped by format_html.
-
-# Stands in for an item's key in a URL reversed once per list (a slug never contains it).
-_KEY = "0-key-0"
-
-
-class _PageUrls:
-    """``get_absolute_url`` of many items of one route: reversed once per edition year,
-    then the item's key (a slug, which the URL carries as it is) put in its place."""
-
-    def __init__(self, route: str, key: str) -> None:
-        self.route = route
-        self.key = key
-        self.by_year: dict[int, str] = {}
-
-    def __call__(self, year: int, value: str) -> str:
-        pattern = self.by_year.get(year)
-        if pattern is None:
-            pattern = self.by_year[year] = reverse(self.route, kwargs={"year": year, self.key: _KEY})
-        return pattern.replace(_KEY, value)
+# markup is the one the included templates had; every text is escaped by format_html;
+# the URLs are get_absolute_url()'s, reversed once per list (``indicators.page_urls``).
 
 
 def _indicator_item(indicator: Indicator, url: str, year_label: str) -> str:
@@ -158,7 +140,7 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
     """``<li class="indicator-item">`` rows: name (linked), figure, the comparison with the
     previous year the report gives, and the change. Each indicator's edition is read
     (for its URL): select or set it with the rows (``indicators.selectors``)."""
-    urls = _PageUrls("indicators:indicator", "code")
+    urls = indicator_urls()
     # The same msgid as ``{% blocktranslate %}{{ year }} 年{% endblocktranslate %}``.
     year_label = gettext("%(year)s 年")
     rows = [_indicator_item(i, urls(i.edition.year, i.code), year_label) for i in indicators]
@@ -191,7 +173,7 @@ def _story_item(story: Story, url: str, kinds: dict[str, str]) -> str:
 def story_items(stories: Iterable[Story]) -> SafeString:
     """``<li class="story-item">`` rows: kind, district and street, title (linked), summary.
     Each story's edition, district and street are read: select them with the rows."""
-    urls = _PageUrls("indicators:story", "slug")
+    urls = story_urls()
     # Each label translated once per list (``get_kind_display`` rebuilds the choices per call).
     kinds = {value: str(label) for value, label in StoryKind.choices}
     rows = [_story_item(s, urls(s.edition.year, s.slug), kinds) for s in stories]

@@ -1,0 +1,32 @@
+"""The list API's written-out serializers give exactly DRF's own result."""
+
+import pytest
+from django.test import RequestFactory
+from django.utils import translation
+from rest_framework import serializers
+
+from indicators import selectors
+from indicators.serializers import IndicatorSerializer
+
+pytestmark = pytest.mark.django_db
+
+
+def _generic(serializer_class, instance, context):
+    """What DRF builds from the declared fields, without the written-out shortcut."""
+    return serializers.ModelSerializer.to_representation(serializer_class(context=context), instance)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("with_request", [True, False])
+def test_every_indicator_is_serialised_as_drf_would(report_2023, language, with_request):
+    request = RequestFactory().get("/api/v1/indicators/", HTTP_HOST="testserver")
+    context = {"request": request} if with_request else {}
+    indicators = list(selectors.indicator_list_published_newest_first())
+    assert len(indicators) > 100
+    assert any(i.section_id is None for i in indicators) or any(i.change_value is None for i in indicators)
+    with translation.override(language):
+        fast = IndicatorSerializer(indicators, many=True, context=context).data
+        for indicator, row in zip(indicators, fast, strict=True):
+            assert row == _generic(IndicatorSerializer, indicator, context), indicator.code
+    if with_request:
+        assert fast[0]["url"].startswith("http://testserver/2023/indicators/")
