@@ -85,8 +85,8 @@ def load_ratings(start: int, stop: int, n_items: int, n_districts: int) -> None:
             last_resident = (hi - 1) // RATINGS_PER_RESIDENT
             cursor.execute(
                 """
-                INSERT INTO feedback_resident (key_hash, district_id, created_at, phone_hash)
-                SELECT 'bench' || lpad(r::text, 59, '0'), d.id, now(), ''
+                INSERT INTO feedback_resident (key_hash, district_id, created_at, phone_hash, notify_email)
+                SELECT 'bench' || lpad(r::text, 59, '0'), d.id, now(), '', ''
                   FROM generate_series(%s, %s) AS r
                   JOIN bench_districts d ON d.idx = r %% %s
                 ON CONFLICT (key_hash) DO NOTHING

@@ -60,11 +60,20 @@ class HeldFilter(admin.SimpleListFilter):
 
 
 class OfficialReplyInline(admin.StackedInline):
+    """Read-only: replies are written in the planners' workspace, which signs them with a
+    title and records them in the case's history."""
+
     model = OfficialReply
     extra = 0
-    fields = ["body", "author_title", "author", "created_at"]
-    readonly_fields = ["created_at"]
-    autocomplete_fields = ["author"]
+    fields = ["body", "closing_note", "author_title", "author", "created_at", "updated_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(Comment)
@@ -174,15 +183,22 @@ class RejectReasonForm(forms.Form):
 
 @admin.register(OfficialReply)
 class OfficialReplyAdmin(admin.ModelAdmin):
-    list_display = ["short_body", "author_title", "author", "created_at"]
-    search_fields = ["body", "author_title"]
-    list_select_related = ["author", "comment"]
-    raw_id_fields = ["comment"]
-    autocomplete_fields = ["author"]
+    """Read-only: written only through the workspace (one path, one signature rule, one history)."""
+
+    list_display = ["short_body", "target_kind", "author_title", "author", "updated_at"]
+    list_filter = ["target_kind"]
+    search_fields = ["body", "closing_note", "author_title"]
+    list_select_related = ["author"]
 
     @admin.display(description=_("答复"))
     def short_body(self, obj: OfficialReply) -> str:
-        return obj.body[:60]
+        return (obj.body or obj.closing_note)[:60]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(SensitiveWord)

@@ -13,10 +13,13 @@ everyone and come from the page cache while their data is unchanged
 """
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +30,7 @@ from feedback.caching import SURVEY_SCHEDULE
 from feedback.models import AggregateScope
 from feedback.my_data import resident_data_delete
 from feedback.pipeline import cross_site_check, submission_close, submission_open, submission_source_get
+from feedback.replies import reply_rate
 from feedback.residents import COOKIE_NAME, client_address_hash, resident_cookie_delete, resident_identity
 from feedback.sms import mask_phone
 from feedback.submissions import AnswerInput, comment_submit, rating_submit, survey_response_submit
@@ -114,11 +118,30 @@ class CommentPagination(PageNumberPagination):
     max_page_size = 100
     page_size_query_param = "page_size"
 
+    def get_page_size(self, request: Request) -> int:
+        # Strict, as the schema says: DRF would quietly use 20 for page_size=abc or 0.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            message = _("每页条数须为 1 到 %(max)d 的整数。") % {"max": self.max_page_size}
+            raise ValidationError({self.page_size_query_param: [message]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
 
 class CommentApi(CachedReadView, SubmissionView):
     """Approved comments of an item (with official replies); submit a comment (moderated)."""
 
     limit_kind = "comment"
+    # The GET's pages: the schema shows the response as this paginator's envelope.
+    pagination_class = CommentPagination
     page_params = ("target_type", "target_id", "page", "page_size")
     page_store_empty = True  # an unknown item is a 404: the keys are bounded by the items
 
@@ -132,12 +155,7 @@ class CommentApi(CachedReadView, SubmissionView):
         operation_id="comment_list",
         summary="Approved comments of an item, newest first, with their official replies",
         tags=["participation"],
-        parameters=[
-            OpenApiParameter("target_type", OpenApiTypes.STR, enum=["indicator", "story"], required=True),
-            OpenApiParameter("target_id", OpenApiTypes.INT, required=True),
-            OpenApiParameter("page", OpenApiTypes.INT),
-            OpenApiParameter("page_size", OpenApiTypes.INT),
-        ],
+        parameters=[serializers.CommentListQuerySerializer],
         responses={200: serializers.CommentSerializer(many=True), 400: ERRORS[400], 404: None},
     )
     def get(self, request: Request) -> Response:
@@ -148,7 +166,7 @@ class CommentApi(CachedReadView, SubmissionView):
         )
         if target is None:
             raise Http404
-        paginator = CommentPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.comments_public_for_target(target), request, view=self)
         return paginator.get_paginated_response(serializers.CommentSerializer(page, many=True).data)
 
@@ -393,7 +411,7 @@ class MyDataApi(APIView):
         identity = resident_identity(request._request)
         data = selectors.resident_data(key_hash=identity.key_hash) if identity else None
         if data is None:
-            data = selectors.ResidentData(resident=None, ratings=[], responses=[], comments=[])
+            data = selectors.ResidentData(resident=None, ratings=[], responses=[], comments=[], replies=[])
         return Response(serializers.MyDataSerializer(data).data)
 
     @extend_schema(
@@ -409,6 +427,34 @@ class MyDataApi(APIView):
         if identity is not None:
             resident_data_delete(resident_key_hash=identity.key_hash)
         return resident_cookie_delete(Response(status=status.HTTP_204_NO_CONTENT))
+
+
+class ReplyRatingApi(SubmissionView):
+    """The author of a piece of feedback rates the official answer to it (only them)."""
+
+    limit_kind = None  # not a new submission: no limit, and no new resident
+
+    @extend_schema(
+        operation_id="reply_rate",
+        summary="Rate the official reply to your feedback: satisfied / fairly / unsatisfied, solved or not",
+        description="One rating per reply; posting again changes it. Only the resident whose cookie "
+        "submitted the answered feedback may rate it: anyone else gets 404.",
+        tags=["participation"],
+        parameters=[RESIDENT_COOKIE],
+        request=serializers.ReplyRatingInputSerializer,
+        responses={200: serializers.ReplyRatingSerializer, 404: None, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = serializers.ReplyRatingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if self.identity is None:
+            raise Http404
+        identity = self.identity
+        try:
+            rating = reply_rate(resident_key_hash=identity.key_hash, reply_id=pk, **data.validated_data)
+        except ObjectDoesNotExist:
+            raise Http404 from None
+        return Response(serializers.ReplyRatingSerializer(rating).data)
 
 
 # --- Phone verification (后台实名, optional) ------------------------------------------------

@@ -27,6 +27,7 @@ urlpatterns = [
         name="feedback-aggregate-district",
     ),
     path("me/", api.MyDataApi.as_view(), name="feedback-my-data"),
+    path("replies/<int:pk>/rating/", api.ReplyRatingApi.as_view(), name="feedback-reply-rating"),
     path("verification/", api.VerificationApi.as_view(), name="feedback-verification"),
     path(
         "verification/confirm/",

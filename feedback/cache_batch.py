@@ -14,6 +14,8 @@ Like the cache itself (``IGNORE_EXCEPTIONS``), an unreachable Redis is not an
 error here: the functions answer ``None`` and callers fail open.
 """
 
+import contextlib
+
 from django.core.cache import caches
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
@@ -74,15 +76,12 @@ def counter_undo(key: str) -> None:
     """Take back one hit of a counter (a request that turned out not to count)."""
     cache = _redis_cache()
     if cache is not None:
-        try:
+        # The counter expires anyway; one hit too many errs on the safe side.
+        with contextlib.suppress(RedisError):
             get_redis_connection("default").decr(cache.make_key(key))
-        except RedisError:
-            pass  # the counter expires anyway; one hit too many errs on the safe side
         return
-    try:
+    with contextlib.suppress(ValueError):  # already expired: nothing to take back
         caches["default"].decr(key)
-    except ValueError:
-        pass  # already expired: nothing to take back
 
 
 def marks_add(keys: list[str], ttl: int) -> list[bool | None]:

@@ -19,6 +19,11 @@ Events (the keyword arguments each receiver gets):
 ``ratings_hold_decided``
     ``ratings=`` (the rows), ``actor=``, ``release=`` (True: now counted;
     False: discarded), ``note=``: a person decided on held ratings.
+``resident_data_deleting``
+    ``comment_ids=``, ``answer_ids=``, ``rating_ids=`` (lists): a resident is
+    deleting their data; these rows are about to be anonymised (comments) or
+    deleted (the rest). Inside the deletion transaction, before the rows go,
+    so receivers can keep their own record of them.
 
 Unlike Django signals, an unknown event name is an error, and there are no
 senders or weak references to reason about: receivers are plain functions
@@ -27,7 +32,7 @@ registered once at start-up.
 
 from collections.abc import Callable
 
-EVENTS = ("feedback_stored", "comment_moderated", "ratings_hold_decided")
+EVENTS = ("feedback_stored", "comment_moderated", "ratings_hold_decided", "resident_data_deleting")
 
 _receivers: dict[str, list[Callable[..., object]]] = {event: [] for event in EVENTS}
 

@@ -52,6 +52,17 @@ class Resident(models.Model):
     verified_at = models.DateTimeField(
         _("实名验证时间"), null=True, blank=True, help_text=_("通过短信验证码验证手机号的时间。")
     )
+    replies_seen_at = models.DateTimeField(
+        _("最近查看答复时间"),
+        null=True,
+        blank=True,
+        help_text=_("市民最近一次打开“我的数据”的时间；此后的答复算作新答复。"),
+    )
+    notify_email = models.EmailField(
+        _("答复通知邮箱"),
+        blank=True,
+        help_text=_("可选：市民留下的邮箱，仅用于通知其反馈收到了答复；删除数据时一并删除。"),
+    )
 
     class Meta:
         verbose_name = _("市民（匿名）")
@@ -344,10 +355,22 @@ class ModerationState(models.TextChoices):
 
 
 class Comment(Targeted):
-    """A resident's words on an indicator or story; public only once approved."""
+    """A resident's words on an indicator or story; public only once approved.
+
+    When its author deletes their data the comment stays as part of the
+    public record (its reply and the planner's case refer to it) but is
+    anonymised: body, nickname, district, hold reason and the link to the
+    resident are cleared and ``author_deleted_at`` is set (居民已删除原文).
+    """
 
     resident = models.ForeignKey(
-        Resident, on_delete=models.CASCADE, related_name="comments", verbose_name=_("市民")
+        Resident,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("市民"),
+        help_text=_("市民删除数据后为空。"),
     )
     body = models.TextField(
         _("内容"),
@@ -382,6 +405,12 @@ class Comment(Targeted):
     )
     moderated_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    author_deleted_at = models.DateTimeField(
+        _("原文删除时间"),
+        null=True,
+        blank=True,
+        help_text=_("市民删除自己数据的时间：留言内容已清除，仅保留答复与处理记录。"),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -400,13 +429,72 @@ class Comment(Targeted):
         return self.body[:40]
 
 
-class OfficialReply(models.Model):
-    """The one public answer to a comment, written by a planner or staff."""
+class ReplyTarget(models.TextChoices):
+    COMMENT = "comment", _("留言")
+    SURVEY_ANSWER = "survey_answer", _("问卷意见")
+    RATING = "rating", _("低分评价")
 
-    comment = models.OneToOneField(
-        Comment, on_delete=models.CASCADE, related_name="official_reply", verbose_name=_("留言")
+
+class OfficialReply(models.Model):
+    """The one official answer to one piece of feedback, as its author sees it.
+
+    It answers exactly one comment (public, shown beneath the comment), survey
+    answer or rating (private, shown only on its author's "my data"). It holds
+    what the resident is told: the reply ``body`` and, when the case was closed,
+    the ``closing_note`` — a case closed without a reply must say why, so one of
+    the two is never blank. Both are signed with a title (``author_title``),
+    never a login name. The review app writes it through ``feedback.replies``.
+
+    When the resident deletes their data, a rating or survey answer goes (the
+    link becomes empty and ``source_deleted_at`` is set) but the reply stays
+    with the planner's record of the case.
+    """
+
+    target_kind = models.CharField(
+        _("答复对象类型"), max_length=16, choices=ReplyTarget.choices, default=ReplyTarget.COMMENT
     )
-    body = models.TextField(_("答复"), validators=[MaxLengthValidator(REPLY_MAX_LENGTH)])
+    comment = models.OneToOneField(
+        Comment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="official_reply",
+        verbose_name=_("留言"),
+    )
+    survey_answer = models.OneToOneField(
+        SurveyAnswer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="official_reply",
+        verbose_name=_("问卷意见"),
+    )
+    rating = models.OneToOneField(
+        Rating,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="official_reply",
+        verbose_name=_("评分"),
+    )
+    # Who the answer is for: one indexed lookup for the "new replies" badge and
+    # for the rule that only the author may rate the reply.
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="official_replies",
+        verbose_name=_("答复对象（市民）"),
+        help_text=_("反馈的作者；市民删除数据后为空。"),
+    )
+    body = models.TextField(_("答复"), blank=True, validators=[MaxLengthValidator(REPLY_MAX_LENGTH)])
+    closing_note = models.TextField(
+        _("办结说明"),
+        blank=True,
+        validators=[MaxLengthValidator(REPLY_MAX_LENGTH)],
+        help_text=_("办结时告诉反馈者的说明；未答复就办结时必填。"),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -414,17 +502,84 @@ class OfficialReply(models.Model):
         verbose_name=_("答复人"),
     )
     author_title = models.CharField(
-        _("署名"), max_length=100, blank=True, help_text=_("公开显示的署名，如“东城区责任规划师”。")
+        _("署名"), max_length=100, help_text=_("公开显示的署名，如“东城区责任规划师”；绝不显示登录名。")
+    )
+    source_deleted_at = models.DateTimeField(
+        _("原文删除时间"), null=True, blank=True, help_text=_("反馈者删除自己数据的时间。")
     )
     created_at = models.DateTimeField(_("答复时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
+        ordering = ["-updated_at"]
         verbose_name = _("官方答复")
         verbose_name_plural = _("官方答复")
+        constraints = [
+            # Only the link of its kind may be set…
+            models.CheckConstraint(
+                condition=(
+                    Q(target_kind=ReplyTarget.COMMENT, survey_answer__isnull=True, rating__isnull=True)
+                    | Q(target_kind=ReplyTarget.SURVEY_ANSWER, comment__isnull=True, rating__isnull=True)
+                    | Q(target_kind=ReplyTarget.RATING, comment__isnull=True, survey_answer__isnull=True)
+                ),
+                name="officialreply_one_target_of_kind",
+            ),
+            # …and it is set unless the resident deleted what it answered.
+            models.CheckConstraint(
+                condition=(
+                    Q(source_deleted_at__isnull=False)
+                    | Q(comment__isnull=False)
+                    | Q(survey_answer__isnull=False)
+                    | Q(rating__isnull=False)
+                ),
+                name="officialreply_target_or_deleted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(body="") | ~Q(closing_note=""), name="officialreply_says_something"
+            ),
+        ]
+        indexes = [models.Index(fields=["resident", "-updated_at"], name="officialreply_resident_idx")]
 
     def __str__(self) -> str:
-        return self.body[:40]
+        return (self.body or self.closing_note)[:40]
+
+    @property
+    def is_public(self) -> bool:
+        """Public beneath the comment; a reply to a survey answer or a rating is private."""
+        return self.target_kind == ReplyTarget.COMMENT and bool(self.body)
+
+
+class ReplyVerdict(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    FAIRLY = "fairly", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class ReplyRating(models.Model):
+    """What the author of the feedback thinks of the official reply; one per reply, changeable."""
+
+    reply = models.OneToOneField(
+        OfficialReply, on_delete=models.CASCADE, related_name="resident_rating", verbose_name=_("官方答复")
+    )
+    verdict = models.CharField(_("满意程度"), max_length=12, choices=ReplyVerdict.choices)
+    solved = models.BooleanField(
+        _("问题是否解决"), null=True, blank=True, help_text=_("可选；为空表示市民未回答。")
+    )
+    created_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("答复评价")
+        verbose_name_plural = _("答复评价")
+
+    def __str__(self) -> str:
+        return f"#{self.reply_id} {self.get_verdict_display()}"
+
+    @property
+    def satisfied(self) -> bool:
+        """满意率 counts 满意 and 基本满意, as the 12345 hotline does."""
+        return self.verdict in (ReplyVerdict.SATISFIED, ReplyVerdict.FAIRLY)
 
 
 class SensitiveWord(models.Model):

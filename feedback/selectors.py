@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from feedback.aggregation import statistics
@@ -18,7 +18,9 @@ from feedback.models import (
     AggregateScope,
     Comment,
     ModerationState,
+    OfficialReply,
     Rating,
+    ReplyTarget,
     Resident,
     ScoreAggregate,
     Survey,
@@ -256,16 +258,34 @@ def resident_get(*, key_hash: str) -> Resident | None:
     return Resident.objects.filter(key_hash=key_hash).select_related("district").first()
 
 
+def new_reply_count(*, key_hash: str) -> int:
+    """Replies to this resident's feedback written or changed since they last opened "my data".
+
+    One query on the reply's resident index; the badge on every page reads it.
+    """
+    return (
+        OfficialReply.objects.filter(resident__key_hash=key_hash)
+        .filter(Q(resident__replies_seen_at__isnull=True) | Q(updated_at__gt=F("resident__replies_seen_at")))
+        .count()
+    )
+
+
 @dataclass
 class ResidentData:
     resident: Resident | None
     ratings: list[Rating]
     responses: list[SurveyResponse]
     comments: list[Comment]
+    replies: list[OfficialReply] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (self.ratings or self.responses or self.comments)
+
+    @property
+    def private_replies(self) -> list[OfficialReply]:
+        """Answers to survey answers and ratings: shown only here, to their author."""
+        return [reply for reply in self.replies if reply.target_kind != ReplyTarget.COMMENT]
 
 
 def resident_data(*, key_hash: str) -> ResidentData:
@@ -274,26 +294,42 @@ def resident_data(*, key_hash: str) -> ResidentData:
     if resident is None:
         return ResidentData(resident=None, ratings=[], responses=[], comments=[])
     ratings = list(
-        resident.ratings.select_related("indicator__edition", "story__edition", "district").order_by(
-            "-updated_at"
-        )
+        resident.ratings.select_related(
+            "indicator__edition", "story__edition", "district", "official_reply__resident_rating"
+        ).order_by("-updated_at")
     )
     responses = list(
         resident.survey_responses.select_related("survey", "district")
         .prefetch_related(
             Prefetch(
                 "answers",
-                queryset=SurveyAnswer.objects.select_related("question").order_by("question__order"),
+                queryset=SurveyAnswer.objects.select_related(
+                    "question", "official_reply__resident_rating"
+                ).order_by("question__order"),
             )
         )
         .order_by("-updated_at")
     )
     comments = list(
         resident.comments.select_related(
-            "indicator__edition", "story__edition", "district", "official_reply"
+            "indicator__edition", "story__edition", "district", "official_reply__resident_rating"
         ).order_by("-created_at")
     )
-    return ResidentData(resident=resident, ratings=ratings, responses=responses, comments=comments)
+    replies = list(
+        OfficialReply.objects.filter(resident=resident)
+        .select_related(
+            "resident_rating",
+            "comment__indicator",
+            "comment__story",
+            "rating__indicator",
+            "rating__story",
+            "survey_answer__question__survey",
+        )
+        .order_by("-updated_at")
+    )
+    return ResidentData(
+        resident=resident, ratings=ratings, responses=responses, comments=comments, replies=replies
+    )
 
 
 # --- Surveys ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ live in the services. Output serializers read only what the selectors
 already loaded (no query per row). Resident text is returned as plain text.
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,8 +15,11 @@ from feedback.models import (
     COMMENT_MAX_LENGTH,
     NICKNAME_MAX_LENGTH,
     Comment,
+    ModerationState,
     OfficialReply,
     Rating,
+    ReplyRating,
+    ReplyVerdict,
     SurveyAnswer,
 )
 from indicators.models import District
@@ -152,12 +156,54 @@ class CommentSerializer(TargetOutputMixin, serializers.ModelSerializer):
     @extend_schema_field(OfficialReplySerializer(allow_null=True))
     def get_official_reply(self, obj: Comment) -> dict | None:
         reply = getattr(obj, "official_reply", None)
-        return OfficialReplySerializer(reply).data if reply else None
+        return OfficialReplySerializer(reply).data if reply and reply.is_public else None
 
 
 class MyCommentSerializer(CommentSerializer):
+    moderation_reason = serializers.SerializerMethodField(help_text=_("未通过审核的理由（仅未通过时有值）。"))
+
     class Meta(CommentSerializer.Meta):
-        fields = [*CommentSerializer.Meta.fields, "moderation_state"]
+        fields = [*CommentSerializer.Meta.fields, "moderation_state", "moderation_reason"]
+
+    def get_moderation_reason(self, obj: Comment) -> str:
+        return obj.moderation_reason if obj.moderation_state == ModerationState.REJECTED else ""
+
+
+class ReplyRatingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReplyRating
+        fields = ["verdict", "solved", "updated_at"]
+
+
+class ReplyRatingInputSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=ReplyVerdict.choices)
+    solved = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class MyReplySerializer(serializers.Serializer):
+    """An answer to one of the resident's comments, survey answers or ratings."""
+
+    id = serializers.IntegerField()
+    target_kind = serializers.CharField(help_text=_("comment、survey_answer 或 rating。"))
+    comment = serializers.IntegerField(source="comment_id", allow_null=True)
+    survey_answer = serializers.IntegerField(source="survey_answer_id", allow_null=True)
+    rating = serializers.IntegerField(source="rating_id", allow_null=True)
+    body = serializers.CharField(help_text=_("答复；仅办结说明时为空。"))
+    closing_note = serializers.CharField(help_text=_("办结说明（如有）。"))
+    author_title = serializers.CharField(help_text=_("署名，如“东城区责任规划师”。"))
+    public = serializers.BooleanField(source="is_public", help_text=_("是否公开显示在留言下方。"))
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    my_rating = serializers.SerializerMethodField(help_text=_("您对答复的评价；未评价时为 null。"))
+    rate_url = serializers.SerializerMethodField(help_text=_("POST 到此地址评价答复。"))
+
+    @extend_schema_field(ReplyRatingSerializer(allow_null=True))
+    def get_my_rating(self, obj: OfficialReply) -> dict | None:
+        rating = getattr(obj, "resident_rating", None)
+        return ReplyRatingSerializer(rating).data if rating else None
+
+    def get_rate_url(self, obj: OfficialReply) -> str:
+        return reverse("feedback-reply-rating", kwargs={"pk": obj.pk})
 
 
 class SurveyAnswerSerializer(serializers.ModelSerializer):
@@ -180,8 +226,13 @@ class MyDataSerializer(serializers.Serializer):
     ratings = RatingSerializer(many=True)
     survey_responses = SurveyResponseSerializer(many=True, source="responses")
     comments = MyCommentSerializer(many=True)
+    replies = MyReplySerializer(many=True, help_text=_("收到的答复（含只给您看的答复和办结说明）。"))
+    notify_email = serializers.SerializerMethodField(help_text=_("答复通知邮箱；未留时为空。"))
     verified = serializers.SerializerMethodField(help_text=_("是否已通过短信验证手机号（后台实名）。"))
     verified_at = serializers.SerializerMethodField(help_text=_("验证时间；未验证时为 null。"))
+
+    def get_notify_email(self, obj: selectors.ResidentData) -> str:
+        return obj.resident.notify_email if obj.resident else ""
 
     def get_verified(self, obj: selectors.ResidentData) -> bool:
         return bool(obj.resident and obj.resident.is_verified)
@@ -300,9 +351,37 @@ class DistrictAggregateSerializer(serializers.Serializer):
 
 # --- Phone verification (后台实名) ------------------------------------------------------------
 
+# What feedback.verification reads as a mainland mobile number and as a code, for the
+# schema: NFKC folds full-width digits and signs, separators may sit anywhere, and a
+# +86 / 0086 / 86 prefix may lead. tests/test_schema_contract.py holds these to the
+# services' own normalisers.
+_SEPARATORS = "[\\s().\\-\u2010-\u2015\uff08\uff09\uff0d\uff0e]*"
+
+
+def _digit(digits: str) -> str:
+    return "[" + "".join(d + chr(0xFF10 + int(d)) for d in digits) + "]"
+
+
+PHONE_PATTERN = (
+    f"^{_SEPARATORS}(?:(?:[+\uff0b]{_SEPARATORS}|{_digit('0')}{_SEPARATORS}{_digit('0')}{_SEPARATORS})?"
+    f"{_digit('8')}{_SEPARATORS}{_digit('6')}{_SEPARATORS})?"
+    f"{_digit('1')}{_SEPARATORS}{_digit('3456789')}(?:{_SEPARATORS}{_digit('0123456789')}){{9}}{_SEPARATORS}$"
+)
+CODE_PATTERN = f"^\\s*(?:{_digit('0123456789')}\\s*){{6}}$"
+
+
+@extend_schema_field({"type": "string", "maxLength": 40, "pattern": PHONE_PATTERN})
+class PhoneField(serializers.CharField):
+    """A mobile number as typed; the service normalises and checks it."""
+
+
+@extend_schema_field({"type": "string", "maxLength": 20, "pattern": CODE_PATTERN})
+class CodeField(serializers.CharField):
+    """The code as typed (spaces and full-width digits allowed); the service checks it."""
+
 
 class VerificationStartInputSerializer(serializers.Serializer):
-    phone = serializers.CharField(
+    phone = PhoneField(
         max_length=40,
         help_text=_("中国大陆手机号；可带 +86、空格或短横线。只保存其加密摘要。"),
         error_messages={"blank": _("请填写手机号。"), "required": _("请填写手机号。")},
@@ -310,7 +389,7 @@ class VerificationStartInputSerializer(serializers.Serializer):
 
 
 class VerificationConfirmInputSerializer(VerificationStartInputSerializer):
-    code = serializers.CharField(
+    code = CodeField(
         max_length=20,
         help_text=_("短信中的 6 位数字验证码。"),
         error_messages={

@@ -22,7 +22,8 @@ from django.core.cache import cache
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from feedback import aggregates, cache_batch
+from feedback import aggregates, cache_batch, notifications
+from feedback.models import Resident
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +63,19 @@ def _aggregates_refresh_enqueue(keys: list[str]) -> None:
         # The submission is committed; the reconciliation repairs the aggregates.
         logger.warning("Broker unavailable: aggregate refresh of %s not queued", ",".join(marked))
         cache.delete_many([aggregates.PENDING_PREFIX + key for key in marked])
+
+
+@shared_task(ignore_result=True)
+def reply_notice_send(resident_id: int) -> bool:
+    """Tell a resident who left an e-mail address that an answer waits (``feedback.notifications``)."""
+    return notifications.reply_notice_send(resident_id=resident_id)
+
+
+def reply_notice_queue(*, resident_id: int) -> None:
+    """Queue the notice when the resident left an address; a broker outage loses only the e-mail."""
+    if not Resident.objects.filter(pk=resident_id).exclude(notify_email="").exists():
+        return
+    try:
+        reply_notice_send.delay(resident_id)
+    except OperationalError:
+        logger.warning("Broker unavailable: reply notice to resident %s not queued", resident_id)

@@ -13,9 +13,10 @@ pages work the same, that visitor's own data aside ("我的数据" shows it).
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +35,9 @@ from feedback.forms import (
 from feedback.models import AggregateScope, ModerationState
 from feedback.my_data import resident_data_delete
 from feedback.pipeline import SubmissionRefused, submission, submission_source_get
+from feedback.replies import replies_seen_mark, resident_notify_email_set
+from feedback.replies import reply_rate as reply_rate_service
+from feedback.reply_forms import NotifyEmailForm, ReplyRatingForm
 from feedback.residents import client_address_hash, resident_cookie_delete, resident_identity
 from feedback.sms import mask_phone
 from feedback.submissions import comment_submit, rating_submit, survey_is_open, survey_response_submit
@@ -218,6 +222,9 @@ def _id_param(raw: str) -> int | None:
 
 def _mine(request: HttpRequest, key_hash: str) -> dict:
     mine: dict = {}
+    replies = selectors.new_reply_count(key_hash=key_hash)
+    if replies:
+        mine["badge"] = render_to_string("feedback/_me_badge.html", {"count": replies}, request=request)
     kind, _colon, raw_pk = request.GET.get("item", "").partition(":")
     pk = _id_param(raw_pk)
     target = selectors.target_public_get(kind=kind, pk=pk) if pk is not None else None
@@ -257,15 +264,80 @@ def me_fragment(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@require_GET
-def my_data(request: HttpRequest) -> HttpResponse:
+def _my_data_page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
+    """ "My data"; opening it marks the answers seen (the badge clears), after noting which were new."""
     identity = resident_identity(request)
     data = selectors.resident_data(key_hash=identity.key_hash) if identity else None
-    return render(
-        request,
-        "feedback/my_data.html",
-        {"data": data, "delete_form": DeleteMyDataForm(), "nav": "my_data"},
-    )
+    seen_before = data.resident.replies_seen_at if data and data.resident else None
+    if data and data.resident and data.replies:
+        replies_seen_mark(resident_key_hash=identity.key_hash)
+    context = {
+        "data": data,
+        "seen_before": seen_before,
+        "delete_form": DeleteMyDataForm(),
+        "notify_form": NotifyEmailForm(
+            initial={"email": data.resident.notify_email if data and data.resident else ""}
+        ),
+        "rating_form": ReplyRatingForm(),
+        "nav": "my_data",
+        **forms,
+    }
+    return render(request, "feedback/my_data.html", context, status=status)
+
+
+@require_GET
+def my_data(request: HttpRequest) -> HttpResponse:
+    return _my_data_page(request)
+
+
+@require_POST
+@submission(None, back=lambda request, *args, **kwargs: reverse("feedback:my_data"))
+def reply_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The author rates the answer to their feedback (only them: anyone else gets 404)."""
+    identity = resident_identity(request)
+    form = ReplyRatingForm(request.POST)
+    if form.is_valid():
+        if identity is None:
+            raise Http404
+        try:
+            reply_rate_service(
+                resident_key_hash=identity.key_hash,
+                reply_id=pk,
+                verdict=form.cleaned_data["verdict"],
+                solved=form.cleaned_data["solved"],
+            )
+        except ObjectDoesNotExist:
+            raise Http404 from None
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("感谢您对答复的评价。"))
+            return redirect(f"{reverse('feedback:my_data')}#reply-{pk}")
+    return _my_data_page(request, status=400, rating_form=form, rating_form_reply=pk)
+
+
+@require_POST
+@submission(None, back=lambda request, *args, **kwargs: reverse("feedback:my_data"))
+def my_data_notify(request: HttpRequest) -> HttpResponse:
+    """Keep or forget the optional address for reply notices."""
+    identity = resident_identity(request)
+    form = NotifyEmailForm(request.POST)
+    if form.is_valid():
+        try:
+            if identity is None:
+                raise ValidationError({"email": _("本浏览器还没有提交过反馈，无需通知。")})
+            resident = resident_notify_email_set(
+                resident_key_hash=identity.key_hash, email=form.cleaned_data["email"]
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            if resident.notify_email:
+                messages.success(request, _("已保存。您的反馈收到答复时，我们会发邮件通知您。"))
+            else:
+                messages.success(request, _("已删除通知邮箱。"))
+            return redirect(f"{reverse('feedback:my_data')}#notify-title")
+    return _my_data_page(request, status=400, notify_form=form)
 
 
 @require_POST
@@ -274,13 +346,7 @@ def my_data_delete(request: HttpRequest) -> HttpResponse:
     identity = resident_identity(request)
     form = DeleteMyDataForm(request.POST)
     if not form.is_valid():
-        data = selectors.resident_data(key_hash=identity.key_hash) if identity else None
-        return render(
-            request,
-            "feedback/my_data.html",
-            {"data": data, "delete_form": form, "nav": "my_data"},
-            status=400,
-        )
+        return _my_data_page(request, status=400, delete_form=form)
     deleted = identity is not None and resident_data_delete(resident_key_hash=identity.key_hash)
     if deleted:
         messages.success(request, _("已删除本浏览器提交的全部数据。统计结果稍后更新。"))

@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from indicators.models import District, Indicator, Story, StoryKind
 from indicators.selectors import SEARCH_MAX_LENGTH, search_normalize
@@ -17,6 +18,7 @@ from indicators.selectors import SEARCH_MAX_LENGTH, search_normalize
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
 
+@extend_schema_field({"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX})
 class YearFilter(filters.NumberFilter):
     """An edition year: a whole number in a plausible range."""
 
@@ -30,6 +32,7 @@ class YearFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "string", "maxLength": 200})
 class TextSearchFilter(filters.CharFilter):
     """Substring search in any language (``公园`` finds every park)."""
 
@@ -78,6 +81,7 @@ class IndicatorFilterSet(filters.FilterSet):
         model = Indicator
         fields = ["edition", "chapter", "headline", "q"]
 
+    @extend_schema_field({"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 60})
     def filter_chapter(self, queryset: QuerySet[Indicator], name: str, value: str) -> QuerySet[Indicator]:
         if value.isdigit():
             return queryset.filter(chapter__number=int(value)) if len(value) <= 3 else queryset.none()
@@ -87,9 +91,11 @@ class IndicatorFilterSet(filters.FilterSet):
 class StoryFilterSet(filters.FilterSet):
     edition = YearFilter()
     kind = filters.ChoiceFilter(choices=StoryKind.choices, help_text=_("故事类型。"))
-    district = filters.ModelChoiceFilter(
-        queryset=District.objects.all(),
-        to_field_name="slug",
+    # The slugs as choices, read when the filter is used or the schema is built: the
+    # schema then lists them, so a slug it does not list is the only kind refused (400).
+    district = filters.ChoiceFilter(
+        field_name="district__slug",
+        choices=lambda: list(District.objects.values_list("slug", "name")),
         help_text=_("行政区标识（slug），见 /api/v1/districts/。"),
     )
     q = TextSearchFilter(fields=["title", "title_en", "summary", "body"])

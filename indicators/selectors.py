@@ -183,8 +183,13 @@ def _in_public_chapter(chapter: Chapter, rows: QuerySet) -> list:
 
 
 def indicator_list_for_chapter(*, chapter: Chapter) -> list[Indicator]:
-    """The chapter's public indicators in report order, with their values (``_in_public_chapter``)."""
-    return _in_public_chapter(chapter, chapter.indicators.prefetch_related(_values_prefetch()))
+    """The chapter's public indicators in report order, with their values (``_in_public_chapter``),
+    without the texts only their own pages show."""
+    return _in_public_chapter(
+        chapter,
+        # The quoted sentence and the note are for the indicator's own page.
+        chapter.indicators.defer("source_text", "note").prefetch_related(_values_prefetch()),
+    )
 
 
 def indicator_get_published(*, year: int, code: str) -> Indicator:

@@ -29,8 +29,11 @@ from indicators.models import (
 )
 from indicators.page_urls import PageUrls, indicator_urls
 
+# How the schema gives a figure: a decimal string (above), never a JSON number.
+DECIMAL_STRING = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "example": "88.7"}
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+
+@extend_schema_field(DECIMAL_STRING)
 class FigureField(serializers.Field):
     """A stored decimal as the report prints it: no trailing zeros, no exponent."""
 
@@ -190,7 +193,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field({**DECIMAL_STRING, "nullable": True})
     def get_value(self, obj: Indicator) -> str | None:
         current = obj.current_value
         return format_number(current.value) if current else None

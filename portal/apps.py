@@ -9,4 +9,4 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for its side effect: the @register decorators add the checks.
-        from portal import checks  # noqa: F401
+        from portal import checks  # noqa: F401, PLC0415 - checks import settings-dependent code

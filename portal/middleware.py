@@ -49,8 +49,8 @@ class CacheControlMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.cookies or request.method not in ("GET", "HEAD"):
-            response["Cache-Control"] = "private, no-store"
-        elif "Cache-Control" not in response and not isinstance(response, FileResponse):
+        personal = response.cookies or request.method not in ("GET", "HEAD")
+        unmarked = "Cache-Control" not in response and not isinstance(response, FileResponse)
+        if personal or unmarked:
             response["Cache-Control"] = "private, no-store"
         return response

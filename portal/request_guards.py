@@ -42,6 +42,7 @@ included, and call nothing of the apps.
 """
 
 import codecs
+import contextlib
 import json
 from collections.abc import Callable, Iterable
 from io import BytesIO
@@ -167,10 +168,8 @@ class _IdleTimeout:
 
     def __exit__(self, *exc_info) -> None:
         if self.sock is not None:
-            try:
+            with contextlib.suppress(OSError):  # the client is gone; gunicorn closes the socket
                 self.sock.settimeout(self.previous)
-            except OSError:
-                pass  # the client is gone; gunicorn closes the socket
 
 
 def _body_read(request: HttpRequest, declared: int) -> None:

@@ -291,7 +291,8 @@ STORAGES = {
 # --- API -------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting the 400/404/415 every view can answer (portal/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.PortalAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -546,3 +547,17 @@ AXES_LOCKOUT_TEMPLATE = "review/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "review.security.client_ip_pseudonym"
 # Where the file e-mail backend writes (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
+
+# --- Every voice gets an answer (issue 8) ------------------------------------------
+
+# A case's time limit: this many working days from receipt (weekends off; the holiday
+# calendar staff edit in the admin adds days off and working weekends). 响应率 on
+# /accountability/ is the share of cases first answered within it.
+CASE_REPLY_WORKING_DAYS = env.int("CASE_REPLY_WORKING_DAYS", default=5)
+# The public accountability figures are recomputed from the cases this many seconds after
+# an answer (a burst costs one run), and every ACCOUNTABILITY_REFRESH_MINUTES regardless.
+ACCOUNTABILITY_REFRESH_DELAY = env.int("ACCOUNTABILITY_REFRESH_DELAY", default=30)
+CELERY_BEAT_SCHEDULE["accountability-refresh"] = {
+    "task": "review.tasks.accountability_refresh",
+    "schedule": timedelta(minutes=env.int("ACCOUNTABILITY_REFRESH_MINUTES", default=30)),
+}

@@ -10,6 +10,7 @@ from portal import health, i18n
 api_v1 = [
     path("", include("indicators.api_urls")),
     path("", include("feedback.api_urls")),
+    path("", include("review.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("review/", include("review.urls")),
+    path("", include("review.public_urls")),
     path("", include("feedback.urls")),
     path("", include("indicators.urls")),
 ]

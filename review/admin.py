@@ -13,13 +13,22 @@ from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from review.models import CaseEvent, DigestLog, PlannerProfile, ReviewCase
+from review.models import (
+    AccountabilityFigure,
+    CaseEvent,
+    DigestLog,
+    Holiday,
+    PlannerProfile,
+    ReplySignature,
+    ReplyTemplate,
+    ReviewCase,
+)
 
 
 class PlannerProfileForm(forms.ModelForm):
     class Meta:
         model = PlannerProfile
-        fields = ["user", "title", "districts", "streets"]
+        fields = ["user", "title", "districts", "streets", "city_scope"]
 
     def clean_user(self):
         user = self.cleaned_data["user"]
@@ -32,7 +41,7 @@ class PlannerProfileForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        if not data.get("districts") and not data.get("streets"):
+        if not data.get("districts") and not data.get("streets") and not data.get("city_scope"):
             raise forms.ValidationError(_("请至少指定一个行政区或街道/乡镇。"), code="no_area")
         return data
 
@@ -47,7 +56,7 @@ class PlannerCreationForm(PlannerProfileForm):
     password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput, strip=False)
 
     class Meta(PlannerProfileForm.Meta):
-        fields = ["title", "districts", "streets"]
+        fields = ["title", "districts", "streets", "city_scope"]
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -82,8 +91,8 @@ class PlannerCreationForm(PlannerProfileForm):
 
 @admin.register(PlannerProfile)
 class PlannerProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "title", "area", "email", "is_active"]
-    list_filter = ["districts", "user__is_active"]
+    list_display = ["user", "title", "area", "city_scope", "email", "is_active"]
+    list_filter = ["districts", "city_scope", "user__is_active"]
     search_fields = ["user__username", "user__email", "user__first_name", "title"]
     filter_horizontal = ["districts", "streets"]
     autocomplete_fields = ["user"]
@@ -105,8 +114,9 @@ class PlannerProfileAdmin(admin.ModelAdmin):
                 "title",
                 "districts",
                 "streets",
+                "city_scope",
             ]
-        return ["user", "title", "districts", "streets"]
+        return ["user", "title", "districts", "streets", "city_scope"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user").prefetch_related("districts", "streets")
@@ -147,10 +157,12 @@ class ReviewCaseAdmin(admin.ModelAdmin):
         "district",
         "chapter",
         "assignee",
+        "route",
         "received_at",
+        "due_at",
         "first_reply_at",
     ]
-    list_filter = ["kind", "status", "district"]
+    list_filter = ["kind", "status", "route", "resolution", "district"]
     list_select_related = ["district", "chapter", "chapter__edition", "assignee"]
     search_fields = ["comment__body", "survey_answer__comment"]
     date_hierarchy = "received_at"
@@ -167,9 +179,16 @@ class ReviewCaseAdmin(admin.ModelAdmin):
         "story",
         "question",
         "status",
+        "route",
         "assignee",
+        "reply",
+        "resolution",
         "received_at",
+        "due_at",
         "first_reply_at",
+        "closed_at",
+        "score_snapshot",
+        "feedback_deleted_at",
         "created_at",
         "updated_at",
     ]
@@ -187,6 +206,58 @@ class DigestLogAdmin(admin.ModelAdmin):
     list_display = ["digest_date", "user", "case_count", "sent_at"]
     list_filter = ["digest_date"]
     list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReplySignature)
+class ReplySignatureAdmin(admin.ModelAdmin):
+    """The public title staff sign replies with; planners sign with their profile's title."""
+
+    list_display = ["title", "user"]
+    search_fields = ["title", "user__username"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "district", "is_active", "updated_at"]
+    list_filter = ["is_active", "district"]
+    search_fields = ["title", "body"]
+    list_select_related = ["district"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    """The calendar the reply time limit is counted on (new cases use it from now on)."""
+
+    list_display = ["date", "name", "is_workday"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+
+@admin.register(AccountabilityFigure)
+class AccountabilityFigureAdmin(admin.ModelAdmin):
+    """Read-only: recomputed from the cases by Celery."""
+
+    list_display = [
+        "month",
+        "district",
+        "received",
+        "responded_in_time",
+        "closed",
+        "solved",
+        "rated",
+        "satisfied",
+    ]
+    list_filter = ["district"]
+    list_select_related = ["district"]
 
     def has_add_permission(self, request) -> bool:
         return False

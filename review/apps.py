@@ -15,3 +15,4 @@ class ReviewConfig(AppConfig):
         hooks.register("feedback_stored", services.case_open_for_feedback)
         hooks.register("comment_moderated", services.case_record_moderation)
         hooks.register("ratings_hold_decided", services.case_record_hold_decision)
+        hooks.register("resident_data_deleting", services.cases_record_feedback_deleted)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from feedback.models import MODERATION_REASON_MAX_LENGTH as REASON_MAX_LENGTH
 from feedback.models import REPLY_MAX_LENGTH
 from feedback.trust import TRUST_NOTE_MAX_LENGTH
-from review.models import CaseStatus, ReviewCase
+from review.models import CaseResolution, CaseStatus, ReviewCase
 from review.selectors import planners_for_case
 
 NOTE_MAX_LENGTH = 2000
@@ -52,10 +52,39 @@ class NoteForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label=_("公开答复"),
+        label=_("答复"),
         max_length=REPLY_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("将以您的署名显示在留言下方，并在市民的“我的数据”页可见。"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "以您的公开署名发出：留言的答复公开显示在留言下方；问卷意见和评分的答复只有反馈者本人在“我的数据”中可见。"
+        ),
+    )
+
+
+class TemplatePickForm(forms.Form):
+    """Pick a reply template: a GET to the case page that pre-fills the reply (works without JS)."""
+
+    template = forms.ModelChoiceField(label=_("答复模板"), queryset=None, empty_label=_("选择模板…"))
+
+    def __init__(self, *args, templates, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+        city_wide = _("全市通用")
+        self.fields["template"].label_from_instance = lambda template: (
+            f"{template.title}（{template.district.name if template.district_id else city_wide}）"
+        )
+
+
+class CloseForm(forms.Form):
+    resolution = forms.ChoiceField(
+        label=_("办结结果"), choices=CaseResolution.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("办结说明（反馈者可见）"),
+        max_length=REPLY_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("尚未答复就办结时必填：说明为何办结，反馈者会在“我的数据”中看到。"),
     )
 
 

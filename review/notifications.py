@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from review.models import DigestLog, ReviewCase
-from review.selectors import case_scope_for_user, planner_profiles_with_email
+from review.selectors import case_due_counts, case_scope_for_user, planner_profiles_with_email
 
 DIGEST_WINDOW = timedelta(hours=24)
 DIGEST_MAX_LISTED = 50
@@ -45,7 +45,7 @@ def case_assigned_email_send(*, case_id: int) -> bool:
 
 
 def planner_digests_send() -> int:
-    """One digest per planner with new feedback in their area in the last 24 h."""
+    """One digest per planner with new feedback in the last 24 h, or cases overdue or due within a day."""
     now = timezone.now()
     today = timezone.localdate(now)
     sent = 0
@@ -53,9 +53,12 @@ def planner_digests_send() -> int:
         user = profile.user
         if DigestLog.objects.filter(user=user, digest_date=today).exists():
             continue
-        new_cases = case_scope_for_user(user).filter(created_at__gte=now - DIGEST_WINDOW)
+        scope = case_scope_for_user(user)
+        new_cases = scope.filter(created_at__gte=now - DIGEST_WINDOW)
         count = new_cases.count()
-        if count == 0:
+        # What is overdue or due within a day matters even on a day without new feedback.
+        due = case_due_counts(scope)
+        if count == 0 and not (due["overdue"] or due["due_soon"]):
             continue
         listed = list(
             new_cases.select_related(
@@ -73,6 +76,7 @@ def planner_digests_send() -> int:
             context = {
                 "profile": profile,
                 "count": count,
+                "due": due,
                 "cases": listed,
                 "more": count - len(listed),
                 "queue_url": _absolute(reverse("review:queue")),

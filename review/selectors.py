@@ -4,7 +4,10 @@
 for a case outside the user's area, so a planner cannot even learn that the
 case exists. ``case_scope_for_user`` is the one definition of "the user's
 area": staff and superusers see every area, a planner sees the cases of their
-districts and of the streets assigned to them, anyone else sees nothing.
+districts and of the streets assigned to them — and, when given the city
+scope, the city-level queue (cases with no district) — anyone else sees
+nothing. Each case is one row whatever the rules that reach it, so the queue,
+the dashboard and the export count it once.
 """
 
 import statistics
@@ -14,15 +17,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from feedback.models import AggregateScope, Rating, ScoreAggregate, TrustState
 from indicators.models import Chapter, Indicator, Story
 from review.filters import CaseFilter
-from review.models import CaseStatus, PlannerProfile, ReviewCase
+from review.models import CaseStatus, PlannerProfile, ReplySignature, ReplyTemplate, ReviewCase
 
 
 def user_is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -40,7 +45,8 @@ def _area_q(user: AbstractBaseUser) -> Q:
         "district_id"
     )
     streets = PlannerProfile.streets.through.objects.filter(plannerprofile__user=user).values("street_id")
-    return Q(district__in=districts) | Q(street__in=streets)
+    city = PlannerProfile.objects.filter(user=user, city_scope=True)
+    return Q(district__in=districts) | Q(street__in=streets) | Q(Exists(city), district__isnull=True)
 
 
 def case_scope_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ReviewCase]:
@@ -60,7 +66,7 @@ def case_list_for_user(user: AbstractBaseUser | AnonymousUser, filters: dict[str
     """
     queryset = case_scope_for_user(user).select_related(
         "comment",
-        "comment__official_reply",
+        "reply",
         "survey_answer",
         "rating",
         "district",
@@ -83,8 +89,9 @@ def case_get_for_user(user: AbstractBaseUser | AnonymousUser, pk: int) -> Review
             .select_related(
                 "comment",
                 "comment__resident",
-                "comment__official_reply",
-                "comment__official_reply__author",
+                "reply",
+                "reply__author",
+                "reply__resident_rating",
                 "comment__moderated_by",
                 "survey_answer",
                 "survey_answer__response",
@@ -117,9 +124,16 @@ def planner_covers_case(user: AbstractBaseUser, case: ReviewCase) -> bool:
     return ReviewCase.objects.filter(pk=case.pk).filter(_area_q(user)).exists()
 
 
+def case_answer(case: ReviewCase):
+    """The reply or closing note sent to the case's author, if any (``feedback.OfficialReply``)."""
+    return case.reply if case.reply_id else None
+
+
 def planners_for_case(case: ReviewCase) -> QuerySet:
     """The planners a case may be assigned to: active, and covering its area."""
     query = Q(pk__in=[])
+    if case.district_id is None:
+        query |= Q(planner_profile__city_scope=True)
     if case.district_id:
         query |= Q(planner_profile__districts=case.district_id)
     if case.street_id:
@@ -134,11 +148,29 @@ def planners_for_case(case: ReviewCase) -> QuerySet:
 
 
 def planner_title_for(user: AbstractBaseUser) -> str:
-    """The public signature of a reply: the planner's title, else the name."""
+    """The public signature of a reply, chosen in the admin: the planner's title, else the
+    staff member's ``ReplySignature``. Never a login name or a person's name: without a
+    title the user cannot reply (a ``ValidationError`` says so)."""
     profile = PlannerProfile.objects.filter(user=user).only("title").first()
-    if profile and profile.title:
-        return profile.title
-    return user.get_full_name() or user.get_username()
+    if profile and profile.title.strip():
+        return profile.title.strip()
+    signature = ReplySignature.objects.filter(user=user).only("title").first()
+    if signature and signature.title.strip():
+        return signature.title.strip()
+    raise ValidationError(
+        _("您还没有公开署名：请管理员在后台“答复署名”中为您设置（如“北京市规划和自然资源委员会”）后再答复。"),
+        code="no_title",
+    )
+
+
+def reply_templates_for_case(case: ReviewCase) -> QuerySet[ReplyTemplate]:
+    """The active reply templates of the case's district, then the city-wide ones."""
+    query = Q(district__isnull=True)
+    if case.district_id:
+        query |= Q(district_id=case.district_id)
+    return ReplyTemplate.objects.filter(query, is_active=True).order_by(
+        F("district_id").asc(nulls_last=True), "title", "id"
+    )
 
 
 def planner_profiles_with_email() -> QuerySet[PlannerProfile]:
@@ -277,6 +309,16 @@ def _weekly_received(scope: QuerySet[ReviewCase], weeks: int = 12) -> list[dict]
     return [{"week": monday, "count": counts.get(monday, 0)} for monday in mondays]
 
 
+def case_due_counts(cases: QuerySet[ReviewCase]) -> dict[str, int]:
+    """Of the unanswered open cases: how many are overdue, and due within a day (one query)."""
+    now = timezone.now()
+    waiting = cases.filter(first_reply_at__isnull=True, status__in=[CaseStatus.NEW, CaseStatus.IN_REVIEW])
+    return waiting.order_by().aggregate(
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        due_soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=now + timedelta(days=1))),
+    )
+
+
 def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
     """Every figure of the dashboard, for the user's area, in a fixed number of queries."""
     district_ids = area_district_ids(user)
@@ -289,6 +331,7 @@ def dashboard_for_user(user: AbstractBaseUser) -> dict[str, Any]:
         **_dashboard_scores(district_ids),
         "backlog": backlog,
         "backlog_total": sum(row["count"] for row in backlog),
+        "due": case_due_counts(scope),
         "replied_count": len(durations),
         "median_hours": statistics.median(durations) / 3600 if durations else None,
         "weekly": _weekly_received(scope),

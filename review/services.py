@@ -6,16 +6,21 @@ after the other. Each change writes a ``CaseEvent`` (who, when, what, before,
 after). Notifications are queued with ``transaction.on_commit``.
 
 The feedback app cannot import this one (it sits below it); ``ReviewConfig.ready``
-registers ``case_open_for_feedback``, ``case_record_moderation`` and
-``case_record_hold_decision`` with ``feedback.hooks``, so a case opens inside
-the transaction that stores the feedback, and every moderation decision and
-every decision on a held rating — from the admin too — is recorded in the
-case's history.
+registers ``case_open_for_feedback``, ``case_record_moderation``,
+``case_record_hold_decision`` and ``cases_record_feedback_deleted`` with
+``feedback.hooks``, so a case opens inside the transaction that stores the
+feedback, every moderation decision and every decision on a held rating —
+from the admin too — is recorded in the case's history, and a case outlives
+its resident's deletion of their data.
+
+What the resident is told (the reply, the closing note) is written through
+``feedback.replies``, because the resident's pages belong to the feedback app.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,9 +34,18 @@ from feedback.models import (
     TrustState,
 )
 from feedback.moderation import comment_moderate as feedback_comment_moderate
-from review.models import CaseAction, CaseEvent, CaseKind, CaseStatus, ReviewCase
-from review.selectors import planner_covers_case, planner_title_for
-from review.tasks import case_assigned_notify
+from feedback.replies import reply_write
+from review.models import (
+    CaseAction,
+    CaseEvent,
+    CaseKind,
+    CaseResolution,
+    CaseStatus,
+    ReviewCase,
+)
+from review.routing import due_at_for, route_for_feedback
+from review.selectors import case_answer, planner_covers_case, planner_title_for
+from review.tasks import accountability_refresh_queue, case_assigned_notify
 
 # Ratings at or below this score open a case (低分评价).
 LOW_RATING_MAX = 2
@@ -60,6 +74,10 @@ def _event(
 def _open(*, lookup: dict, defaults: dict) -> ReviewCase:
     # get_or_create retries the read after an IntegrityError on the one-to-one,
     # so two concurrent submissions of the same row end with one case.
+    feedback = next(iter(lookup.values()))
+    route = route_for_feedback(feedback)
+    defaults = {**defaults, "district_id": route.district_id, "route": route.route}
+    defaults["due_at"] = due_at_for(defaults["received_at"])
     case, created = ReviewCase.objects.get_or_create(**lookup, defaults=defaults)
     if created:
         _event(case=case, actor=None, action=CaseAction.OPENED, after=case.get_status_display())
@@ -108,15 +126,12 @@ def _item_fields(feedback: Comment | Rating) -> dict:
     }
 
 
+# The district (the owner queue) is chosen by ``review.routing`` in ``_open``.
+
+
 def _comment_case(comment: Comment) -> dict:
-    # The district the comment names, else the story's, else the resident's own.
-    story = comment.story if comment.story_id else None
-    district_id = comment.district_id or (story.district_id if story else None)
-    if district_id is None:
-        district_id = comment.resident.district_id
     return {
         "kind": CaseKind.COMMENT,
-        "district_id": district_id,
         "received_at": comment.created_at or timezone.now(),
         **_item_fields(comment),
     }
@@ -126,17 +141,16 @@ def _answer_case(answer: SurveyAnswer) -> dict:
     response = answer.response
     return {
         "kind": CaseKind.SURVEY_ANSWER,
-        "district_id": response.district_id,
+        "score_snapshot": answer.score,
         "question_id": answer.question_id,
         "received_at": response.updated_at or timezone.now(),
     }
 
 
 def _rating_case(rating: Rating) -> dict:
-    story = rating.story if rating.story_id else None
     return {
         "kind": CaseKind.RATING,
-        "district_id": rating.district_id or (story.district_id if story else None),
+        "score_snapshot": rating.score,
         "received_at": rating.updated_at or timezone.now(),
         **_item_fields(rating),
     }
@@ -160,18 +174,22 @@ def case_transition(*, user: AbstractBaseUser, case: ReviewCase, to_status: str)
     if to_status not in CaseStatus.values:
         raise ValidationError(_("未知的状态。"), code="unknown_status")
     before = case.status
+    if to_status == CaseStatus.CLOSED and to_status in TRANSITIONS[before]:
+        raise ValidationError(_("办结须选择办结结果，请使用“办结”表单。"), code="close_with_resolution")
     if to_status not in TRANSITIONS[before]:
         raise ValidationError(
             _("不能从“%(before)s”改为“%(after)s”。")
             % {"before": CaseStatus(before).label, "after": CaseStatus(to_status).label},
             code="invalid_transition",
         )
-    if to_status == CaseStatus.ANSWERED and not (
-        case.comment_id and OfficialReply.objects.filter(comment_id=case.comment_id).exists()
-    ):
-        raise ValidationError(_("尚未发布公开答复，不能标记为“已答复”。"), code="no_reply")
+    if to_status == CaseStatus.ANSWERED and not ((reply := case_answer(case)) is not None and reply.body):
+        raise ValidationError(_("尚未答复，不能标记为“已答复”。"), code="no_reply")
     case.status = to_status
-    case.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if before == CaseStatus.CLOSED:
+        case.resolution, case.closed_at = "", None
+        fields += ["resolution", "closed_at"]
+    case.save(update_fields=fields)
     _event(
         case=case,
         actor=user,
@@ -211,38 +229,111 @@ def case_note_add(*, user: AbstractBaseUser, case: ReviewCase, body: str) -> Cas
     return _event(case=case, actor=user, action=CaseAction.NOTE, after=body)
 
 
+def _feedback_locked(case: ReviewCase) -> Comment | SurveyAnswer | Rating:
+    """The case's feedback row, locked; refused when the resident deleted it."""
+    if case.comment_id:
+        return Comment.objects.select_for_update().get(pk=case.comment_id)
+    if case.survey_answer_id:
+        return (
+            SurveyAnswer.objects.select_for_update().select_related("response").get(pk=case.survey_answer_id)
+        )
+    if case.rating_id:
+        return Rating.objects.select_for_update().get(pk=case.rating_id)
+    raise ValidationError(_("市民已删除原文，无法再答复。"), code="feedback_deleted")
+
+
+def _link_reply(case: ReviewCase, reply: OfficialReply, fields: list[str]) -> None:
+    # The case keeps its reply even after the resident deletes the rating or
+    # answer it replied to (the reply's own link to it then becomes empty).
+    if case.reply_id != reply.pk:
+        case.reply = reply
+        fields.append("reply")
+
+
+def _first_response(case: ReviewCase, fields: list[str]) -> None:
+    if case.first_reply_at is None:
+        case.first_reply_at = timezone.now()
+        fields.append("first_reply_at")
+
+
 @transaction.atomic
 def case_reply(*, user: AbstractBaseUser, case: ReviewCase, body: str) -> OfficialReply:
-    """Write or edit the one public reply to the case's comment."""
+    """Write or edit the one reply to the case's feedback, signed with the user's title.
+
+    A comment's reply is public beneath it; a survey answer's or a rating's is
+    private, on its author's "my data". Either way its author can rate it.
+    """
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("答复不能为空。"), code="blank")
     if len(body) > REPLY_MAX_LENGTH:
         raise ValidationError(_("答复不能超过 4000 字。"), code="too_long")
     case = _locked(case)
-    if not case.comment_id:
-        raise ValidationError(_("只有留言可以公开答复。"), code="not_a_comment")
-    comment = Comment.objects.select_for_update().get(pk=case.comment_id)
-    if comment.moderation_state == ModerationState.REJECTED:
+    feedback = _feedback_locked(case)
+    if isinstance(feedback, Comment) and feedback.moderation_state == ModerationState.REJECTED:
         raise ValidationError(_("未通过审核的留言不能公开答复。"), code="comment_rejected")
-    reply = OfficialReply.objects.filter(comment=comment).first()
-    before = reply.body if reply else ""
-    if reply is None:
-        reply = OfficialReply.objects.create(
-            comment=comment, body=body, author=user, author_title=planner_title_for(user)
-        )
-    else:
-        reply.body = body
-        reply.author = user
-        reply.author_title = planner_title_for(user)
-        reply.save(update_fields=["body", "author", "author_title", "updated_at"])
+    previous = case_answer(case)
+    before = previous.body if previous else ""
+    reply = reply_write(target=feedback, author=user, author_title=planner_title_for(user), body=body)
     fields = ["updated_at"]
-    if case.first_reply_at is None:
-        case.first_reply_at = timezone.now()
-        fields.append("first_reply_at")
+    _link_reply(case, reply, fields)
+    _first_response(case, fields)
     case.save(update_fields=fields)
     _event(case=case, actor=user, action=CaseAction.REPLY, before=before, after=body)
+    accountability_refresh_queue()
     return reply
+
+
+@transaction.atomic
+def case_close(*, user: AbstractBaseUser, case: ReviewCase, resolution: str, note: str = "") -> ReviewCase:
+    """Close a case (办结) as solved or not, telling its author why when there was no reply.
+
+    A case with no reply can be closed only with a note, which the author
+    reads on "my data" (and which counts as the first response). With a
+    reply, a note is optional and shown beside it.
+    """
+    note = (note or "").strip()
+    if resolution not in CaseResolution.values:
+        raise ValidationError(_("请选择办结结果。"), code="unknown_resolution")
+    if len(note) > REPLY_MAX_LENGTH:
+        raise ValidationError(_("办结说明不能超过 4000 字。"), code="too_long")
+    case = _locked(case)
+    before = case.status
+    if CaseStatus.CLOSED not in TRANSITIONS[before]:
+        raise ValidationError(
+            _("不能从“%(before)s”改为“%(after)s”。")
+            % {"before": CaseStatus(before).label, "after": CaseStatus.CLOSED.label},
+            code="invalid_transition",
+        )
+    reply = case_answer(case)
+    if not (reply and reply.body) and not note:
+        raise ValidationError(
+            _("尚未答复的反馈办结时必须填写办结说明（反馈者可见）。"), code="reason_required"
+        )
+    fields = ["status", "resolution", "closed_at", "updated_at"]
+    if note and case.feedback_deleted_at is None:
+        reply = reply_write(
+            target=_feedback_locked(case),
+            author=user,
+            author_title=planner_title_for(user),
+            closing_note=note,
+        )
+        _link_reply(case, reply, fields)
+        _first_response(case, fields)
+    case.status = CaseStatus.CLOSED
+    case.resolution = resolution
+    case.closed_at = timezone.now()
+    case.save(update_fields=fields)
+    after = f"{CaseStatus.CLOSED.label}（{CaseResolution(resolution).label}）"
+    _event(
+        case=case,
+        actor=user,
+        action=CaseAction.CLOSE,
+        before=CaseStatus(before).label,
+        after=f"{after}：{note}" if note else after,
+    )
+    accountability_refresh_queue()
+    return case
 
 
 @transaction.atomic
@@ -308,3 +399,33 @@ def case_record_hold_decision(
         )
     CaseEvent.objects.bulk_create(events)
     ReviewCase.objects.filter(pk__in=[case.pk for case in cases]).update(updated_at=timezone.now())
+
+
+def cases_record_feedback_deleted(
+    *, comment_ids: list[int], answer_ids: list[int], rating_ids: list[int]
+) -> None:
+    """Receiver of ``resident_data_deleting``: the cases stay, marked 居民已删除原文.
+
+    Runs before the feedback rows go, so each case can be marked (its check
+    constraint wants the mark once its link is empty) and its score kept.
+    """
+    cases = list(
+        ReviewCase.objects.select_for_update(of=("self",))
+        .filter(Q(comment__in=comment_ids) | Q(survey_answer__in=answer_ids) | Q(rating__in=rating_ids))
+        .select_related("rating", "survey_answer")
+        .order_by("pk")
+    )
+    if not cases:
+        return
+    now = timezone.now()
+    for case in cases:
+        case.score_snapshot = case.score
+        case.feedback_deleted_at = now
+        case.updated_at = now
+    ReviewCase.objects.bulk_update(cases, ["score_snapshot", "feedback_deleted_at", "updated_at"])
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(case=case, actor=None, action=CaseAction.DELETED, after=str(CaseAction.DELETED.label))
+            for case in cases
+        ]
+    )

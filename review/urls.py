@@ -18,4 +18,5 @@ urlpatterns = [
     path("cases/<int:pk>/note/", views.case_note, name="case_note"),
     path("cases/<int:pk>/reply/", views.case_reply, name="case_reply"),
     path("cases/<int:pk>/moderate/", views.case_moderate, name="case_moderate"),
+    path("cases/<int:pk>/close/", views.case_close, name="case_close"),
 ]

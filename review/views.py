@@ -27,16 +27,20 @@ from feedback.trust import ratings_hold_decide
 from review import exports, services
 from review.forms import (
     AssignForm,
+    CloseForm,
     HoldDecisionForm,
     ModerateForm,
     NoteForm,
     PlannerLoginForm,
     ReplyForm,
+    TemplatePickForm,
     TransitionForm,
 )
 from review.models import CaseStatus, ReviewCase
 from review.selectors import (
     HELD_RATINGS_SHOWN,
+    case_answer,
+    case_due_counts,
     case_events,
     case_get_for_user,
     case_list_for_user,
@@ -44,6 +48,7 @@ from review.selectors import (
     dashboard_for_user,
     held_ratings_for_user,
     ratings_get_for_user,
+    reply_templates_for_case,
     user_is_reviewer,
 )
 
@@ -109,6 +114,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status_tabs": status_tabs,
             "total": sum(counts.values()),
+            "due": case_due_counts(case_list_for_user(request.user, others).qs),
             "all_query": others.urlencode(),
             "query": query.urlencode(),
             "review_nav": "queue",
@@ -119,17 +125,35 @@ def queue(request: HttpRequest) -> HttpResponse:
 # --- Case ------------------------------------------------------------------------
 
 
+def _reply_initial(request: HttpRequest, templates, reply) -> tuple[TemplatePickForm, str]:
+    """The template picker, and the reply text: a picked template's (``?template=``), else the reply's."""
+    picker = TemplatePickForm(request.GET if "template" in request.GET else None, templates=templates)
+    if picker.is_bound and picker.is_valid():
+        return picker, picker.cleaned_data["template"].body
+    return picker, reply.body if reply else ""
+
+
 def _case_context(request: HttpRequest, case: ReviewCase, **forms) -> dict:
-    reply = getattr(case.comment, "official_reply", None) if case.comment_id else None
+    reply = case_answer(case)
+    templates = reply_templates_for_case(case)
+    picker, body = _reply_initial(request, templates, reply)
     context = {
         "case": case,
         "reply": reply,
         "events": case_events(case),
         "transition_form": TransitionForm(),
-        "allowed_transitions": [CaseStatus(s) for s in sorted(services.TRANSITIONS[case.status])],
+        # Closing has its own form (a resolution, and a reason when unanswered).
+        "allowed_transitions": [
+            CaseStatus(s) for s in sorted(services.TRANSITIONS[case.status]) if s != CaseStatus.CLOSED
+        ],
+        "can_close": CaseStatus.CLOSED in services.TRANSITIONS[case.status],
+        "can_reply": case.feedback is not None
+        and not (case.comment_id and case.comment.moderation_state == "rejected"),
+        "close_form": CloseForm(),
         "assign_form": AssignForm(case=case, initial={"assignee": case.assignee_id}),
         "note_form": NoteForm(),
-        "reply_form": ReplyForm(initial={"body": reply.body if reply else ""}),
+        "template_form": picker,
+        "reply_form": ReplyForm(initial={"body": body}),
         "moderate_form": ModerateForm(),
     }
     context.update(forms)
@@ -190,6 +214,11 @@ def _reply(request: HttpRequest, case: ReviewCase, data: dict) -> str:
     return _("公开答复已保存。")
 
 
+def _close(request: HttpRequest, case: ReviewCase, data: dict) -> str:
+    case = services.case_close(user=request.user, case=case, resolution=data["resolution"], note=data["note"])
+    return _("已办结：%(resolution)s。") % {"resolution": case.get_resolution_display()}
+
+
 def _moderate(request: HttpRequest, case: ReviewCase, data: dict) -> str:
     comment = services.comment_moderate(
         user=request.user, case=case, approve=data["decision"] == "approve", reason=data["reason"]
@@ -202,6 +231,7 @@ case_assign = _action(AssignForm, "assign_form", _assign)
 case_note = _action(NoteForm, "note_form", _note)
 case_reply = _action(ReplyForm, "reply_form", _reply)
 case_moderate = _action(ModerateForm, "moderate_form", _moderate)
+case_close = _action(CloseForm, "close_form", _close)
 
 
 # --- Dashboard and export ----------------------------------------------------------

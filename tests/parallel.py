@@ -11,6 +11,7 @@ PostgreSQL needs nothing here: pytest-django already gives each worker its
 own test database (``test_portal_gw0``, ...).
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -100,7 +101,5 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         pid = int((run_dir / "redis.pid").read_text())
     except (OSError, ValueError):
         return  # a test stopped it and it was not restarted
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass

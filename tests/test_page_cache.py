@@ -21,6 +21,7 @@ from django.utils import timezone
 from feedback.aggregates import aggregates_reconcile, aggregates_refresh, target_aggregate_keys
 from feedback.models import Comment, Survey, SurveyQuestion
 from feedback.moderation import comment_moderate
+from feedback.replies import reply_write
 from indicators import services
 from indicators.models import Indicator, IndicatorValue, PublishStatus
 from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory, SectionFactory, StoryFactory
@@ -328,7 +329,9 @@ def test_a_reconciliation_renews_only_what_it_changed(
     _from_cache(client, urls["park"])
 
 
-def test_an_approved_comment_appears_at_once(client, staff, report, urls, django_capture_on_commit_callbacks):
+def test_an_approved_comment_and_its_reply_appear_at_once(
+    client, staff, report, urls, django_capture_on_commit_callbacks
+):
     comment(new_resident_client(), report["park"], "公园离家近多了")
     pending = Comment.objects.get()
     _warm(client, urls["park"], urls["park_comments"], urls["water"])
@@ -339,6 +342,12 @@ def test_an_approved_comment_appears_at_once(client, staff, report, urls, django
 
     assert "公园离家近多了" in _fresh(client, urls["park"])
     assert client.get(urls["park_comments"]).json()["count"] == 1
+    _from_cache(client, urls["water"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_write(target=pending, author=editor, author_title="东城区责任规划师", body="感谢关注，已记录。")
+
+    assert "感谢关注，已记录。" in _fresh(client, urls["park"])
     _from_cache(client, urls["water"])
 
 

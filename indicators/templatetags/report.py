@@ -15,6 +15,8 @@ from indicators.page_urls import indicator_urls, story_urls
 register = template.Library()
 
 EXCERPT_CONTEXT = 40
+# Characters of a story's summary in a list.
+SUMMARY_LENGTH = 90
 
 
 @register.filter
@@ -152,11 +154,10 @@ def _story_item(story: Story, url: str, kinds: dict[str, str]) -> str:
     if story.district_id:
         street = format_html(" · {}", localized(story.street, "name")) if story.street_id else ""
         place = format_html(' <span class="place">{}{}</span>', story.district.display_name, street)
-    summary = (
-        format_html('\n  <p class="story-item__summary">{}</p>', Truncator(story.summary).chars(90))
-        if story.summary
-        else ""
-    )
+    text = story.summary
+    if len(text) > SUMMARY_LENGTH:  # ``truncatechars``; a shorter text is itself
+        text = Truncator(text).chars(SUMMARY_LENGTH)
+    summary = format_html('\n  <p class="story-item__summary">{}</p>', text) if text else ""
     return format_html(
         '<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{}">{}</span>{}</p>\n'
         '  <h3 class="story-item__title"><a href="{}">{}</a></h3>{}\n</li>',

@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from feedback.models import Comment, OfficialReply, Rating, Resident, ScoreAggregate, SurveyResponse
+from feedback.models import Comment, Rating, Resident, ScoreAggregate, SurveyResponse
+from feedback.replies import reply_write
 from feedback.residents import COOKIE_NAME
 from tests.feedback.conftest import new_resident_client, wait_until
 from tests.feedback.helpers import API_ME, aggregate_of, api_post, comment, rate
@@ -27,7 +28,7 @@ def test_my_data_page_lists_everything_of_this_cookie_only(indicator, story, sur
     comment(other, indicator, "别人的留言")
     mine = Comment.objects.get(body="希望增加公交班次")
     staff = get_user_model().objects.create_user("planner", password="pw-long-enough-1")
-    OfficialReply.objects.create(comment=mine, body="已反馈至公交集团。", author=staff, author_title="规划师")
+    reply_write(target=mine, author=staff, author_title="规划师", body="已反馈至公交集团。")
 
     html = me.get("/my-data/").content.decode()
 
@@ -55,6 +56,8 @@ def test_a_visitor_without_cookie_sees_an_empty_page(client):
         "ratings": [],
         "survey_responses": [],
         "comments": [],
+        "replies": [],
+        "notify_email": "",
         "verified": False,
         "verified_at": None,
     }
@@ -92,7 +95,11 @@ def test_deleting_my_data_removes_it_and_the_aggregates_follow(celery_worker, in
     assert response.cookies[COOKIE_NAME].value == ""  # the cookie is dropped too
     assert Resident.objects.count() == 1
     assert list(Rating.objects.values_list("score", flat=True)) == [5]
-    assert not Comment.objects.exists()
+    # The comment stays in the public record, anonymised (居民已删除原文).
+    assert list(Comment.objects.values_list("body", "nickname", "district", "resident")) == [
+        ("", "", None, None)
+    ]
+    assert Comment.objects.get().author_deleted_at is not None
     assert not SurveyResponse.objects.exists()
     wait_until(lambda: aggregate_of("indicator", indicator.pk).count == 1, 30, "item aggregate to follow")
     assert aggregate_of("indicator", indicator.pk).mean == 5

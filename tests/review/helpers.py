@@ -17,7 +17,7 @@ from feedback import submissions
 from feedback.models import Survey, SurveyQuestion
 from feedback.residents import resident_cookie_set, resident_identity, resident_key_hash
 from indicators.models import District, Street
-from review.models import PlannerProfile, ReviewCase
+from review.models import PlannerProfile, ReplySignature, ReviewCase
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -42,10 +42,14 @@ def make_planner(
     return user
 
 
-def make_staff(username: str = "staff"):
-    return get_user_model().objects.create_user(
+def make_staff(username: str = "staff", *, title: str | None = "北京市规划和自然资源委员会"):
+    """A staff member; with ``title`` (as staff set in the admin), the signature of their replies."""
+    user = get_user_model().objects.create_user(
         username=username, password=PASSWORD, email=f"{username}@example.org", is_staff=True
     )
+    if title:
+        ReplySignature.objects.create(user=user, title=title)
+    return user
 
 
 def new_resident_key() -> str:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from feedback.models import Comment, Rating, SurveyAnswer
 from feedback.my_data import resident_data_delete
-from review.models import CaseAction, CaseKind, CaseStatus, ReviewCase
+from review.models import CaseAction, CaseKind, CaseRoute, CaseStatus, ReviewCase
 from review.services import case_open_for_feedback
 from tests.factories import DistrictFactory, EditionFactory, IndicatorFactory, StoryFactory
 from tests.review.helpers import (
@@ -42,16 +42,17 @@ def test_opening_twice_returns_the_same_case():
 
 
 @pytest.mark.parametrize(
-    ("comment_district", "story_district", "resident_district", "expected"),
+    ("comment_district", "story_district", "resident_district", "expected", "route"),
     [
-        ("c", "s", "r", "c"),
-        (None, "s", "r", "s"),
-        (None, None, "r", "r"),
-        (None, None, None, None),
+        ("c", "s", "r", "c", CaseRoute.RESIDENT_DISTRICT),
+        (None, "s", "r", "r", CaseRoute.RESIDENT_DISTRICT),
+        (None, "s", None, "s", CaseRoute.ITEM_DISTRICT),
+        (None, None, "r", "r", CaseRoute.RESIDENT_DISTRICT),
+        (None, None, None, None, CaseRoute.CITY),
     ],
 )
-def test_comment_case_district_falls_back_from_comment_to_story_to_resident(
-    comment_district, story_district, resident_district, expected
+def test_comment_case_is_routed_to_the_residents_district_else_the_items_else_the_city(
+    comment_district, story_district, resident_district, expected, route
 ):
     districts = {name: DistrictFactory() for name in "csr"}
     story = StoryFactory(district=districts[story_district] if story_district else None)
@@ -63,6 +64,7 @@ def test_comment_case_district_falls_back_from_comment_to_story_to_resident(
         story, district=districts[comment_district] if comment_district else None, key=key
     )
     assert case.district == (districts[expected] if expected else None)
+    assert case.route == route
 
 
 def test_survey_answers_open_cases_only_with_free_text():
@@ -98,13 +100,18 @@ def test_rating_without_district_takes_the_story_district():
     assert ReviewCase.objects.get().district == district
 
 
-def test_deleting_the_residents_data_removes_their_cases():
+def test_deleting_the_residents_data_keeps_their_cases_marked():
     key = new_resident_key()
     submit_comment(StoryFactory(district=DistrictFactory()), key=key)
     submit_rating(IndicatorFactory(), 1, key=key)
     assert ReviewCase.objects.count() == 2
     assert resident_data_delete(resident_key_hash=key)
-    assert ReviewCase.objects.count() == 0
+    cases = {case.kind: case for case in ReviewCase.objects.all()}
+    assert set(cases) == {CaseKind.COMMENT, CaseKind.RATING}
+    assert all(case.feedback_deleted_at is not None for case in cases.values())
+    assert cases[CaseKind.RATING].rating is None and cases[CaseKind.RATING].score == 1
+    assert cases[CaseKind.COMMENT].text == ""
+    assert all(case.events.filter(action=CaseAction.DELETED).count() == 1 for case in cases.values())
 
 
 def test_exactly_one_feedback_row_is_required():

@@ -15,7 +15,7 @@ from tests.factories import ChapterFactory, IndicatorFactory, StoryFactory
 from tests.review.helpers import login, make_survey, submit_comment, submit_rating, submit_survey
 
 pytestmark = pytest.mark.django_db
-QUEUE_QUERIES = 10
+QUEUE_QUERIES = 11
 
 
 def _queue(client, **params):
@@ -157,7 +157,7 @@ def test_queue_query_count_does_not_grow_with_the_cases(world, django_assert_num
     assert count({}) == small
     assert count({"kind": "comment", "q": "意见"}) == small_filtered
     # session, user, is-reviewer, the nav's planner title, paginator count, page, status counts,
-    # and the district, chapter and item choices of the filter form.
+    # the overdue / due-soon counts, and the district, chapter and item choices of the filter form.
     assert small == QUEUE_QUERIES
     with django_assert_num_queries(QUEUE_QUERIES):
         _queue(client)

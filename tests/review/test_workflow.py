@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from feedback.models import ModerationState, OfficialReply
 from review import services
-from review.models import CaseAction, CaseEvent, CaseStatus
+from review.models import CaseAction, CaseEvent, CaseResolution, CaseStatus
 from tests.review.helpers import login, submit_rating
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +18,16 @@ pytestmark = pytest.mark.django_db
 S = CaseStatus
 
 
+def _move(case, user, status):
+    # Closing has its own action: a resolution, and a reason the author sees when unanswered.
+    if status == S.CLOSED:
+        return services.case_close(user=user, case=case, resolution=CaseResolution.SOLVED, note="已处理。")
+    return services.case_transition(user=user, case=case, to_status=status)
+
+
 def _walk(case, user, *statuses):
     for status in statuses:
-        case = services.case_transition(user=user, case=case, to_status=status)
+        case = _move(case, user, status)
     return case
 
 
@@ -42,10 +49,10 @@ def _walk(case, user, *statuses):
 def test_transition_table(world, path, target, allowed):
     case = _walk(world.case_a, world.planner_a, *path)
     if allowed:
-        assert services.case_transition(user=world.planner_a, case=case, to_status=target).status == target
+        assert _move(case, world.planner_a, target).status == target
     else:
         with pytest.raises(ValidationError) as error:
-            services.case_transition(user=world.planner_a, case=case, to_status=target)
+            _move(case, world.planner_a, target)
         assert error.value.code == "invalid_transition"
         case.refresh_from_db()
         assert case.status == (path[-1] if path else S.NEW)
@@ -63,16 +70,16 @@ def test_answered_needs_a_public_reply_and_then_the_full_path_works(world):
     assert case.status == S.ANSWERED
 
 
-def test_a_rating_case_can_be_closed_but_never_answered(world):
+def test_a_rating_case_takes_a_private_reply_and_is_then_answered(world):
     rating = submit_rating(world.story_a, 1)
     case = rating.review_case
     case = _walk(case, world.planner_a, S.IN_REVIEW)
-    with pytest.raises(ValidationError):
-        services.case_transition(user=world.planner_a, case=case, to_status=S.ANSWERED)
     with pytest.raises(ValidationError) as error:
-        services.case_reply(user=world.planner_a, case=case, body="答复")
-    assert error.value.code == "not_a_comment"
-    assert _walk(case, world.planner_a, S.CLOSED).status == S.CLOSED
+        services.case_transition(user=world.planner_a, case=case, to_status=S.ANSWERED)
+    assert error.value.code == "no_reply"
+    reply = services.case_reply(user=world.planner_a, case=case, body="已安排街道核查。")
+    assert reply.rating == rating and not reply.is_public
+    assert _walk(case, world.planner_a, S.ANSWERED, S.CLOSED).status == S.CLOSED
 
 
 def test_history_records_who_when_what_before_and_after(world):
@@ -196,7 +203,7 @@ def test_the_whole_path_through_the_forms(world, client):
         ("review:case_note", {"body": "请现场核实"}),
         ("review:case_reply", {"body": "已协调街道增设停车区。"}),
         ("review:case_transition", {"to_status": S.ANSWERED}),
-        ("review:case_transition", {"to_status": S.CLOSED}),
+        ("review:case_close", {"resolution": "solved", "note": ""}),
     ]
     for name, data in steps:
         response = client.post(reverse(name, args=[pk]), data)
@@ -205,7 +212,7 @@ def test_the_whole_path_through_the_forms(world, client):
     page = client.get(reverse("review:case", args=[pk])).content.decode()
     assert "已办结" in page and "已协调街道增设停车区。" in page and "请现场核实" in page
     world.case_a.refresh_from_db()
-    assert world.case_a.status == S.CLOSED
+    assert world.case_a.status == S.CLOSED and world.case_a.resolution == CaseResolution.SOLVED
     assert world.case_a.events.count() == 1 + len(steps)
 
 

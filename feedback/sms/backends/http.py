@@ -113,6 +113,27 @@ class SmsBackend(BaseSmsBackend):
 
     def send(self, message: SmsMessage) -> None:
         self._check_configuration(message)
+        masked = mask_phone(message.phone)
+        try:
+            status, raw = _post(self._request(message), timeout=self.timeout)
+        except (OSError, http.client.HTTPException) as exc:
+            # OSError covers URLError, refused connections and socket timeouts.
+            logger.warning("SMS provider unreachable for %s: %s", masked, type(exc).__name__)
+            raise SmsUnavailable(f"SMS provider unreachable: {type(exc).__name__}") from exc
+        if status >= 500 or status == 429:
+            logger.warning("SMS provider answered HTTP %s for %s", status, masked)
+            raise SmsUnavailable(f"SMS provider answered HTTP {status}")
+        result, request_id = self._result(message, status, _parse(raw))
+        logger.info(
+            "SMS sent to %s (template %s, serial %s, request %s)",
+            masked,
+            message.template,
+            result.get("SerialNo", "-"),
+            request_id or "-",
+        )
+
+    def _request(self, message: SmsMessage) -> urllib.request.Request:
+        """The signed SendSms request (see the module docstring for the protocol)."""
         body = json.dumps(
             {
                 "PhoneNumberSet": [message.phone],
@@ -125,7 +146,7 @@ class SmsBackend(BaseSmsBackend):
             separators=(",", ":"),
         ).encode()
         timestamp = str(int(time.time()))
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        return urllib.request.Request(  # noqa: S310 - the scheme is checked above
             self.api_url,
             data=body,
             method="POST",
@@ -137,18 +158,9 @@ class SmsBackend(BaseSmsBackend):
                 "X-Sms-Signature": sign(secret=self.api_secret, timestamp=timestamp, body=body),
             },
         )
-        masked = mask_phone(message.phone)
-        try:
-            status, raw = _post(request, timeout=self.timeout)
-        except (OSError, http.client.HTTPException) as exc:
-            # OSError covers URLError, refused connections and socket timeouts.
-            logger.warning("SMS provider unreachable for %s: %s", masked, type(exc).__name__)
-            raise SmsUnavailable(f"SMS provider unreachable: {type(exc).__name__}") from exc
 
-        if status >= 500 or status == 429:
-            logger.warning("SMS provider answered HTTP %s for %s", status, masked)
-            raise SmsUnavailable(f"SMS provider answered HTTP {status}")
-        answer = _parse(raw)
+    def _result(self, message: SmsMessage, status: int, answer: dict | None) -> tuple[dict, str]:
+        """The one send status of an answer, or ``SmsSendError`` for any refusal or odd answer."""
         if answer is None:
             code = "InvalidResponse" if status == 200 else f"HTTP{status}"
             self._refused(message, code=code, text="", request_id="")
@@ -162,7 +174,6 @@ class SmsBackend(BaseSmsBackend):
                 text=str(problem.get("Message", "")),
                 request_id=request_id,
             )
-
         statuses = answer.get("SendStatusSet")
         if not isinstance(statuses, list) or len(statuses) != 1 or not isinstance(statuses[0], dict):
             self._refused(message, code="InvalidResponse", text="", request_id=request_id)
@@ -174,13 +185,7 @@ class SmsBackend(BaseSmsBackend):
                 text=str(result.get("Message", "")),
                 request_id=request_id,
             )
-        logger.info(
-            "SMS sent to %s (template %s, serial %s, request %s)",
-            masked,
-            message.template,
-            result.get("SerialNo", "-"),
-            request_id or "-",
-        )
+        return result, request_id
 
     def _refused(self, message: SmsMessage, *, code: str, text: str, request_id: str) -> NoReturn:
         text = _scrub(text, message)

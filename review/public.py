@@ -1,0 +1,122 @@
+"""The public accountability page and API (办理情况): anyone may read them.
+
+Both read only the stored ``AccountabilityFigure`` rows (``review.accountability``).
+"""
+
+from datetime import date
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from review.accountability import QueueFigures, accountability_table
+
+
+class MonthField(forms.DateField):
+    """``YYYY-MM`` (as ``<input type="month">`` sends it), the first of that month."""
+
+    input_formats = ["%Y-%m"]
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+
+
+class PeriodForm(forms.Form):
+    start = MonthField(label=_("起始月份"), required=False)
+    end = MonthField(label=_("截止月份"), required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        today = timezone.localdate()
+        data["end"] = data.get("end") or today.replace(day=1)
+        data["start"] = data.get("start") or date(data["end"].year, 1, 1)
+        if data["start"] > data["end"]:
+            raise forms.ValidationError(_("起始月份不能晚于截止月份。"), code="period_reversed")
+        return data
+
+
+def _period(query) -> tuple[PeriodForm, date, date]:
+    form = PeriodForm(query)
+    if form.is_valid():
+        return form, form.cleaned_data["start"], form.cleaned_data["end"]
+    fallback = PeriodForm({})
+    fallback.is_valid()
+    return form, fallback.cleaned_data["start"], fallback.cleaned_data["end"]
+
+
+@require_GET
+def accountability(request: HttpRequest) -> HttpResponse:
+    form, start, end = _period(request.GET)
+    context = {
+        "form": form,
+        "start": start,
+        "end": end,
+        "rows": accountability_table(start=start, end=end),
+        "minimum": settings.AGGREGATE_MIN_COUNT,
+        "working_days": settings.CASE_REPLY_WORKING_DAYS,
+        "nav": "accountability",
+    }
+    return render(request, "review/accountability.html", context, status=200 if form.is_valid() else 400)
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+class RateSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text=_("分子：符合条件的件数。"))
+    base = serializers.IntegerField(help_text=_("分母：参与计算的件数。"))
+    percent = serializers.FloatField(allow_null=True, help_text=_("百分比；分母少于最低件数时为 null。"))
+
+
+class QueueFiguresSerializer(serializers.Serializer):
+    district = serializers.IntegerField(source="district.pk", allow_null=True, default=None)
+    label = serializers.CharField()
+    received = serializers.IntegerField(help_text=_("受理数。"))
+    response = RateSerializer(help_text=_("响应率：时限内首次答复。"))
+    resolution = RateSerializer(help_text=_("解决率：办结且已解决。"))
+    satisfaction = RateSerializer(help_text=_("满意率：答复评价为满意或基本满意。"))
+    replied = serializers.IntegerField(help_text=_("已答复件数（答复用时中位数的基础）。"))
+    median_hours = serializers.FloatField(allow_null=True, help_text=_("首次答复用时中位数（小时）。"))
+
+
+class AccountabilitySerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    minimum = serializers.IntegerField()
+    working_days = serializers.IntegerField(help_text=_("答复时限（工作日）。"))
+    queues = QueueFiguresSerializer(many=True)
+
+
+class AccountabilityApi(APIView):
+    @extend_schema(
+        operation_id="accountability",
+        summary="Per district and the city queue: received, response, resolution and satisfaction rates",
+        tags=["accountability"],
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.STR, description="YYYY-MM (default: January)"),
+            OpenApiParameter("end", OpenApiTypes.STR, description="YYYY-MM (default: this month)"),
+        ],
+        responses={200: AccountabilitySerializer},
+    )
+    def get(self, request: Request) -> Response:
+        form = PeriodForm(request.query_params)
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors.get_json_data())
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        rows: list[QueueFigures] = accountability_table(start=start, end=end)
+        payload = {
+            "start": start,
+            "end": end,
+            "minimum": settings.AGGREGATE_MIN_COUNT,
+            "working_days": settings.CASE_REPLY_WORKING_DAYS,
+            "queues": rows,
+        }
+        return Response(AccountabilitySerializer(payload).data)

@@ -1,0 +1,64 @@
+/*
+ * Draws the accountability chart from the table on the page (no inline script:
+ * the strict Content-Security-Policy allows only static files). The table
+ * stays the source and works without JavaScript; cells carry their figure
+ * in data-value ("" when withheld below the minimum).
+ */
+(function () {
+  "use strict";
+  if (typeof window.Chart === "undefined") {
+    return;
+  }
+  function init() {
+    var table = document.querySelector("table[data-chart-source]");
+    if (!table) {
+      return;
+    }
+    var canvas = document.getElementById(table.getAttribute("data-chart-source"));
+    if (!canvas) {
+      return;
+    }
+    var fields = ["response", "resolution", "satisfaction"];
+    var colours = ["#b0301f", "#1f5fa8", "#2f7d32"];
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th[data-series]"), function (th) {
+      return th.textContent.trim();
+    });
+    var rows = table.querySelectorAll("tbody tr");
+    var labels = [];
+    var series = fields.map(function () {
+      return [];
+    });
+    Array.prototype.forEach.call(rows, function (row) {
+      labels.push(row.querySelector("th").textContent.trim());
+      fields.forEach(function (field, i) {
+        var cell = row.querySelector('[data-field="' + field + '"]');
+        var value = cell ? cell.getAttribute("data-value") : "";
+        series[i].push(value === "" ? null : parseFloat(value));
+      });
+    });
+    var wrapper = canvas.closest("[data-chart-wrapper]");
+    if (wrapper) {
+      wrapper.hidden = false;
+    }
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: labels,
+        datasets: fields.map(function (field, i) {
+          return { label: names[i], data: series[i], backgroundColor: colours[i] };
+        }),
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { y: { beginAtZero: true, max: 100 } },
+      },
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
