@@ -36,6 +36,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from tests.factories import ChapterFactory, DistrictFactory, EditionFactory, IndicatorFactory, StoryFactory
+from tests.parallel import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,6 +114,16 @@ def module_transaction(django_db_setup, django_db_blocker) -> Iterator[None]:
     with django_db_blocker.unblock(), transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """This run's Redis, to stop and start (outage tests); running again after the test."""
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.start()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Gives each pytest-xdist worker a Redis server of its own.
+"""Gives each pytest-xdist worker a Redis server of its own, and the tests a handle on it.
 
 Loaded with ``-p tests.parallel`` (see ``[tool.pytest.ini_options]``) because
 it must act before pytest-django imports the settings, which read
@@ -103,3 +103,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return  # a test stopped it and it was not restarted
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
+
+
+class RedisServer:
+    """Stops and restarts this run's Redis (same port and pidfile; a worker's own under xdist)."""
+
+    def __init__(self) -> None:
+        self.port = os.environ["REDIS_PORT"]
+        self.run_dir = os.environ["RUN_DIR"]
+
+    def stop(self, timeout: float = 10) -> None:
+        subprocess.run(  # noqa: S603 - fixed argv
+            ["redis-cli", "-p", self.port, "shutdown", "nosave"],  # noqa: S607
+            check=False,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + timeout
+        while redis_alive(self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Redis on port {self.port} did not stop")
+            time.sleep(0.05)
+
+    def start(self) -> None:
+        if not redis_alive(self.port):
+            redis_server_start(port=self.port, run_dir=self.run_dir)

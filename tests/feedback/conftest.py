@@ -1,9 +1,7 @@
-"""Fixtures of the participation tests: a survey, residents, Redis control."""
+"""Fixtures of the participation tests: a survey, residents, waiting for the workers."""
 
-import os
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -14,7 +12,6 @@ from django.utils import timezone
 from feedback.models import Survey, SurveyQuestion
 from feedback.residents import COOKIE_NAME, resident_identity
 from indicators.models import PublishStatus
-from tests.parallel import redis_alive, redis_server_start
 
 
 @pytest.fixture
@@ -67,35 +64,6 @@ def wait_until(predicate: Callable[[], object], timeout: float = 60, message: st
             return result
         time.sleep(0.2)
     pytest.fail(f"Timed out after {timeout}s: {message}", pytrace=False)
-
-
-class RedisServer:
-    """Stops and restarts this run's Redis (same port and pidfile; per worker under xdist)."""
-
-    def __init__(self) -> None:
-        self.port = os.environ["REDIS_PORT"]
-        self.run_dir = os.environ["RUN_DIR"]
-
-    def stop(self) -> None:
-        subprocess.run(  # noqa: S603 - fixed argv
-            ["redis-cli", "-p", self.port, "shutdown", "nosave"],  # noqa: S607
-            check=False,
-            capture_output=True,
-        )
-        wait_until(lambda: not redis_alive(self.port), 10, "Redis did not stop")
-
-    def start(self) -> None:
-        if not redis_alive(self.port):
-            redis_server_start(port=self.port, run_dir=self.run_dir)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    try:
-        yield server
-    finally:
-        server.start()
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from django.conf import settings
 from django.db import connection
 
 from deploy import stack as deploy_stack
-from tests.feedback.conftest import RedisServer
 
 SERVICES = ["web", "worker", "beat", "nginx"]
 # Everything the tests send comes from 127.0.0.1 (nginx tells the app so, truthfully):
@@ -190,13 +189,3 @@ def stack(django_db_setup, django_db_blocker) -> Iterator[Stack]:
             os.kill(int(line.split()[0]), signal.SIGKILL)
         shutil.rmtree(state_dir, ignore_errors=True)
         assert not left, "Processes outlived the stack:\n" + "\n".join(left)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    """This run's Redis, to stop and start (as tests/feedback's outage tests do)."""
-    server = RedisServer()
-    try:
-        yield server
-    finally:
-        server.start()
