@@ -4,8 +4,8 @@ A submission counts itself against two or three limits and marks the
 aggregates it changes "refresh queued". Through Django's cache API each is
 one or two round trips to Redis (``add``, then an ``incr`` that runs a Lua
 script); under a storm of submissions those round trips are a good part of
-a request. Here they go out together: one pipelined ``MULTI … EXEC`` on the
-Redis behind the ``default`` cache, with the keys that cache would use.
+a request. Here they go out together: one pipeline on the Redis behind the
+``default`` cache, with the keys that cache would use.
 
 Other cache backends (the local-memory cache of the one-machine first look)
 get the same answers through the plain cache API, one key at a time.
@@ -29,8 +29,9 @@ def _redis_cache():
 
 
 def _pipeline():
-    # A transaction: each counter's INCR and its EXPIRE run together.
-    return get_redis_connection("default").pipeline(transaction=True)
+    # No MULTI/EXEC: each command is safe on its own (SET NX; INCR, then EXPIRE NX with
+    # every hit, see counters_hit).
+    return get_redis_connection("default").pipeline(transaction=False)
 
 
 def counters_hit(counters: list[tuple[str, int]]) -> list[int] | None:
@@ -38,8 +39,9 @@ def counters_hit(counters: list[tuple[str, int]]) -> list[int] | None:
 
     A counter is created by its first hit and lives ``ttl`` seconds from then;
     later hits never extend it (``EXPIRE … NX``, Redis 7), so a fixed window
-    ends when it should however busy it is, and a counter can never be left
-    without an expiry.
+    ends when it should however busy it is. A counter that missed its expiry
+    (the connection lost between the two commands) gets it with the next hit,
+    and a limit's key names its window, so a stale counter never counts again.
     """
     if not counters:
         return []
