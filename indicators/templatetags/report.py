@@ -149,7 +149,16 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html
 
 
-def _story_item(story: Story, url: str, kinds: dict[str, str]) -> str:
+class _KindLabels(dict):
+    """A story kind's label, translated once per list and only for the kinds it has
+    (``get_kind_display`` rebuilds the choices and translates every label per call)."""
+
+    def __missing__(self, kind: str) -> str:
+        label = self[kind] = str(StoryKind(kind).label) if kind in StoryKind.values else kind
+        return label
+
+
+def _story_item(story: Story, url: str, kinds: _KindLabels) -> str:
     place = ""
     if story.district_id:
         street = format_html(" · {}", localized(story.street, "name")) if story.street_id else ""
@@ -162,7 +171,7 @@ def _story_item(story: Story, url: str, kinds: dict[str, str]) -> str:
         '<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{}">{}</span>{}</p>\n'
         '  <h3 class="story-item__title"><a href="{}">{}</a></h3>{}\n</li>',
         story.kind,
-        kinds.get(story.kind, story.kind),
+        kinds[story.kind],
         place,
         url,
         story.display_title,
@@ -175,7 +184,6 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     """``<li class="story-item">`` rows: kind, district and street, title (linked), summary.
     Each story's edition, district and street are read: select them with the rows."""
     urls = story_urls()
-    # Each label translated once per list (``get_kind_display`` rebuilds the choices per call).
-    kinds = {value: str(label) for value, label in StoryKind.choices}
+    kinds = _KindLabels()
     rows = [_story_item(s, urls(s.edition.year, s.slug), kinds) for s in stories]
     return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html
