@@ -193,15 +193,20 @@ def indicator_list_for_chapter(*, chapter: Chapter) -> list[Indicator]:
 
 
 def indicator_get_published(*, year: int, code: str) -> Indicator:
-    indicator = (
-        indicator_list_published()
-        .filter(edition__year=year, code=code)
-        .prefetch_related(Prefetch("stories", queryset=_story_public().order_by("kind", "rank", "order")))
-        .first()
+    """The indicator's page: the indicator, its values and its public stories (as list rows)."""
+    # ``get``: (year, code) names one indicator, so no ORDER BY (see chapter_get_published).
+    stories = (
+        _story_public().select_related(None).select_related("edition", "district", "street").defer("body")
     )
-    if indicator is None:
-        raise Http404("No such indicator")
-    return indicator
+    try:
+        return (
+            indicator_list_published()
+            .filter(edition__year=year, code=code)
+            .prefetch_related(Prefetch("stories", queryset=stories.order_by("kind", "rank", "order")))
+            .get()
+        )
+    except Indicator.DoesNotExist:
+        raise Http404("No such indicator") from None
 
 
 # --- Stories ------------------------------------------------------------------------------
@@ -258,21 +263,24 @@ def story_list_published_with_photos() -> QuerySet[Story]:
 
 
 def story_get_published(*, year: int, slug: str) -> Story:
-    story = (
-        _story_public()
-        .filter(edition__year=year, slug=slug)
-        .prefetch_related(
-            Prefetch("photos", queryset=Photo.objects.order_by("order", "id")),
-            Prefetch(
-                "indicators",
-                queryset=indicator_list_published().order_by("chapter__number", "order", "id"),
-            ),
-        )
-        .first()
+    """The story's page: the story, its photos and its public indicators (as list rows)."""
+    # The rows show an indicator's name, figures and change, and link to its page.
+    indicators = (
+        indicator_list_published().select_related(None).select_related("edition").defer("source_text", "note")
     )
-    if story is None:
-        raise Http404("No such story")
-    return story
+    # ``get``: (year, slug) names one story, so no ORDER BY (see chapter_get_published).
+    try:
+        return (
+            _story_public()
+            .filter(edition__year=year, slug=slug)
+            .prefetch_related(
+                Prefetch("photos", queryset=Photo.objects.order_by("order", "id")),
+                Prefetch("indicators", queryset=indicators.order_by("chapter__number", "order", "id")),
+            )
+            .get()
+        )
+    except Story.DoesNotExist:
+        raise Http404("No such story") from None
 
 
 def district_list_with_stories(*, edition: Edition) -> QuerySet[District]:
