@@ -88,12 +88,18 @@ class IndicatorFilterSet(filters.FilterSet):
         return queryset.filter(chapter__slug=value)
 
 
+@extend_schema_field({"type": "string", "maxLength": 40})
+class DistrictSlugFilter(filters.ChoiceFilter):
+    """A district by its slug (``dongcheng``), checked against the districts stored."""
+
+
 class StoryFilterSet(filters.FilterSet):
     edition = YearFilter()
     kind = filters.ChoiceFilter(choices=StoryKind.choices, help_text=_("故事类型。"))
-    # The slugs as choices, read when the filter is used or the schema is built: the
-    # schema then lists them, so a slug it does not list is the only kind refused (400).
-    district = filters.ChoiceFilter(
+    # The slugs as choices, read when the filter is used: an unknown slug is a 400. The
+    # schema says "a string" rather than listing the slugs, so it never depends on what
+    # the database holds when it is built (an empty enum is not valid OpenAPI).
+    district = DistrictSlugFilter(
         field_name="district__slug",
         choices=lambda: list(District.objects.values_list("slug", "name")),
         help_text=_("行政区标识（slug），见 /api/v1/districts/。"),
