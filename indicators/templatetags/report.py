@@ -187,3 +187,9 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     kinds = _KindLabels()
     rows = [_story_item(s, urls(s.edition.year, s.slug), kinds) for s in stories]
     return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html
+
+
+@register.inclusion_tag("indicators/_edition_switcher.html", takes_context=True)
+def edition_switcher(context: template.Context) -> dict:
+    """The header's edition switcher (placeholder: helper "uihome" lists the published editions)."""
+    return {"edition": context.get("edition")}
