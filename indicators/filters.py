@@ -32,7 +32,7 @@ class YearFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-@extend_schema_field({"type": "string", "maxLength": 200})
+@extend_schema_field({"type": "string", "maxLength": 200, "pattern": "^[^\\u0000]*$"})
 class TextSearchFilter(filters.CharFilter):
     """Substring search in any language (``公园`` finds every park)."""
 
@@ -55,6 +55,16 @@ class TextSearchFilter(filters.CharFilter):
         return qs.filter(condition)
 
 
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanFilter(filters.TypedChoiceFilter):
+    """``true`` or ``false``; anything else is a 400, not silently "no filter"."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(**kwargs)
+
+
 class ChapterFilterSet(filters.FilterSet):
     edition = YearFilter()
 
@@ -69,12 +79,7 @@ class IndicatorFilterSet(filters.FilterSet):
         ],
         help_text=_("章序号（如 4）或章的标识（slug）。"),
     )
-    # Strict: an unknown value is a 400, not silently "no filter".
-    headline = filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
-        help_text=_("true：只看首页要点指标；false：只看其余指标。"),
-    )
+    headline = StrictBooleanFilter(help_text=_("true：只看首页要点指标；false：只看其余指标。"))
     q = TextSearchFilter(fields=["name", "name_en", "source_text"])
 
     class Meta:

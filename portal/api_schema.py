@@ -12,7 +12,8 @@ operation, unless the view says otherwise:
 
 Every 4xx response gets the body it actually has: ``{"detail": "…"}``, or for a 400 an
 object of field messages (``{"score": ["…"]}``; ``{"detail": "…"}`` for a body that is
-not JSON). And ``page`` is documented from 1, since 0 and below are refused.
+not JSON). And the query parameters say what the filters and the paginator take: ``page``
+from 1, and an empty value where one means "no filter" or "the first page".
 
 What DRF's input fields refuse and drf-spectacular does not say is said too, so that a
 request the schema allows is one the API takes: a list that may not be empty
@@ -66,9 +67,6 @@ class PortalAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
-        for parameter in operation.get("parameters", []):
-            if parameter["in"] == "query" and parameter["name"] == "page":
-                parameter["schema"]["minimum"] = 1
         responses = operation["responses"]
         for code in _refusals(operation):
             responses.setdefault(code, {"description": _ADDED[code]})
@@ -80,6 +78,22 @@ class PortalAutoSchema(AutoSchema):
                 schema = self._error_component("FieldErrors" if code == "400" else "Error")
                 response["content"] = {media: {"schema": schema} for media in media_types}
         return operation
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            # django-filter skips a filter given an empty value.
+            parameter["allowEmptyValue"] = True
+        return parameters
+
+    def _get_pagination_parameters(self):
+        parameters = super()._get_pagination_parameters()
+        for parameter in parameters:
+            if parameter["name"] == "page":
+                # DRF reads an empty page as the first, and refuses 0 and below (404).
+                parameter["allowEmptyValue"] = True
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)

@@ -13,6 +13,9 @@ api_v1 = [
     path("", include("review.api_urls")),
 ]
 
+# JSON under /api/, the site's page elsewhere (portal/api_errors.py).
+handler404 = "portal.api_errors.page_not_found"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -29,6 +29,10 @@ class MonthField(forms.DateField):
     widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
 
 
+# What MonthField reads (any year but 0000, a month with or without its zero), or nothing.
+MONTH_PATTERN = r"^(\s*(?!0000)[0-9]{4}-(0?[1-9]|1[0-2])\s*)?$"
+
+
 class PeriodForm(forms.Form):
     start = MonthField(label=_("起始月份"), required=False)
     end = MonthField(label=_("截止月份"), required=False)
@@ -101,8 +105,12 @@ class AccountabilityApi(APIView):
         summary="Per district and the city queue: received, response, resolution and satisfaction rates",
         tags=["accountability"],
         parameters=[
-            OpenApiParameter("start", OpenApiTypes.STR, description="YYYY-MM (default: January)"),
-            OpenApiParameter("end", OpenApiTypes.STR, description="YYYY-MM (default: this month)"),
+            OpenApiParameter(
+                "start", OpenApiTypes.STR, pattern=MONTH_PATTERN, description="YYYY-MM (default: January)"
+            ),
+            OpenApiParameter(
+                "end", OpenApiTypes.STR, pattern=MONTH_PATTERN, description="YYYY-MM (default: this month)"
+            ),
         ],
         responses={200: AccountabilitySerializer},
     )
