@@ -8,10 +8,11 @@ change to a case goes through the workspace (and its history).
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from review.models import (
     AccountabilityFigure,
@@ -23,6 +24,7 @@ from review.models import (
     ReplyTemplate,
     ReviewCase,
 )
+from review.routing import due_times_recount
 
 
 class PlannerProfileForm(forms.ModelForm):
@@ -234,12 +236,41 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
-    """The calendar the reply time limit is counted on (new cases use it from now on)."""
+    """The calendar the reply time limit is counted on.
+
+    New cases count on it; saving or deleting a day counts again the due time of
+    the cases still waiting for their first reply (``routing.due_times_recount``),
+    and says how many changed.
+    """
 
     list_display = ["date", "name", "is_workday"]
     list_filter = ["is_workday"]
     date_hierarchy = "date"
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        before = Holiday.objects.filter(pk=obj.pk).values_list("date", flat=True) if change else []
+        days = {obj.date, *before}
+        super().save_model(request, obj, form, change)
+        self._recounted(request, sum(due_times_recount(day) for day in days))
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        self._recounted(request, due_times_recount(obj.date))
+
+    def delete_queryset(self, request, queryset) -> None:
+        days = list(queryset.values_list("date", flat=True))
+        super().delete_queryset(request, queryset)
+        self._recounted(request, sum(due_times_recount(day) for day in days))
+
+    def _recounted(self, request, changed: int) -> None:
+        if changed:
+            message = ngettext(
+                "%(count)d 件待答复反馈的答复时限已按新日历重新计算。",
+                "%(count)d 件待答复反馈的答复时限已按新日历重新计算。",
+                changed,
+            ) % {"count": changed}
+            self.message_user(request, message, messages.INFO)
 
 
 @admin.register(AccountabilityFigure)

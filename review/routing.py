@@ -14,7 +14,10 @@ the case (``ReviewCase.route``) and shown on the case page.
 
 The due time counts ``CASE_REPLY_WORKING_DAYS`` working days from receipt:
 weekends are off, and the holiday calendar staff edit in the admin
-(``Holiday``) adds days off and working weekends (调休).
+(``Holiday``) adds days off and working weekends (调休). When staff change the
+calendar, the cases still waiting for their first reply get their due time
+counted again on it (``due_times_recount``); a case already answered keeps the
+time limit it was answered against.
 """
 
 from dataclasses import dataclass
@@ -24,7 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from feedback.models import Comment, Rating, SurveyAnswer
-from review.models import CaseRoute, Holiday
+from review.models import CaseRoute, CaseStatus, Holiday, ReviewCase
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,31 @@ def due_at_for(received_at: datetime) -> datetime:
             counted += 1
     naive = datetime.combine(day, local.time().replace(tzinfo=None))
     return timezone.make_aware(naive, local.tzinfo)
+
+
+def due_times_recount(day: date) -> int:
+    """Count again the due time of every case still waiting for its first reply whose
+    counting may pass ``day`` (a holiday just added, changed or removed); returns how
+    many due times changed.
+
+    A case received up to a few weeks before ``day`` may count it; one answered,
+    closed or received later does not. One calendar query per case (cases waiting
+    for a first reply are few).
+    """
+    window = timedelta(days=settings.CASE_REPLY_WORKING_DAYS * 3 + 30)
+    start = timezone.make_aware(datetime.combine(day - window, datetime.min.time()))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()))
+    waiting = ReviewCase.objects.filter(
+        first_reply_at__isnull=True,
+        status__in=[CaseStatus.NEW, CaseStatus.IN_REVIEW],
+        received_at__gte=start,
+        received_at__lt=end,
+    ).only("id", "received_at", "due_at")
+    changed = []
+    for case in waiting:
+        due_at = due_at_for(case.received_at)
+        if due_at != case.due_at:
+            case.due_at = due_at
+            changed.append(case)
+    ReviewCase.objects.bulk_update(changed, ["due_at"], batch_size=500)
+    return len(changed)

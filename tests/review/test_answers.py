@@ -304,6 +304,36 @@ def test_due_time_counts_working_days_and_the_holiday_calendar(settings):
     assert due_at_for(friday) == datetime(2025, 9, 30, 10, 0, tzinfo=tz)  # Sun (workday), Tue
 
 
+def test_a_holiday_added_in_the_admin_moves_the_due_time_of_cases_still_waiting(settings, admin_client):
+    """Staff add the National Day holiday after the cases came in: the case still waiting for
+    its first reply gets the new limit (and they are told); the one answered keeps its own."""
+    settings.CASE_REPLY_WORKING_DAYS = 2
+    tz = timezone.get_current_timezone()
+    story = StoryFactory(district=DistrictFactory())
+    _comment, waiting = submit_comment(story, "路灯坏了一个月没人修。")
+    _comment, answered = submit_comment(story, "公园厕所太少。")
+    friday = datetime(2025, 9, 26, 10, 0, tzinfo=tz)
+    ReviewCase.objects.filter(pk__in=[waiting.pk, answered.pk]).update(
+        received_at=friday, due_at=datetime(2025, 9, 30, 10, 0, tzinfo=tz)
+    )
+    ReviewCase.objects.filter(pk=answered.pk).update(first_reply_at=friday + timedelta(hours=1))
+
+    response = admin_client.post(
+        reverse("admin:review_holiday_add"), {"date": "2025-09-29", "name": "国庆节"}, follow=True
+    )
+
+    assert "1 件待答复反馈的答复时限已按新日历重新计算" in response.content.decode()
+    waiting.refresh_from_db()
+    answered.refresh_from_db()
+    assert waiting.due_at == datetime(2025, 10, 1, 10, 0, tzinfo=tz)  # Tue, Wed: Mon is off
+    assert answered.due_at == datetime(2025, 9, 30, 10, 0, tzinfo=tz)
+
+    holiday = Holiday.objects.get(date=date(2025, 9, 29))
+    admin_client.post(reverse("admin:review_holiday_delete", args=[holiday.pk]), {"post": "yes"})
+    waiting.refresh_from_db()
+    assert waiting.due_at == datetime(2025, 9, 30, 10, 0, tzinfo=tz)
+
+
 def test_overdue_cases_show_on_queue_case_dashboard_and_digest(world):
     ReviewCase.objects.filter(pk=world.case_a.pk).update(due_at=timezone.now() - timedelta(hours=1))
     client = login(Client(), world.planner_a)
