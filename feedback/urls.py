@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import views
+from feedback import open_data_views, views
 
 app_name = "feedback"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/confirm/", views.verify_confirm, name="verify_confirm"),
     path("verify/revoke/", views.verify_revoke, name="verify_revoke"),
+    path("open-data/", open_data_views.open_data_page, name="open_data"),
+    path("open-data/datapackage.json", open_data_views.open_data_package, name="open_data_package"),
+    path("open-data/<slug:name>.<slug:fmt>", open_data_views.open_data_file, name="open_data_file"),
 ]
