@@ -7,6 +7,7 @@ for every visitor and comes from the page cache (``indicators.cache``) while
 nothing it shows has changed: ``cached_page`` names the tags its URL implies.
 """
 
+import unicodedata
 from collections import defaultdict
 
 from django import forms
@@ -210,13 +211,31 @@ def story(request: HttpRequest, year: int, slug: str) -> HttpResponse:
 # --- Search ----------------------------------------------------------------------------------------
 
 
+def _is_han(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
+
+
+def _search_refusal(query: str) -> str:
+    """Why ``query`` is not searched ("" when it is): no letter, digit or character at all
+    ("no_words"), or too short to mean anything ("too_short"). One Chinese character is a
+    word (雨, 水, 绿); a single Latin letter or digit would match nearly every text."""
+    if not query:
+        return ""
+    if not any(char.isalnum() for char in query):
+        return "no_words"
+    if len(query) < selectors.SEARCH_MIN_LENGTH and not any(_is_han(char) for char in query):
+        return "too_short"
+    return ""
+
+
 # Not stored: one entry per query typed would have no bound. A CDN may keep it briefly.
 @cached_page(tags=(REPORT,), params=("q",), store=False)
 def search(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     query = selectors.search_normalize(raw)
-    too_short = bool(query) and len(query) < selectors.SEARCH_MIN_LENGTH
-    searched = len(query) >= selectors.SEARCH_MIN_LENGTH
+    refusal = _search_refusal(query)
+    too_short = refusal == "too_short"
+    searched = bool(query) and not refusal
     indicators = list(selectors.search_indicators(query=query)) if searched else []
     stories = list(selectors.search_stories(query=query)) if searched else []
     return render(
@@ -227,6 +246,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "nav": "search",
             "searched": searched,
             "too_short": too_short,
+            "no_words": refusal == "no_words",
             "truncated": len(" ".join(raw.split())) > selectors.SEARCH_MAX_LENGTH,
             "indicators": indicators,
             "stories": stories,

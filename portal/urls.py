@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from portal import health, i18n
+from portal import display, favicon, health, i18n
 
 api_v1 = [
     path("", include("indicators.api_urls")),
@@ -18,6 +18,8 @@ handler404 = "portal.api_errors.page_not_found"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", favicon.favicon),
+    path("display/", display.display_set, name="display_set"),
     path("admin/", admin.site.urls),
     # Before Django's own route of the same name: the switch without a CSRF token (portal/i18n.py).
     path("i18n/setlang/", i18n.language_set, name="set_language"),

@@ -9,6 +9,11 @@
  * the nonce on any <style> that scripts attach without one. Styles in the markup itself
  * still need the nonce, so injected markup cannot style the page.
  *
+ * ReDoc's sidebar ends with "API docs by Redocly" and a logo that its bundle loads from
+ * Redocly's CDN: nothing on this page may come from outside (and img-src would refuse it,
+ * with an error in the console), so that one image is left without its address and hidden;
+ * the link's text stays.
+ *
  * Loaded before the ReDoc bundle; both are deferred, so they run in document order.
  */
 (function () {
@@ -25,6 +30,29 @@
     }
     return node;
   }
+  var OUTSIDE_LOGO = /^https?:\/\/cdn\.redoc\.ly\//;
+  var setAttribute = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function (name, value) {
+    if (this instanceof HTMLImageElement && String(name).toLowerCase() === "src" && OUTSIDE_LOGO.test(String(value))) {
+      this.hidden = true;
+      return undefined;
+    }
+    return setAttribute.call(this, name, value);
+  };
+  var imageSrc = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, "src");
+  Object.defineProperty(HTMLImageElement.prototype, "src", {
+    configurable: true,
+    enumerable: imageSrc.enumerable,
+    get: imageSrc.get,
+    set: function (value) {
+      if (OUTSIDE_LOGO.test(String(value))) {
+        this.hidden = true;
+        return;
+      }
+      imageSrc.set.call(this, value);
+    },
+  });
+
   var appendChild = Node.prototype.appendChild;
   var insertBefore = Node.prototype.insertBefore;
   Node.prototype.appendChild = function (node) {

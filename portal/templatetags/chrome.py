@@ -1,0 +1,149 @@
+"""The page chrome every public page shares: display mode, Open Graph tags, the share block.
+
+Public pages are cached and shared by every visitor of a language and display
+mode (``indicators.cache``): what these tags render depends only on the URL's
+path, the language, the display mode and settings, never on the visitor.
+"""
+
+import functools
+import html
+
+import segno
+from django import template
+from django.conf import settings
+from django.http import HttpRequest
+from django.templatetags.static import static
+from django.utils.encoding import escape_uri_path
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
+
+from portal import display
+
+register = template.Library()
+
+# Open Graph's locale names for the site's languages.
+OG_LOCALES = {"zh-hans": "zh_CN", "en": "en_US"}
+# Pages about one item of the report; the rest (home, lists, search) are the website.
+ARTICLE_PAGES = {"indicators:indicator", "indicators:story", "indicators:chapter"}
+
+
+class CaptureNode(template.Node):
+    """Renders its content once into a context variable, as plain text (tags stripped)."""
+
+    # Blocks inside stay overridable by child templates ({% extends %} looks in here).
+    child_nodelists = ("nodelist",)
+
+    def __init__(self, nodelist: template.NodeList, name: str) -> None:
+        self.nodelist = nodelist
+        self.name = name
+
+    def render(self, context: template.Context) -> str:
+        text = html.unescape(strip_tags(self.nodelist.render(context)))
+        context[self.name] = " ".join(text.split())
+        return ""
+
+
+@register.tag
+def capture(parser: template.base.Parser, token: template.base.Token) -> CaptureNode:
+    """``{% capture as name %}…{% endcapture %}``: the page's title, said once, in
+    ``<title>`` and in ``og:title``."""
+    bits = token.split_contents()
+    if len(bits) != 3 or bits[1] != "as":
+        raise template.TemplateSyntaxError("Usage: {% capture as name %}…{% endcapture %}")
+    nodelist = parser.parse(("endcapture",))
+    parser.delete_first_token()
+    return CaptureNode(nodelist, bits[2])
+
+
+@register.simple_tag(takes_context=True)
+def display_class(context: template.Context) -> str:
+    """The class of ``<html>`` in the large display (``portal.display``); none in the standard one."""
+    request = context.get("request")
+    large = request is not None and display.display_mode(request) == display.LARGE
+    return f"display-{display.LARGE}" if large else ""
+
+
+def canonical_url(request: HttpRequest) -> str:
+    """The page's address on the public site: ``SITE_URL`` and the path, no query.
+
+    Not the Host the request came with (a cached page must not carry whatever
+    host a request named), nor its query (tracking parameters such as WeChat's
+    ``?from=timeline`` are not part of the page).
+    """
+    return settings.SITE_URL.rstrip("/") + escape_uri_path(request.path)
+
+
+def _view_name(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match is not None else ""
+
+
+def is_shareable(request: HttpRequest | None) -> bool:
+    """A public page: a GET of a view the page cache serves (``indicators.cache.cached_page``).
+
+    Those pages are the same for every visitor, so their address is worth
+    sharing and holds nothing personal; my data, the forms' answers, error pages
+    and the staff's workspace are not among them.
+    """
+    if request is None or request.method != "GET":
+        return False
+    match = getattr(request, "resolver_match", None)
+    return match is not None and getattr(match.func, "page_cache_policy", None) is not None
+
+
+@functools.lru_cache(maxsize=2048)
+def qr_svg(url: str, title: str) -> SafeString:
+    """The QR code of ``url`` as inline SVG: dark on white with the standard 4-module quiet
+    zone, so that WeChat's scanner reads it in either display mode."""
+    code = segno.make(url, error="m", micro=False)
+    # A viewBox and no fixed size: the stylesheet sizes it (larger in the large display).
+    svg = code.svg_inline(
+        scale=1,
+        border=4,
+        dark="#000",
+        light="#fff",
+        title=title,
+        svgclass="share__qr",
+        lineclass=None,
+        omitsize=True,
+    )
+    return mark_safe(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))  # noqa: S308 - segno's markup, escaped title
+
+
+@register.inclusion_tag("portal/_og.html", takes_context=True)
+def open_graph(context: template.Context, title: str, description: str) -> dict:
+    """``og:*`` tags (and the canonical link) of a public page; nothing on other pages."""
+    request = context.get("request")
+    if not is_shareable(request):
+        return {"shareable": False}
+    language = get_language() or settings.LANGUAGE_CODE
+    return {
+        "shareable": True,
+        "url": canonical_url(request),
+        "title": title,
+        "description": description,
+        "type": "article" if _view_name(request) in ARTICLE_PAGES else "website",
+        "locale": OG_LOCALES.get(language, "zh_CN"),
+        "alternates": [locale for code, locale in OG_LOCALES.items() if code != language],
+        "site_name": gettext("北京城市体检"),
+        "image": settings.SITE_URL.rstrip("/") + static("img/share-card.png"),
+    }
+
+
+@register.inclusion_tag("portal/_share.html", takes_context=True)
+def share_block(context: template.Context) -> dict:
+    """The page's address and its QR code (for WeChat's scanner), on public pages only."""
+    request = context.get("request")
+    if not is_shareable(request):
+        return {"shareable": False}
+    url = canonical_url(request)
+    return {"shareable": True, "url": url, "qr": qr_svg(url, gettext("本页链接的二维码"))}
+
+
+@register.inclusion_tag("portal/_display_switch.html", takes_context=True)
+def display_switch(context: template.Context) -> dict:
+    """The header's link to the other display mode; it comes back to this page's path."""
+    request = context.get("request")
+    large = request is not None and display.display_mode(request) == display.LARGE
+    return {"large": large, "next": request.path if request is not None else "/"}
