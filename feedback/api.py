@@ -145,7 +145,8 @@ class CommentApi(CachedReadView, SubmissionView):
     page_params = ("target_type", "target_id", "page", "page_size")
     page_store_empty = True  # an unknown item is a 404: the keys are bounded by the items
 
-    def page_tags(self, request, *args, **kwargs):
+    @classmethod
+    def page_tags(cls, request, *args, **kwargs):
         kind, pk = request.GET.get("target_type", ""), request.GET.get("target_id", "")
         if kind in ("indicator", "story") and pk.isdigit():
             return REPORT, comments_tag(kind, int(pk))
@@ -260,8 +261,9 @@ class ItemAggregateApi(CachedReadView, APIView):
     kind = ""
     page_params = ("verified",)
 
-    def page_tags(self, request, *args, pk: int, **kwargs):
-        return REPORT, aggregate_tag(self.kind, pk)
+    @classmethod
+    def page_tags(cls, request, *args, pk: int, **kwargs):
+        return REPORT, aggregate_tag(cls.kind, pk)
 
     def get(self, request: Request, pk: int) -> Response:
         verified_only = _verified_only(request)
@@ -301,7 +303,8 @@ class StoryAggregateApi(ItemAggregateApi):
 class ChapterAggregateApi(CachedReadView, APIView):
     page_params = ("verified",)
 
-    def page_tags(self, request, *args, pk: int, **kwargs):
+    @classmethod
+    def page_tags(cls, request, *args, pk: int, **kwargs):
         return REPORT, aggregate_tag(AggregateScope.CHAPTER, pk)
 
     @extend_schema(
@@ -322,7 +325,8 @@ class SurveyAggregateApi(CachedReadView, APIView):
     page_params = ("verified",)
     page_schedules = (REPORT_SCHEDULE, SURVEY_SCHEDULE)
 
-    def page_tags(self, request, *args, pk: int, **kwargs):
+    @classmethod
+    def page_tags(cls, request, *args, pk: int, **kwargs):
         return (
             REPORT,
             SURVEYS,
@@ -353,7 +357,8 @@ def _district_payload(district, summary) -> dict:
 class DistrictAggregateListApi(CachedReadView, APIView):
     page_params = ("verified",)
 
-    def page_tags(self, request, *args, **kwargs):
+    @classmethod
+    def page_tags(cls, request, *args, **kwargs):
         return REPORT, aggregate_tag(AggregateScope.DISTRICT)
 
     @extend_schema(
@@ -375,7 +380,8 @@ class DistrictAggregateListApi(CachedReadView, APIView):
 class DistrictAggregateApi(CachedReadView, APIView):
     page_params = ("verified",)
 
-    def page_tags(self, request, *args, pk: int, **kwargs):
+    @classmethod
+    def page_tags(cls, request, *args, pk: int, **kwargs):
         return REPORT, aggregate_tag(AggregateScope.DISTRICT, pk)
 
     @extend_schema(

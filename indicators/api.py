@@ -35,7 +35,8 @@ class _YearKeyedDetail(CachedReadView, generics.RetrieveAPIView):
 
     key_field = "slug"
 
-    def page_tags(self, request, *args, **kwargs):
+    @classmethod
+    def page_tags(cls, request, *args, **kwargs):
         return edition_tags(request, **kwargs)
 
     def get_object(self):
@@ -74,7 +75,8 @@ class EditionDetailView(CachedReadView, generics.RetrieveAPIView):
     serializer_class = EditionSerializer
     lookup_field = "year"
 
-    def page_tags(self, request, *args, **kwargs):
+    @classmethod
+    def page_tags(cls, request, *args, **kwargs):
         return edition_tags(request, **kwargs)
 
     def get_queryset(self) -> QuerySet[Edition]:

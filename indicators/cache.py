@@ -16,6 +16,13 @@ validators. Nothing personal ever enters an entry:
   no CSRF token and showed no message (``_shareable``), so a slip in a template
   costs a cache miss, never a leak.
 
+**Where.** Views say how they are cached (``cached_page``, ``CachedReadView``);
+``portal.middleware.PageCacheMiddleware`` does it (``serve``), below the
+middleware that add security headers, the Content-Security-Policy, sessions and
+the language's ``Vary``, above those of CSRF, authentication and messages and
+the view: a hit runs none of those and no query, and what is stored is the
+response as they left it, so whether it set a cookie is known.
+
 **Exact invalidation: tag versions.** A page is built from data guarded by
 *tags*; each tag has a version in the cache, and an entry keeps the versions of
 its tags as they were when it was built. An entry is served only while every one
@@ -70,12 +77,13 @@ Shareable responses get ``Cache-Control: public, max-age=0, s-maxage=…,
 stale-while-revalidate=…``: a CDN keeps them briefly, browsers revalidate each
 time (cheap: a 304). Everything else is ``private, no-store``
 (``portal.middleware.CacheControlMiddleware``). The language is chosen by a
-cookie (``portal.middleware``), so it is part of the key and responses say
-``Vary: Cookie``.
+cookie (``portal.middleware``), and so is the display mode: both are part of
+the key, and responses say ``Vary: Cookie``.
 
 **The key** is the scheme, host, path, the query parameters the view reads (a
 page ignores the others, such as WeChat's ``?from=timeline``; an API view that
-gets one it does not expect is not stored), the language, and the *release*: a
+gets one it does not expect is not stored), the language, the display mode (the
+``portal_display`` cookie: ``large`` text or the standard one), and the *release*: a
 hash of the code, templates, catalogues, static file names and the settings
 that shape pages, so a deploy never serves pages of the previous one.
 
@@ -103,8 +111,9 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
-from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, quote_etag
 from django.utils.http import http_date
 
 from indicators.models import (
@@ -474,7 +483,16 @@ def _api_variant(request: HttpRequest) -> str | None:
     return None if "text/html" in request.META.get("HTTP_ACCEPT", "") else "json"
 
 
-def _entry_key(request: HttpRequest, policy: Policy) -> str | None:
+# The display mode (the large-text mode for older readers) a visitor chose, remembered in
+# this cookie: ``large``, anything else the standard one. Pages differ by it, so does the key.
+DISPLAY_COOKIE = "portal_display"
+
+
+def _display(request: HttpRequest) -> str:
+    return "large" if request.COOKIES.get(DISPLAY_COOKIE) == "large" else "standard"
+
+
+def _entry_key(request: HttpRequest, policy: Policy, language: str) -> str | None:
     """The entry of this request, or None when it must not have one."""
     if request.COOKIES.get(CookieStorage.cookie_name):
         return None  # a flash message is waiting for this visitor
@@ -497,7 +515,8 @@ def _entry_key(request: HttpRequest, policy: Policy) -> str | None:
             request.get_host(),
             request.path,
             urlencode(sorted(query)),
-            translation.get_language() or "",
+            language,
+            _display(request),
             variant,
         ]
     )
@@ -527,12 +546,9 @@ def _no_rows(response: HttpResponse) -> bool:
 
 
 def _public(response: HttpResponse) -> HttpResponse:
-    patch_cache_control(
-        response,
-        public=True,
-        max_age=0,
-        s_maxage=settings.PAGE_CACHE_S_MAXAGE,
-        stale_while_revalidate=settings.PAGE_CACHE_STALE_WHILE_REVALIDATE,
+    response["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={settings.PAGE_CACHE_S_MAXAGE}, "
+        f"stale-while-revalidate={settings.PAGE_CACHE_STALE_WHILE_REVALIDATE}"
     )
     return response
 
@@ -554,6 +570,8 @@ def _validated(request: HttpRequest, response: HttpResponse, entry: _Entry, modi
     if _now_us() - modified >= _SECOND_US:
         last_modified = modified // _SECOND_US
         response["Last-Modified"] = http_date(last_modified)
+    if "HTTP_IF_NONE_MATCH" not in request.META and "HTTP_IF_MODIFIED_SINCE" not in request.META:
+        return response
     return get_conditional_response(request, etag=entry.etag, last_modified=last_modified, response=response)
 
 
@@ -561,47 +579,66 @@ def _replay(entry: _Entry) -> HttpResponse:
     response = HttpResponse(entry.body, status=entry.status)
     for name, value in entry.headers:
         response[name] = value
+    response["Content-Length"] = str(len(entry.body))
     return response
+
+
+# Per process: the tags each entry's page found while being built (an item's aggregate and
+# comments...), so the next request asks for their versions with the rest, in one round trip.
+# Only a hint: an entry is still compared on every one of its tags.
+_found_while_building: dict[str, tuple[str, ...]] = {}
+_FOUND_WHILE_BUILDING_MAX = 20_000
+
+
+def _remember_found(key: str, versions: dict[str, int], static: list[str]) -> None:
+    if len(_found_while_building) >= _FOUND_WHILE_BUILDING_MAX:
+        _found_while_building.clear()
+    _found_while_building[key] = tuple(tag for tag in versions if tag not in static)
 
 
 def serve(
     request: HttpRequest,
-    view: Callable[[], HttpResponse],
+    build: Callable[[HttpRequest], HttpResponse],
     policy: Policy,
-    args: tuple = (),
-    kwargs: dict | None = None,
+    args: tuple,
+    kwargs: dict,
+    *,
+    language: str,
 ) -> HttpResponse:
-    """Answer a GET from its entry, or build it with ``view`` and store it (see the module docstring)."""
-    kwargs = kwargs or {}
-    if request.method not in ("GET", "HEAD"):
-        response = view()
-        response["Cache-Control"] = "private, no-store"
-        return response
-    key = _entry_key(request, policy) if settings.PAGE_CACHE and policy.store else None
+    """Answer a GET of a cached view from its entry, or ``build`` it and store it.
+
+    Called by ``portal.middleware.PageCacheMiddleware`` above the middleware that
+    deal with sessions, CSRF and messages: a hit skips them and the view, and a
+    stored response is the one they made (cookies, ``Vary``, headers included).
+    """
+    key = _entry_key(request, policy, language) if settings.PAGE_CACHE and policy.store else None
     if key is None:
-        return _headers(request, _rendered(view()))
+        return _headers(request, build(request))
 
     static = list(dict.fromkeys(policy.tags(request, *args, **kwargs)))
+    # The versions of the tags found while building it last time come in the same round trip.
+    asked = list(dict.fromkeys([*static, *_found_while_building.get(key, ())]))
     cache = _cache()
     found = cache.get_many(
-        [key, _rkey(), *(_vkey(tag) for tag in static), *(_skey(s.name) for s in policy.schedules)]
+        [key, _rkey(), *(_vkey(tag) for tag in asked), *(_skey(s.name) for s in policy.schedules)]
     )
     seen = _release_seen(found)
     came = _schedules_announce(policy.schedules, found, _now_us())
     entry: _Entry | None = found.get(key)
     if entry is not None and not came and set(static) <= entry.versions.keys():
-        current = {tag: found.get(_vkey(tag)) for tag in static}
-        found_later = [tag for tag in entry.versions if tag not in current]
-        if found_later:
-            later = cache.get_many([_vkey(tag) for tag in found_later])
-            current.update({tag: later.get(_vkey(tag)) for tag in found_later})
-        if current == entry.versions:
+        current = {tag: found.get(_vkey(tag)) for tag in asked}
+        unasked = [tag for tag in entry.versions if tag not in current]
+        if unasked:
+            later = cache.get_many([_vkey(tag) for tag in unasked])
+            current.update({tag: later.get(_vkey(tag)) for tag in unasked})
+            _remember_found(key, entry.versions, static)
+        if all(current[tag] == version for tag, version in entry.versions.items()):
             return _validated(request, _replay(entry), entry, max([seen, *entry.versions.values()]))
 
     recording = _Recording(versions=_versions_read(static))
     setattr(request, _RECORDING, recording)
     try:
-        response = _rendered(view())
+        response = build(request)
     finally:
         delattr(request, _RECORDING)
     if (
@@ -621,15 +658,32 @@ def serve(
         etag=etag,
     )
     cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    _remember_found(key, versions, static)
     return _validated(request, response, entry, max([seen, *versions.values()]))
 
 
-def _rendered(response: HttpResponse) -> HttpResponse:
-    # A TemplateResponse or DRF Response is rendered by the handler after the view; its
-    # body is needed now.
-    if callable(getattr(response, "render", None)) and not getattr(response, "is_rendered", True):
-        response.render()
-    return response
+# Per process: the policy (and arguments) of each path, as the URL resolver found it.
+_resolved: dict[tuple[str, str], tuple[Policy, tuple, dict] | None] = {}
+_RESOLVED_MAX = 20_000
+
+
+def policy_for(request: HttpRequest) -> tuple[Policy, tuple, dict] | None:
+    """The cache policy of the view ``request`` goes to, with its URL arguments, or None."""
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    memo = (str(urlconf), request.path_info)
+    if memo in _resolved:
+        return _resolved[memo]
+    try:
+        match = resolve(request.path_info, urlconf)
+    except Resolver404:
+        found = None
+    else:
+        policy = getattr(match.func, "page_cache_policy", None)
+        found = (policy, match.args, match.kwargs) if policy is not None else None
+    if len(_resolved) >= _RESOLVED_MAX:
+        _resolved.clear()  # paths nobody links to (404s) must not grow it without bound
+    _resolved[memo] = found
+    return found
 
 
 def cached_page(
@@ -639,10 +693,11 @@ def cached_page(
     schedules: Iterable[Schedule] = (REPORT_SCHEDULE,),
     store: bool = True,
 ):
-    """Decorator of a public page view: served from the page cache (``serve``).
+    """Mark a public page view as served from the page cache (``serve``).
 
     ``tags``: the tags the URL implies, or a function of the view's arguments
-    returning them; ``params``: the query parameters the view reads.
+    returning them; ``params``: the query parameters the view reads;
+    ``store=False``: shareable HTTP headers only, no entry.
     """
     fixed = tuple(() if callable(tags) else tags)
     policy = Policy(
@@ -653,11 +708,9 @@ def cached_page(
     )
 
     def decorator(view):
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            return serve(request, lambda: view(request, *args, **kwargs), policy, args, kwargs)
-
-        return wrapper
+        # Read by ``policy_for``; decorators applied later copy it (functools.wraps).
+        view.page_cache_policy = policy
+        return view
 
     return decorator
 
@@ -669,16 +722,18 @@ class CachedReadView:
     page_schedules: tuple[Schedule, ...] = (REPORT_SCHEDULE,)
     page_store_empty = False
 
-    def page_tags(self, request: HttpRequest, *args, **kwargs) -> Iterable[str]:
+    @classmethod
+    def page_tags(cls, request: HttpRequest, *args, **kwargs) -> Iterable[str]:
         return (REPORT,)
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        policy = Policy(
-            tags=self.page_tags,
-            params=frozenset((*self.page_params, "format")),
-            schedules=self.page_schedules,
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.page_cache_policy = Policy(
+            tags=cls.page_tags,
+            params=frozenset((*cls.page_params, "format")),
+            schedules=cls.page_schedules,
             api=True,
-            store_empty=self.page_store_empty,
+            store_empty=cls.page_store_empty,
         )
-        build = super().dispatch
-        return serve(request, lambda: build(request, *args, **kwargs), policy, args, kwargs)
+        return view

@@ -8,6 +8,14 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from indicators import cache as page_cache
+
+
+def language_chosen(request: HttpRequest) -> str:
+    """The interface language: the visitor's choice in the language cookie, else Chinese."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if translation.check_for_language(chosen) else settings.LANGUAGE_CODE
+
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """Chinese unless the visitor chose English with the site's language switch.
@@ -18,9 +26,7 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        language = chosen if translation.check_for_language(chosen) else settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(language_chosen(request))
         request.LANGUAGE_CODE = translation.get_language()
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -54,3 +60,28 @@ class CacheControlMiddleware:
         if personal or unmarked:
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+class PageCacheMiddleware:
+    """The public pages and the read API, from the page cache (``indicators.cache``).
+
+    For a GET of a view marked ``cached_page`` (or a ``CachedReadView``), a fresh
+    entry is answered here, before the middleware below (CSRF, authentication,
+    messages, clickjacking, the login lockout) and the view run; otherwise the
+    request goes on and the response, as that middleware left it, is stored. It
+    sits below the middleware that add the security headers, the
+    Content-Security-Policy, the default Cache-Control and the language's
+    ``Vary``, so a cached response gets them like any other; the language, part
+    of the key, is the one ``ChineseFirstLocaleMiddleware`` chose.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        found = page_cache.policy_for(request) if request.method in ("GET", "HEAD") else None
+        if found is None:
+            return self.get_response(request)
+        policy, args, kwargs = found
+        language = translation.to_language(language_chosen(request))
+        return page_cache.serve(request, self.get_response, policy, args, kwargs, language=language)

@@ -77,6 +77,9 @@ MIDDLEWARE = [
     # Before anything reads the body (CSRF, views): short, chunked, oversized or
     # mis-encoded bodies get a clear 400/411/413 in the visitor's language.
     "portal.request_guards.RequestBodyGuardMiddleware",
+    # Answers cached public pages before CSRF, authentication, messages and the views run,
+    # and stores what they made of a page (indicators/cache.py).
+    "portal.middleware.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -450,6 +450,23 @@ def test_each_language_has_its_own_entry(client, report, urls, settings):
     assert '<html lang="zh-Hans"' in _from_cache(client, urls["park"])
 
 
+def test_each_display_mode_has_its_own_entry(client, report, urls):
+    """The large-text mode (cookie ``portal_display=large``) never gets the standard page, nor
+    the standard visitor the large one; any other value is the standard mode."""
+    for url in (urls["park"], urls["chapter"], "/"):
+        _warm(client, url)
+        standard = client.get(url)["ETag"]
+        large = Client()
+        large.cookies["portal_display"] = "large"
+        _fresh(large, url)
+        _from_cache(large, url)
+        assert large.get(url)["ETag"] != standard, url
+        other = Client()
+        other.cookies["portal_display"] = "huge"
+        _from_cache(other, url)
+        assert other.get(url)["ETag"] == standard == client.get(url)["ETag"], url
+
+
 def test_with_the_page_cache_off_every_page_is_built_and_nothing_stored(client, report, urls, settings):
     settings.PAGE_CACHE = False
     for url in (urls["park"], urls["chapter"], "/api/v1/indicators/", urls["park_api"]):
