@@ -410,14 +410,16 @@ class ParticipationData:
 
 
 def participation_for_target(
-    *, target: Target, key_hash: str | None, comments_shown: int = 20
+    *, target: Target, key_hash: str | None, comments_shown: int = 20, summary: ScoreSummary | None = None
 ) -> ParticipationData:
     """Districts, the stored aggregate, the approved comments and — for a
-    visitor who already has a resident cookie — their own rating."""
+    visitor who already has a resident cookie — their own rating.
+
+    ``summary``: the target's aggregate when the page already read it (no second query)."""
     comments = list(comments_public_for_target(target)[: comments_shown + 1])
     return ParticipationData(
         districts=list(district_list()),
-        summary=aggregate_for_target(target),
+        summary=summary if summary is not None else aggregate_for_target(target),
         my_rating=resident_rating_for_target(key_hash=key_hash, target=target) if key_hash else None,
         comments=comments[:comments_shown],
         more_comments=len(comments) > comments_shown,
@@ -427,3 +429,24 @@ def participation_for_target(
 def chapter_summary(chapter: Chapter) -> ScoreSummary:
     """The stored satisfaction of a chapter (ratings of its indicators and stories); one query."""
     return aggregates_by_object(scope=AggregateScope.CHAPTER, object_ids=[chapter.pk])[chapter.pk]
+
+
+def chapter_item_summaries(
+    *, indicators: list[Indicator], stories: list[Story]
+) -> list[tuple[Indicator | Story, ScoreSummary]]:
+    """The chapter chart's items: each indicator and story with its stored aggregate, in the
+    order given, keeping only those with enough raters to show a mean (one query)."""
+    if not indicators and not stories:
+        return []
+    rows = ScoreAggregate.objects.filter(
+        Q(scope=AggregateScope.INDICATOR, object_id__in=[i.pk for i in indicators])
+        | Q(scope=AggregateScope.STORY, object_id__in=[s.pk for s in stories])
+    )
+    found = {(row.scope, row.object_id): score_summary(row) for row in rows}
+    items: list[tuple[Indicator | Story, ScoreSummary]] = []
+    for scope, targets in ((AggregateScope.INDICATOR, indicators), (AggregateScope.STORY, stories)):
+        for target in targets:
+            summary = found.get((scope, target.pk))
+            if summary is not None and summary.mean is not None:
+                items.append((target, summary))
+    return items

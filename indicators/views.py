@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
-from indicators.cache import REPORT, cached_page, dont_store, edition_tags
-from indicators.models import Edition, Indicator, StoryKind
+from indicators.cache import REPORT, cached_page, depend, dont_store, edition_tags
+from indicators.models import Edition, Indicator, IndicatorValue, StoryKind
 
 # --- Home and editions -----------------------------------------------------------------
 
@@ -75,6 +75,7 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             # section was removed) still belong to the chapter.
             "unsectioned": [i for rest in by_section.values() for i in rest],
             "indicator_count": len(indicators),
+            "indicators": indicators,
             "stories": selectors.story_list_for_chapter(chapter=chapter),
         },
     )
@@ -100,7 +101,16 @@ def indicator_list(request: HttpRequest, year: int) -> HttpResponse:
 @cached_page(tags=edition_tags)
 def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
     indicator = selectors.indicator_get_published(year=year, code=code)
-    series = indicator.series
+    # The same indicator in the other public editions (its code is stable from one
+    # edition to the next): content beyond this edition's, hence ``REPORT``.
+    depend(request, REPORT)
+    others = list(
+        selectors.indicator_list_published()
+        .filter(code=indicator.code)
+        .exclude(pk=indicator.pk)
+        .order_by("edition__year")
+    )
+    series = _series_across_editions(indicator, others)
     return render(
         request,
         "indicators/indicator.html",
@@ -110,10 +120,31 @@ def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
             "current": indicator.current_value,
             "previous": indicator.previous_value,
             "series": series,
+            "series_spans_editions": any(point.edition_year != indicator.edition.year for point in series),
             "chart": _chart_data(indicator, series) if len(series) > 1 else None,
+            # Every edition's indicator of this code, oldest first; none when it is in one only.
+            "across_editions": sorted([indicator, *others], key=lambda i: i.edition.year) if others else [],
             "stories": indicator.stories.all(),
         },
     )
+
+
+def _series_across_editions(indicator: Indicator, others: list[Indicator]) -> list[IndicatorValue]:
+    """The indicator's values, with the points only other editions give (same code and unit).
+
+    A point this edition gives is always its own; for a point it lacks, the newest
+    edition giving it is taken. Each point carries ``edition_year``, the report it is from.
+    Every figure is one an edition published; an edition with another unit is left out.
+    """
+    points: dict[str, IndicatorValue] = {}
+    for source in [indicator, *sorted(others, key=lambda i: -i.edition.year)]:
+        if source.unit != indicator.unit:
+            continue
+        for value in source.series:
+            if value.label not in points:
+                value.edition_year = source.edition.year
+                points[value.label] = value
+    return sorted(points.values(), key=lambda v: (v.year, v.month or 0))
 
 
 def _chart_data(indicator: Indicator, series: list) -> dict:

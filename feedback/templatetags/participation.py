@@ -14,6 +14,9 @@ aggregate and comments it is about to read (``depend``), before reading them.
 """
 
 from django import template
+from django.conf import settings
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from feedback import selectors
 from feedback.forms import CommentForm, RatingForm
@@ -32,7 +35,11 @@ def participation_panel(context, target: Indicator | Story) -> dict:
     kind = "indicator" if isinstance(target, Indicator) else "story"
     if request is not None:
         page_cache.depend(request, *page_cache.item_tags(kind, target.pk))
-    data = selectors.participation_for_target(target=target, key_hash=None, comments_shown=COMMENTS_SHOWN)
+    # The indicator's aggregate, when the page read it already (``perception``): no second query.
+    known = getattr(request, _SUMMARIES, {}).get(target.pk) if kind == "indicator" else None
+    data = selectors.participation_for_target(
+        target=target, key_hash=None, comments_shown=COMMENTS_SHOWN, summary=known
+    )
     return {
         "request": request,
         "target": target,
@@ -57,3 +64,89 @@ def chapter_score(context, chapter) -> dict:
     if context.get("request") is not None:
         page_cache.depend(context["request"], page_cache.aggregate_tag(AggregateScope.CHAPTER, chapter.pk))
     return {"summary": selectors.chapter_summary(chapter), "chapter": chapter}
+
+
+# --- Perception beside measurement -----------------------------------------------------------
+#
+# The indicator page shows the city's figure beside residents' satisfaction, and each
+# edition's satisfaction with its figure; the chapter page charts its items'. Every
+# figure is a stored aggregate read through ``selectors`` (withheld below the minimum
+# by ``ScoreSummary``); each tag tells the page cache which aggregates it reads first.
+
+# On the request: the indicator aggregates this page has read, by indicator id.
+_SUMMARIES = "_participation_indicator_summaries"
+# Characters of an item's name on the chart's axis (the table beside it has the whole name).
+CHART_LABEL_LENGTH = 16
+
+
+def _indicator_summaries(request, indicators) -> dict[int, selectors.ScoreSummary]:
+    """The stored satisfaction of these indicators, each read once per page (one query for
+    those not read yet), after their versions (``depend``)."""
+    memo: dict[int, selectors.ScoreSummary] = getattr(request, _SUMMARIES, None) or {}
+    missing = [indicator.pk for indicator in indicators if indicator.pk not in memo]
+    if missing:
+        if request is not None:
+            page_cache.depend(
+                request, *(page_cache.aggregate_tag(AggregateScope.INDICATOR, pk) for pk in missing)
+            )
+        memo.update(selectors.aggregates_by_object(scope=AggregateScope.INDICATOR, object_ids=missing))
+    if request is not None:
+        setattr(request, _SUMMARIES, memo)
+    return memo
+
+
+@register.inclusion_tag("feedback/_perception.html", takes_context=True)
+def perception(context, indicator: Indicator, editions=()) -> dict:
+    """Residents' satisfaction with ``indicator``, to stand beside its figure. ``editions``:
+    the same indicator in other editions, whose figures the page shows further down
+    (read in the same query)."""
+    summaries = _indicator_summaries(context.get("request"), [indicator, *editions])
+    return {"summary": summaries[indicator.pk], "indicator": indicator}
+
+
+@register.simple_tag(takes_context=True)
+def edition_scores(context, indicators) -> list[tuple[Indicator, selectors.ScoreSummary]]:
+    """``{% edition_scores indicators as rows %}``: each indicator with its stored satisfaction."""
+    summaries = _indicator_summaries(context.get("request"), indicators)
+    return [(indicator, summaries[indicator.pk]) for indicator in indicators]
+
+
+def _item_name(item: Indicator | Story) -> str:
+    return item.display_name if isinstance(item, Indicator) else item.display_title
+
+
+@register.inclusion_tag("feedback/_chapter_chart.html", takes_context=True)
+def chapter_chart(context, indicators, stories) -> dict:
+    """The chapter's items with enough raters: their mean and 95 % interval, as a chart
+    (``static/js/charts.js``) over a table holding the same numbers."""
+    indicators, stories = list(indicators), list(stories)
+    request = context.get("request")
+    if request is not None:
+        page_cache.depend(
+            request,
+            *(page_cache.aggregate_tag(AggregateScope.INDICATOR, i.pk) for i in indicators),
+            *(page_cache.aggregate_tag(AggregateScope.STORY, s.pk) for s in stories),
+        )
+    items = selectors.chapter_item_summaries(indicators=indicators, stories=stories)
+    items.sort(key=lambda item: -item[1].mean)
+    chart = None
+    if items:
+        chart = {
+            "type": "interval",
+            "label": gettext("平均分"),
+            "interval_label": gettext("95% 区间"),
+            "labels": [
+                Truncator(_item_name(item)).chars(CHART_LABEL_LENGTH, truncate="…") for item, _ in items
+            ],
+            "values": [float(summary.mean) for _, summary in items],
+            "low": [float(summary.ci_low) if summary.ci_low is not None else None for _, summary in items],
+            "high": [float(summary.ci_high) if summary.ci_high is not None else None for _, summary in items],
+            "min": 1,
+            "max": 5,
+        }
+    return {
+        "rows": [(item, _item_name(item), summary) for item, summary in items],
+        "chart": chart,
+        "below_minimum": len(indicators) + len(stories) - len(items),
+        "min_count": settings.AGGREGATE_MIN_COUNT,
+    }

@@ -9,7 +9,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
-from indicators.models import Indicator, IndicatorValue, Photo, Story, StoryKind, format_quantity
+from indicators import cache as page_cache
+from indicators import selectors
+from indicators.models import Edition, Indicator, IndicatorValue, Photo, Story, StoryKind, format_quantity
 from indicators.page_urls import indicator_urls, story_urls
 
 register = template.Library()
@@ -191,5 +193,18 @@ def story_items(stories: Iterable[Story]) -> SafeString:
 
 @register.inclusion_tag("indicators/_edition_switcher.html", takes_context=True)
 def edition_switcher(context: template.Context) -> dict:
-    """The header's edition switcher (placeholder: helper "uihome" lists the published editions)."""
-    return {"edition": context.get("edition")}
+    """The header's edition switcher: every published edition, linking to ``/<year>/``.
+
+    Shown on the pages of an edition (those with ``edition`` in their context) when
+    there is another to switch to; other pages (survey, my data, the workspace) have no
+    edition to switch from and run no query for it. The list spans editions, so the
+    page depends on all report content (``REPORT``), read before the editions are.
+    """
+    current = context.get("edition")
+    if not isinstance(current, Edition):
+        return {"editions": []}
+    request = context.get("request")
+    if request is not None:
+        page_cache.depend(request, page_cache.REPORT)
+    editions = list(selectors.edition_list_published().only("id", "year"))
+    return {"editions": editions if len(editions) > 1 else [], "current": current}

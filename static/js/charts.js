@@ -4,6 +4,9 @@
  * Each chart is a <canvas data-chart="ID"> whose data sits in
  * <script type="application/json" id="ID"> (Django's json_script):
  *   {"type": "line"|"bar", "label": "...", "labels": [...], "values": [...]}
+ * or, for residents' satisfaction with its interval (a chapter's items):
+ *   {"type": "interval", "label": "...", "interval_label": "...", "labels": [...],
+ *    "values": [means], "low": [...], "high": [...], "min": 1, "max": 5}
  * The same points are always in an HTML table next to it, so the page reads
  * fine without JavaScript; the chart's wrapper stays hidden until drawn.
  */
@@ -37,6 +40,10 @@
     if (wrapper) {
       wrapper.hidden = false;
     }
+    if (data.type === "interval") {
+      drawInterval(canvas, wrapper, data);
+      return;
+    }
     var isBar = data.type === "bar";
     new window.Chart(canvas, {
       type: isBar ? "bar" : "line",
@@ -62,6 +69,57 @@
         scales: {
           x: { grid: { display: false } },
           y: { beginAtZero: isBar, grid: { color: grid } },
+        },
+      },
+    });
+  }
+
+  // One row per item: the 95 % interval as a floating bar, the mean as a point on it.
+  function drawInterval(canvas, wrapper, data) {
+    if (wrapper) {
+      // CSSOM, not a style attribute: allowed by the strict CSP.
+      wrapper.style.height = Math.max(12, 3 + data.labels.length * 2.4) + "rem";
+    }
+    var ranges = [];
+    for (var i = 0; i < data.values.length; i += 1) {
+      ranges.push(data.low[i] === null ? null : [data.low[i], data.high[i]]);
+    }
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: [
+          {
+            type: "line",
+            label: data.label,
+            data: data.values,
+            showLine: false,
+            pointRadius: 6,
+            pointHoverRadius: 7,
+            pointStyle: "rectRot",
+            borderColor: ink,
+            backgroundColor: ink,
+          },
+          {
+            type: "bar",
+            label: data.interval_label,
+            data: ranges,
+            backgroundColor: "rgba(176, 48, 31, 0.35)",
+            borderColor: accent,
+            borderWidth: 1,
+            barPercentage: 0.5,
+          },
+        ],
+      },
+      options: {
+        indexAxis: "y",
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { display: true, position: "bottom" }, tooltip: { enabled: true } },
+        scales: {
+          x: { min: data.min, max: data.max, ticks: { stepSize: 1 }, grid: { color: grid } },
+          y: { grid: { display: false } },
         },
       },
     });

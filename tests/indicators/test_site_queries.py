@@ -83,7 +83,8 @@ def test_home_queries(client, django_assert_num_queries, size):
     # 2 the headline indicators with their edition, chapter (and its edition) and section
     # 3 the values of those indicators
     # 4 the chapters, each with its public indicator and story counts (subqueries, not joins)
-    with django_assert_num_queries(4):
+    # 5 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(5):
         response = client.get("/")
     assert response.status_code == 200
     assert len(response.context["headlines"]) == 7 * size
@@ -99,7 +100,9 @@ def test_chapter_queries(client, django_assert_num_queries, size):
     # 4 the values of those indicators
     # 5 its public stories with edition, district, street and chapter
     # 6 the chapter's stored satisfaction aggregate (never the raw ratings)
-    with django_assert_num_queries(6):
+    # 7 the stored aggregates of its indicators and stories, for the chart of their satisfaction
+    # 8 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(8):
         response = client.get(chapter.get_absolute_url())
     assert response.status_code == 200
     assert response.context["indicator_count"] == 2 * size
@@ -110,7 +113,8 @@ def test_indicator_list_queries(client, django_assert_num_queries, size):
     build_report(size)
 
     # 1 the edition; 2 its public indicators with chapter (and its edition); 3 their values
-    with django_assert_num_queries(3):
+    # 4 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(4):
         response = client.get("/2023/indicators/")
     assert response.status_code == 200
     assert sum(len(group["indicators"]) for group in response.context["groups"]) == 7 * 2 * size
@@ -123,11 +127,14 @@ def test_indicator_queries(client, django_assert_num_queries, size):
     # 1 the indicator with its edition, chapter and section
     # 2 its values
     # 3 its public stories with edition, district, street and chapter
+    # 4 the same indicator (its code) in the other public editions (none here, so no values query)
+    # 5 the stored score aggregate of the indicator and of those (never the raw ratings), shown
+    #   beside its figure and reused by the participation panel
     # participation panel (feedback app), for a visitor without a resident cookie:
-    # 4 the districts for the rating and comment forms
-    # 5 its approved comments with their official replies
-    # 6 the stored score aggregate of the indicator (never the raw ratings)
-    with django_assert_num_queries(6):
+    # 6 the districts for the rating and comment forms
+    # 7 its approved comments with their official replies
+    # 8 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(8):
         response = client.get(indicator.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["stories"]) == size
@@ -142,12 +149,13 @@ def test_story_list_queries(client, django_assert_num_queries, size):
     # 2 the districts that have public stories (the filter's options)
     # 3 the number of matching stories (pagination)
     # 4 one page of stories with edition, district, street and chapter
-    with django_assert_num_queries(4):
+    # 5 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(5):
         response = client.get("/2023/stories/")
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 7 * size
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get("/2023/stories/", {"kind": StoryKind.BEST_ALLEY, "page": 2})
     assert response.status_code == 200
 
@@ -161,7 +169,8 @@ def test_story_queries(client, django_assert_num_queries, size):
     # 3 its public indicators with edition, chapter and section
     # 4 the values of those indicators
     # participation panel (feedback app): 5 districts, 6 comments with replies, 7 aggregate
-    with django_assert_num_queries(7):
+    # 8 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(8):
         response = client.get(story.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["photos"]) == size + 1
