@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import api
+from feedback import api, public_api
 
 urlpatterns = [
     path("ratings/", api.RatingCreateApi.as_view(), name="feedback-rating-create"),
@@ -25,6 +25,11 @@ urlpatterns = [
         "aggregates/districts/<int:pk>/",
         api.DistrictAggregateApi.as_view(),
         name="feedback-aggregate-district",
+    ),
+    path(
+        "districts/<slug:slug>/summary/",
+        public_api.DistrictSummaryApi.as_view(),
+        name="feedback-district-summary",
     ),
     path("me/", api.MyDataApi.as_view(), name="feedback-my-data"),
     path("replies/<int:pk>/rating/", api.ReplyRatingApi.as_view(), name="feedback-reply-rating"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import open_data_views, views
+from feedback import district_views, open_data_views, views
 
 app_name = "feedback"
 
@@ -21,4 +21,7 @@ urlpatterns = [
     path("open-data/", open_data_views.open_data_page, name="open_data"),
     path("open-data/datapackage.json", open_data_views.open_data_package, name="open_data_package"),
     path("open-data/<slug:name>.<slug:fmt>", open_data_views.open_data_file, name="open_data_file"),
+    path("districts/", district_views.district_list, name="districts"),
+    path("districts/boundaries.geojson", district_views.district_boundaries, name="district_boundaries"),
+    path("districts/<slug:slug>/", district_views.district_detail, name="district"),
 ]

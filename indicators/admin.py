@@ -458,8 +458,54 @@ class PhotoInline(admin.TabularInline):
     fields = ["order", "caption", "caption_en", "credit", "image", "alt_text"]
 
 
+# Beijing's extent (39°26′–41°03′ N, 115°25′–117°30′ E) with a little margin: a point
+# outside it is a typo or swapped fields, and would fall off the districts' map.
+BEIJING_LATITUDE = (Decimal("39.4"), Decimal("41.1"))
+BEIJING_LONGITUDE = (Decimal("115.4"), Decimal("117.6"))
+
+
+def _within(value: Decimal, bounds: tuple[Decimal, Decimal]) -> bool:
+    return bounds[0] <= value <= bounds[1]
+
+
+class StoryForm(PublishableForm):
+    """A story's place on the districts' map: both coordinates or neither, inside Beijing."""
+
+    class Meta:
+        help_texts = {
+            "latitude": _("北纬，如 39.9163（与高德地图一致的 GCJ-02 坐标）；范围 39.4–41.1。"),
+            "longitude": _("东经，如 116.3972（GCJ-02）；范围 115.4–117.6。"),
+        }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
+        if self.has_error("latitude") or self.has_error("longitude"):
+            return cleaned
+        if (latitude is None) != (longitude is None):
+            missing = "longitude" if longitude is None else "latitude"
+            self.add_error(
+                missing, forms.ValidationError(_("请同时填写纬度和经度，或都留空。"), code="incomplete")
+            )
+            return cleaned
+        if latitude is None:
+            return cleaned
+        if _within(latitude, BEIJING_LONGITUDE) and _within(longitude, BEIJING_LATITUDE):
+            message = _("纬度和经度似乎填反了：北京的纬度约 39.4–41.1，经度约 115.4–117.6。")
+            self.add_error("latitude", forms.ValidationError(message, code="swapped"))
+            return cleaned
+        if not _within(latitude, BEIJING_LATITUDE):
+            message = _("纬度不在北京市范围内（39.4–41.1）。")
+            self.add_error("latitude", forms.ValidationError(message, code="outside_beijing"))
+        if not _within(longitude, BEIJING_LONGITUDE):
+            message = _("经度不在北京市范围内（115.4–117.6）。")
+            self.add_error("longitude", forms.ValidationError(message, code="outside_beijing"))
+        return cleaned
+
+
 @admin.register(Story)
 class StoryAdmin(PublishableAdmin):
+    form = StoryForm
     list_display = [
         "title",
         "kind",
