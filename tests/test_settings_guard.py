@@ -121,7 +121,7 @@ def test_embedded_mode_shows_residents_a_plain_404(tmp_path) -> None:
     assert "admin/" not in page
 
 
-def test_embedded_mode_settings() -> None:
+def test_embedded_mode_settings(tmp_path) -> None:
     code = SETUP + (
         "; from django.conf import settings as s; import json; print(json.dumps({"
         "'debug': s.DEBUG, 'ssl_redirect': s.SECURE_SSL_REDIRECT, 'secure_cookies': "
@@ -129,7 +129,7 @@ def test_embedded_mode_settings() -> None:
         "'static': s.STORAGES['staticfiles']['BACKEND'], 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
         "'hosts': s.ALLOWED_HOSTS}))"
     )
-    started = run(code, **serve_environment(), DATABASE_URL="sqlite:///unused.sqlite3")
+    started = run(code, **serve_environment(), DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}")
     assert started.returncode == 0, started.stderr
     assert json.loads(started.stdout) == {
         "debug": False,
@@ -143,7 +143,7 @@ def test_embedded_mode_settings() -> None:
     }
 
 
-def test_check_deploy_refuses_the_embedded_mode() -> None:
+def test_check_deploy_refuses_the_embedded_mode(tmp_path) -> None:
     code = "import sys; from django.core.management import execute_from_command_line as run; run(sys.argv)"
     checked = run(
         code,
@@ -152,7 +152,7 @@ def test_check_deploy_refuses_the_embedded_mode() -> None:
         "--fail-level",
         "WARNING",
         **serve_environment(),
-        DATABASE_URL="sqlite:///unused.sqlite3",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
     )
     assert checked.returncode != 0
     assert "portal.W001" in checked.stderr

@@ -52,6 +52,25 @@ def _store(
     return rating
 
 
+def _store_in_bulk(rows: list[tuple], first_seen: dict[str, datetime]) -> None:
+    """Residents and ratings as ``_store`` leaves them (counted, with their address hash, moved
+    to their time), in a few queries: what is under test is the rules, over hundreds of rows;
+    the tests above send their ratings through the service and the API."""
+    residents = {key: Resident(key_hash=key) for key in first_seen}
+    Resident.objects.bulk_create(residents.values())
+    for key, resident in residents.items():
+        resident.created_at = first_seen[key]
+    Resident.objects.bulk_update(residents.values(), ["created_at"])
+    ratings = [
+        Rating(resident=residents[key], score=score, source_hash=address, **{item._meta.model_name: item})
+        for _at, key, address, item, score in rows
+    ]
+    Rating.objects.bulk_create(ratings)
+    for rating, (at, *_rest) in zip(ratings, rows, strict=True):
+        rating.created_at = rating.updated_at = at
+    Rating.objects.bulk_update(ratings, ["created_at", "updated_at"])
+
+
 def _states() -> list[tuple[int, str, str]]:
     return list(Rating.objects.order_by("id").values_list("id", "trust", "hold_reason"))
 
@@ -331,8 +350,7 @@ def test_a_normal_day_holds_nothing():
     first_seen: dict[str, datetime] = {}
     for at, key, _address, _item, _score in sorted(rows, key=lambda row: row[0]):
         first_seen.setdefault(key, at)
-    for at, key, address, item, score in rows:
-        _store(item, score, source=address, at=at, resident_since=first_seen[key], key=key)
+    _store_in_bulk(rows, first_seen)
 
     assert Rating.objects.count() == 500
     assert Rating.objects.values("source_hash").distinct().count() == 400
