@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import district_views, open_data_views, views
+from feedback import district_views, open_data_views, survey_results_views, views
 
 app_name = "feedback"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("participate/<str:kind>/<int:pk>/comment/", views.comment, name="comment"),
     path("survey/", views.survey, name="survey"),
     path("survey/<int:pk>/", views.survey, name="survey_detail"),
+    path("survey/results/", survey_results_views.survey_results, name="survey_results"),
+    path("survey/<int:pk>/results/", survey_results_views.survey_results, name="survey_results_detail"),
     path("privacy/", views.privacy, name="privacy"),
     path("me/fragment/", views.me_fragment, name="me_fragment"),
     path("my-data/", views.my_data, name="my_data"),
