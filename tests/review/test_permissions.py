@@ -4,12 +4,11 @@ Roles: an anonymous visitor; a resident (a browser holding the public site's
 signed resident cookie, whose comment is in the queue); a planner of area A
 (东城, where the case lives); a planner of area B; staff; and, for
 completeness, a signed-in account that is neither staff nor planner.
-``test_print_permission_matrix`` prints the table (run with ``-s``).
+``EXPECTED`` below is the table; ``test_permission_matrix`` checks each cell.
 """
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -161,26 +160,3 @@ def test_a_street_planner_sees_only_cases_on_their_street(world):
     assert client.get(reverse("review:case", args=[world.case_a.pk])).status_code == 200
     assert client.get(reverse("review:case", args=[elsewhere.pk])).status_code == 404
     assert client.get(reverse("review:case", args=[world.case_b.pk])).status_code == 404
-
-
-def test_print_permission_matrix(world, capsys):
-    """Prints the matrix as a Markdown table (status each role got on each URL)."""
-
-    table = {}
-    for endpoint in ENDPOINTS:
-        for role in ROLES:
-            # Each cell on the same starting data: roll back what the request changed.
-            with transaction.atomic():
-                table[(endpoint[0], role)] = _request(role, endpoint, world).status_code
-                transaction.set_rollback(True)
-    lines = [
-        "| URL / action | " + " | ".join(ROLES) + " |",
-        "|---|" + "---|" * len(ROLES),
-    ]
-    lines.extend(
-        f"| {endpoint[0]} | " + " | ".join(str(table[(endpoint[0], r)]) for r in ROLES) + " |"
-        for endpoint in ENDPOINTS
-    )
-    with capsys.disabled():
-        print("\n\nPermission matrix (HTTP status per role)\n" + "\n".join(lines) + "\n")  # noqa: T201
-    assert table == {(label, role): EXPECTED[label][role] for label, *_ in ENDPOINTS for role in ROLES}
