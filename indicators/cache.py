@@ -229,7 +229,9 @@ def tags_bump(*tags: str, schedules: Iterable["Schedule"] = ()) -> None:
 
 # How a row of the report reaches its edition's year; None: shown by every edition.
 _YEAR_PATHS: dict[type[models.Model], str | None] = {
-    Edition: "year",
+    # Every edition's pages list the published editions (the header's switcher), so a
+    # change to an edition (its year, title, publication) renews them all.
+    Edition: None,
     Chapter: "edition__year",
     Section: "chapter__edition__year",
     Indicator: "edition__year",

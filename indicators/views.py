@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
-from indicators.cache import REPORT, cached_page, depend, dont_store, edition_tags
+from indicators.cache import REPORT, cached_page, depend, dont_store, edition_tags, year_tag
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind
+from indicators.templatetags.report import published_editions
 
 # --- Home and editions -----------------------------------------------------------------
 
@@ -102,8 +103,10 @@ def indicator_list(request: HttpRequest, year: int) -> HttpResponse:
 def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
     indicator = selectors.indicator_get_published(year=year, code=code)
     # The same indicator in the other public editions (its code is stable from one
-    # edition to the next): content beyond this edition's, hence ``REPORT``.
-    depend(request, REPORT)
+    # edition to the next): the page shows their content too, so it depends on each
+    # of them (any may add, change or drop that code), read before their rows.
+    editions = published_editions(request)
+    depend(request, *(year_tag(e.year) for e in editions if e.year != indicator.edition.year))
     others = list(
         selectors.indicator_list_published()
         .filter(code=indicator.code)

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterable
 
 from django import template
+from django.http import HttpRequest
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -191,20 +192,36 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html
 
 
+# On the request: the published editions, read once per page (the switcher and the indicator page).
+_EDITIONS = "_report_published_editions"
+
+
+def published_editions(request: HttpRequest | None) -> list[Edition]:
+    """The published editions, newest first (one query per page).
+
+    Guarded by ``SHARED``, which every edition's pages depend on: a change to any
+    edition renews them (``indicators.cache``: an edition is shown by every edition).
+    """
+    editions = getattr(request, _EDITIONS, None)
+    if editions is None:
+        if request is not None:
+            page_cache.depend(request, page_cache.SHARED)
+        editions = list(selectors.edition_list_published().only("id", "year"))
+        if request is not None:
+            setattr(request, _EDITIONS, editions)
+    return editions
+
+
 @register.inclusion_tag("indicators/_edition_switcher.html", takes_context=True)
 def edition_switcher(context: template.Context) -> dict:
     """The header's edition switcher: every published edition, linking to ``/<year>/``.
 
     Shown on the pages of an edition (those with ``edition`` in their context) when
     there is another to switch to; other pages (survey, my data, the workspace) have no
-    edition to switch from and run no query for it. The list spans editions, so the
-    page depends on all report content (``REPORT``), read before the editions are.
+    edition to switch from and run no query for it.
     """
     current = context.get("edition")
     if not isinstance(current, Edition):
         return {"editions": []}
-    request = context.get("request")
-    if request is not None:
-        page_cache.depend(request, page_cache.REPORT)
-    editions = list(selectors.edition_list_published().only("id", "year"))
+    editions = published_editions(context.get("request"))
     return {"editions": editions if len(editions) > 1 else [], "current": current}

@@ -127,13 +127,13 @@ def test_indicator_queries(client, django_assert_num_queries, size):
     # 1 the indicator with its edition, chapter and section
     # 2 its values
     # 3 its public stories with edition, district, street and chapter
-    # 4 the same indicator (its code) in the other public editions (none here, so no values query)
-    # 5 the stored score aggregate of the indicator and of those (never the raw ratings), shown
+    # 4 the published editions: the header's switcher, and the other editions the page depends on
+    # 5 the same indicator (its code) in the other public editions (none here, so no values query)
+    # 6 the stored score aggregate of the indicator and of those (never the raw ratings), shown
     #   beside its figure and reused by the participation panel
     # participation panel (feedback app), for a visitor without a resident cookie:
-    # 6 the districts for the rating and comment forms
-    # 7 its approved comments with their official replies
-    # 8 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    # 7 the districts for the rating and comment forms
+    # 8 its approved comments with their official replies
     with django_assert_num_queries(8):
         response = client.get(indicator.get_absolute_url())
     assert response.status_code == 200
