@@ -29,7 +29,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import override_settings
 from redis import Redis
@@ -114,6 +116,17 @@ def module_transaction(django_db_setup, django_db_blocker) -> Iterator[None]:
     with django_db_blocker.unblock(), transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="session")
+def openapi_schema(tmp_path_factory, django_db_blocker) -> dict:
+    """The OpenAPI schema as ``manage.py spectacular --validate --fail-on-warn`` writes it
+    (the command fails the test on any error or warning), made once per worker for the
+    tests that read it."""
+    target = tmp_path_factory.mktemp("schema") / "schema.yaml"
+    with django_db_blocker.unblock():
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    return yaml.safe_load(target.read_text(encoding="utf-8"))
 
 
 @pytest.fixture
