@@ -17,6 +17,15 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+browser_packages_ensure() {
+  # The browser tests (tests/browser/) drive Debian's Chromium with Playwright, which
+  # never downloads a browser of its own here; the CJK fonts draw the pages' Chinese.
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 ensure_venv() {
   local python="${PYTHON:-}"
   if [ -z "$python" ]; then

@@ -1,0 +1,256 @@
+"""Browser tests: the portal in Debian's Chromium, driven by Playwright, as a resident sees it.
+
+The browser is ``/usr/bin/chromium`` (``CHROMIUM`` to choose another), which
+scripts/test installs with apt; Playwright's own browser downloads are never
+used. A Chromium that cannot start fails the tests with a message saying so.
+
+One browser per pytest process, for all the tests of this folder; each test has a
+fresh context (its own cookies, so its own resident). The pages come from a real
+HTTP server on 127.0.0.1 (Django's ``LiveServerThread``, which pytest-django's
+``live_server`` also runs) serving the real 2023 report and survey, loaded and
+committed once for this folder and flushed after it. pytest-django's
+``live_server`` fixture itself would make every test transactional, which empties
+the database after each test and would load the report ~40 times; and its static
+handler looks files up by their source names, not the fingerprinted names the
+pages link, so this server hands static files to WhiteNoise, as production does.
+
+Every page a test opens is watched: a console error, an uncaught exception, or a
+request to any host but the live server (which is refused) fails the test.
+
+Screenshots go to ``$BROWSER_SCREENSHOTS`` (default ``<tmp>/portal-browser-screenshots``).
+"""
+
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+from django.db import connection
+from django.test.testcases import LiveServerThread
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from feedback.models import Survey
+from indicators.models import Chapter, District, Edition, Indicator, Story
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT_FILE = ROOT / "indicators" / "data" / "report_2023.yaml"
+SURVEY_FILE = ROOT / "feedback" / "data" / "survey_2023.yaml"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(
+    os.environ.get("BROWSER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "portal-browser-screenshots"
+)
+
+# Nothing in the background: no update checks, no sync, no field trials; QUIC off so
+# that every request the page makes goes through the request interception below.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+]
+AXE_BLOCKING = {"serious", "critical"}
+# Radios and checkboxes count by their label, which is what a finger presses.
+_SMALL_CONTROLS = """(min) => Array.from(document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button'))
+  .filter((el) => el.offsetParent !== null && !el.closest('[aria-hidden=true]'))
+  .map((el) => [el, ['radio', 'checkbox'].includes(el.type) && el.labels.length ? el.labels[0] : el])
+  .map(([el, target]) => [el, target.getBoundingClientRect()])
+  .filter(([el, box]) => box.height < min || box.width < min)
+  .map(([el, box]) => `${el.outerHTML.slice(0, 80)} ${Math.round(box.width)}×${Math.round(box.height)}`)"""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Where the loaded report's pages are: one of each kind."""
+
+    year: int
+    chapter: str
+    indicator: str
+    indicator_name: str
+    series_indicator: str
+    story: str
+    district: str
+    survey_pk: int
+
+
+@pytest.fixture(scope="package")
+def report(django_db_setup, django_db_blocker) -> Iterator[Report]:
+    """The real 2023 report and survey, committed (the server's threads read them), then flushed."""
+    with django_db_blocker.unblock():
+        call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
+        call_command("load_survey", str(SURVEY_FILE), stdout=io.StringIO())
+        edition = Edition.objects.get(year=2023)
+        # Pages of the report with the most on them (the ones scripts/a11y checks too):
+        # a figure with a previous value, a monthly series with a chart, a ranked alley.
+        indicator = Indicator.objects.get(edition=edition, code="c4-park-500m-coverage")
+        series = Indicator.objects.get(edition=edition, code="c5-hotline-monthly-calls-phone")
+        yield Report(
+            year=edition.year,
+            chapter=Chapter.objects.get(edition=edition, slug="capital-functions").slug,
+            indicator=indicator.code,
+            indicator_name=indicator.name,
+            series_indicator=series.code,
+            story=Story.objects.get(edition=edition, slug="best-alley-dongbuyaqiao-hutong").slug,
+            district=District.objects.first().slug,
+            survey_pk=Survey.objects.get(edition=edition).pk,
+        )
+        # The server's threads are gone; a database connection one kept open for
+        # CONN_MAX_AGE would stop the test database from being dropped at the end.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        # What TransactionTestCase does after each test: the next tests of this
+        # process start from an empty database again.
+        call_command("flush", interactive=False, verbosity=0)
+
+
+class _Passthrough:
+    """Static files served by the site's own WhiteNoise middleware (fingerprinted names)."""
+
+    def __new__(cls, application):
+        return application
+
+
+@pytest.fixture(scope="package")
+def live_site(report) -> Iterator[str]:
+    """The portal over HTTP on 127.0.0.1 (in ALLOWED_HOSTS), serving the committed report."""
+    thread = LiveServerThread("127.0.0.1", static_handler=_Passthrough, connections_override={})
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://127.0.0.1:{thread.port}"
+    finally:
+        thread.terminate()
+
+
+@pytest.fixture(scope="package")
+def browser(live_site) -> Iterator[Browser]:
+    """Chromium, closed before the server stops (its open connections end the server's threads)."""
+    # Playwright's sync API runs an asyncio loop on this thread while it is started,
+    # and Django refuses ORM calls on a thread with a running loop: the tests of this
+    # folder may use the ORM (the live server's threads are unaffected). Stopping
+    # Playwright ends the loop, so the tests after this folder are as before.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        playwright = sync_playwright().start()
+        try:
+            try:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            except PlaywrightError as error:
+                pytest.fail(
+                    f"Chromium ({CHROMIUM}) could not start: {error}\n"
+                    "scripts/test installs Debian's chromium (apt); set CHROMIUM to use another.",
+                    pytrace=False,
+                )
+            yield browser
+            browser.close()
+        finally:
+            playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@dataclass
+class Visit:
+    """A resident's browser (one context: its own cookies) and what its pages did wrong."""
+
+    base: str
+    context: BrowserContext
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def goto(self, path: str) -> int:
+        response = self.page.goto(self.url(path), wait_until="load")
+        assert response is not None, f"no response for {path}"
+        return response.status
+
+    def is_local(self, url: str) -> bool:
+        return url.startswith((f"{self.base}/", "data:", "blob:", "about:"))
+
+    def problems(self) -> list[str]:
+        """Console errors, uncaught exceptions and outside requests so far."""
+        return [f"console: {text}" for text in self.console_errors] + [
+            f"outside request (refused): {url}" for url in self.outside_requests
+        ]
+
+    def axe_blocking(self) -> list[str]:
+        """axe-core's serious and critical violations on the current page."""
+        results = Axe().run(self.page)
+        return [
+            f"{violation['id']} ({violation['impact']}) ×{len(violation['nodes'])}: "
+            f"{violation['help']} — {', '.join(' '.join(node['target']) for node in violation['nodes'][:3])}"
+            for violation in results.response["violations"]
+            if violation["impact"] in AXE_BLOCKING
+        ]
+
+    def small_controls(self, min_px: float) -> list[str]:
+        """Visible form controls and buttons less than ``min_px`` CSS pixels high or wide
+        (touch targets: WCAG 2.5.8 asks 24 px; the large display promises more)."""
+        return self.page.evaluate(_SMALL_CONTROLS, min_px)
+
+    def screenshot(self, directory: Path, name: str) -> Path:
+        path = directory / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def _watch(visit: Visit) -> None:
+    def on_route(route) -> None:
+        if visit.is_local(route.request.url):
+            route.continue_()
+        else:
+            visit.outside_requests.append(route.request.url)
+            route.abort()
+
+    visit.context.route("**/*", on_route)
+    visit.page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and visit.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
+        ),
+    )
+    visit.page.on("pageerror", lambda error: visit.console_errors.append(f"uncaught: {error}"))
+
+
+@pytest.fixture
+def open_browser(browser, live_site) -> Iterator:
+    """``open_browser(viewport)``: a new resident's browser on the live site, watched."""
+    contexts: list[BrowserContext] = []
+
+    def open_(viewport: dict) -> Visit:
+        context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        visit = Visit(base=live_site, context=context, page=context.new_page())
+        _watch(visit)
+        return visit
+
+    yield open_
+    for context in contexts:
+        context.close()
