@@ -12,6 +12,7 @@
 """
 
 import html
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory, St
 pytestmark = pytest.mark.django_db
 
 SITE_URL = "https://tijian.example.cn"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium, which scripts/test installs (as for tests/browser/).
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(autouse=True)
