@@ -13,8 +13,11 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -29,6 +32,7 @@ from import_export.results import Result
 from indicators import cache as page_cache
 from indicators import services
 from indicators.cells import StaffCSV
+from indicators.editions import edition_start_from
 from indicators.models import (
     Chapter,
     District,
@@ -172,8 +176,15 @@ class StreetAdmin(ReportAdmin):
 # --- Editions, chapters, sections -------------------------------------------------------------------
 
 
+class EditionStartForm(forms.Form):
+    """The year of the edition to start from the selected one."""
+
+    year = forms.IntegerField(label=_("新年度"), min_value=2000, max_value=2100)
+
+
 @admin.register(Edition)
 class EditionAdmin(PublishableAdmin):
+    actions = [*PublishableAdmin.actions, "start_next"]
     list_display = ["year", "title", publication_badge, "published_at"]
     list_display_links = ["year", "title"]
     list_filter = ["status"]
@@ -183,6 +194,48 @@ class EditionAdmin(PublishableAdmin):
         (_("前言"), {"fields": ["preface", "preface_en"]}),
         (_("发布"), {"fields": ["status", "published_at"]}),
     ]
+
+    @admin.action(description=_("以所选年度为基础新建年度（草稿，不含数值）"), permissions=["add"])
+    def start_next(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask for the year, then copy the structure (``editions.edition_start_from``)."""
+        if queryset.count() != 1:
+            self.message_user(request, _("请只选择一个年度作为基础。"), messages.ERROR)
+            return None
+        previous = queryset.get()
+        form = EditionStartForm(request.POST if "apply" in request.POST else None)
+        form.fields["year"].initial = previous.year + 1
+        if form.is_bound and form.is_valid():
+            try:
+                edition = edition_start_from(previous=previous, year=form.cleaned_data["year"])
+            except ValidationError as error:
+                form.add_error("year", error)
+            else:
+                link = reverse("admin:indicators_edition_change", args=[edition.pk])
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        _("已新建 %(year)s 年度草稿（%(chapters)s 章、%(indicators)s 项指标，无数值）。")
+                        % {
+                            "year": edition.year,
+                            "chapters": edition.chapters.count(),
+                            "indicators": edition.indicators.count(),
+                        },
+                        link,
+                        _("编辑新年度"),
+                    ),
+                    messages.SUCCESS,
+                )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("新建年度"),
+            "opts": self.model._meta,
+            "previous": previous,
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/indicators/edition/start_from.html", context)
 
 
 class SectionInline(admin.StackedInline):
