@@ -242,7 +242,9 @@ def test_display_switch_refuses_a_way_off_the_site_or_an_unknown_mode(client, qu
     response = client.get("/display/", query)
     assert response.status_code == 400
     assert "portal_display" not in response.cookies
-    assert "无法切换显示方式" in response.content.decode()
+    page = response.content.decode()
+    assert "无法切换显示方式" in page
+    assert 'href="/display/?mode=large&amp;next=/"' in page  # the header's switch leads home from here
 
 
 def test_display_switch_without_next_goes_home_and_refuses_posts(client):

@@ -146,4 +146,6 @@ def display_switch(context: template.Context) -> dict:
     """The header's link to the other display mode; it comes back to this page's path."""
     request = context.get("request")
     large = request is not None and display.display_mode(request) == display.LARGE
-    return {"large": large, "next": request.path if request is not None else "/"}
+    # From the switch's own refusal page, the way back is the home page.
+    here = request.path if request is not None and _view_name(request) != "display_set" else "/"
+    return {"large": large, "next": here}
