@@ -306,7 +306,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        # DRF's, with <html lang> (portal/api_renderers.py).
+        "portal.api_renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "portal.api_errors.api_exception_handler",

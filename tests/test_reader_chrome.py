@@ -411,3 +411,11 @@ def test_empty_search_shows_the_form_and_says_one_character_is_enough(client, re
     text = _text(response.content.decode())
     assert "一个汉字即可" in text
     assert "请输入至少" not in text and "关键词里没有" not in text
+
+
+def test_browsable_api_says_its_language(client, report, settings):
+    page = client.get("/api/v1/editions/", HTTP_ACCEPT="text/html").content.decode()
+    assert '<html lang="zh-Hans">' in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/api/v1/editions/", HTTP_ACCEPT="text/html").content.decode()
+    assert '<html lang="en">' in page
