@@ -23,6 +23,7 @@ Screenshots go to ``$BROWSER_SCREENSHOTS`` (default ``<tmp>/portal-browser-scree
 import io
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,14 +181,27 @@ class Visit:
     page: Page
     console_errors: list[str] = field(default_factory=list)
     outside_requests: list[str] = field(default_factory=list)
+    in_flight: set = field(default_factory=set)
 
     def url(self, path: str) -> str:
         return self.base + path
 
     def goto(self, path: str) -> int:
+        """Open a page and wait until its scripts ran and their requests ended."""
         response = self.page.goto(self.url(path), wait_until="load")
         assert response is not None, f"no response for {path}"
+        self.settle()
         return response.status
+
+    def settle(self, timeout: float = 15) -> None:
+        """Wait until no request of the page is in flight (the deferred scripts' fetches).
+
+        Playwright's "networkidle" waits for half a second without any request, on
+        every page; this waits only as long as the requests do."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight:
+            assert time.monotonic() < deadline, f"requests still in flight: {self.in_flight}"
+            self.page.wait_for_timeout(20)
 
     def is_local(self, url: str) -> bool:
         return url.startswith((f"{self.base}/", "data:", "blob:", "about:"))
@@ -213,9 +227,9 @@ class Visit:
         (touch targets: WCAG 2.5.8 asks 24 px; the large display promises more)."""
         return self.page.evaluate(_SMALL_CONTROLS, min_px)
 
-    def screenshot(self, directory: Path, name: str) -> Path:
+    def screenshot(self, directory: Path, name: str, *, full_page: bool = True) -> Path:
         path = directory / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 
@@ -228,6 +242,9 @@ def _watch(visit: Visit) -> None:
             route.abort()
 
     visit.context.route("**/*", on_route)
+    visit.page.on("request", lambda request: visit.in_flight.add(request))
+    visit.page.on("requestfinished", lambda request: visit.in_flight.discard(request))
+    visit.page.on("requestfailed", lambda request: visit.in_flight.discard(request))
     visit.page.on(
         "console",
         lambda message: (

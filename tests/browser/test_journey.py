@@ -44,6 +44,7 @@ def _switch_to_large(visit, report) -> None:
     standard = _body_font_size(visit)
     visit.page.locator("header a[href*='mode=large']").first.click()
     visit.page.wait_for_load_state("load")
+    visit.settle()
     expect(visit.page.locator("html")).to_have_class(re.compile(r"\bdisplay-large\b"))
     large = _body_font_size(visit)
     assert large >= 1.5 * standard, f"large display text {large}px, standard {standard}px: not 1.5×"
