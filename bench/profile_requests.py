@@ -158,6 +158,8 @@ def profile_cpu(name: str, runs: int) -> None:
         call(client)
     profiler.disable()
     stats = pstats.Stats(profiler)
+    if os.environ.get("PROFILE_DUMP"):
+        stats.dump_stats(os.environ["PROFILE_DUMP"])  # for pstats' callers/callees, snakeviz...
     stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
 
 

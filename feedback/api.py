@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -27,13 +28,19 @@ from rest_framework.views import APIView
 
 from feedback import selectors, serializers
 from feedback.caching import SURVEY_SCHEDULE
-from feedback.models import AggregateScope
+from feedback.models import AggregateScope, Rating
 from feedback.my_data import resident_data_delete
 from feedback.pipeline import cross_site_check, submission_close, submission_open, submission_source_get
 from feedback.replies import reply_rate
 from feedback.residents import COOKIE_NAME, client_address_hash, resident_cookie_delete, resident_identity
 from feedback.sms import mask_phone
-from feedback.submissions import AnswerInput, comment_submit, rating_submit, survey_response_submit
+from feedback.submissions import (
+    AnswerInput,
+    comment_submit,
+    rating_submit,
+    rating_target_get,
+    survey_response_submit,
+)
 from feedback.verification import (
     phone_normalise,
     verification_confirm,
@@ -87,6 +94,38 @@ class SubmissionView(APIView):
         return submission_close(request._request, response)
 
 
+class _RatingInput(serializers.RatingInputSerializer):
+    """``RatingInputSerializer`` (same fields, messages and schema) reading only the target's
+    columns a rating uses (``rating_target_get``): a full item row was a fifth of a POST."""
+
+    def validate(self, attrs: dict) -> dict:
+        target = rating_target_get(kind=attrs["target_type"], pk=attrs["target_id"])
+        if target is None:
+            raise ValidationError(
+                {"target_id": [_("没有这个已发布的指标或亮点故事。")]}, code="unknown_target"
+            )
+        attrs["target"] = target
+        return attrs
+
+
+# Unbound, it formats as a serializer's field would (ISO 8601 in the current time zone).
+_UPDATED_AT = drf_serializers.DateTimeField()
+
+
+def _rating_payload(rating: Rating) -> dict:
+    """``serializers.RatingSerializer(rating).data`` written out: a ModelSerializer builds its
+    fields from the model on every call, a tenth of a rating POST. The schema still names
+    the serializer; tests/feedback/test_rating_payload.py compares the two."""
+    return {
+        "id": rating.pk,
+        "target_type": "indicator" if rating.indicator_id else "story",
+        "target_id": rating.indicator_id or rating.story_id,
+        "score": rating.score,
+        "district": rating.district_id,
+        "updated_at": _UPDATED_AT.to_representation(rating.updated_at),
+    }
+
+
 class RatingCreateApi(SubmissionView):
     """One current 1–5 rating per resident and item; a new one replaces the old."""
 
@@ -101,7 +140,7 @@ class RatingCreateApi(SubmissionView):
         responses={201: serializers.RatingSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = serializers.RatingInputSerializer(data=request.data)
+        data = _RatingInput(data=request.data)
         data.is_valid(raise_exception=True)
         rating = rating_submit(
             resident_key_hash=self.identity.key_hash,
@@ -110,7 +149,7 @@ class RatingCreateApi(SubmissionView):
             district=data.validated_data.get("district"),
             source=self.source,
         )
-        return Response(serializers.RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
+        return Response(_rating_payload(rating), status=status.HTTP_201_CREATED)
 
 
 class CommentPagination(PageNumberPagination):

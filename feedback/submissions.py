@@ -66,6 +66,40 @@ def resident_get_or_create(*, key_hash: str, district: District | None = None, n
     return resident
 
 
+# What a rating reads of its target: whether it and its edition are public, its chapter
+# (the chapter's aggregate), and a story's street and district (where a low rating's review
+# case goes). Not the ~40 other columns (texts, figures) an item row has.
+_RATING_TARGET_FIELDS = {
+    "indicator": ("status", "published_at", "chapter", "edition__status", "edition__published_at"),
+    "story": (
+        "status",
+        "published_at",
+        "chapter",
+        "street",
+        "district",
+        "edition__status",
+        "edition__published_at",
+    ),
+}
+
+
+def rating_target_get(*, kind: str, pk: int) -> Target | None:
+    """``selectors.target_public_get`` for a rating: the same rule, reading only what a rating uses.
+
+    Fetched by its key without ORDER BY; other columns load on access (one query
+    each), so a caller that shows the item uses ``target_public_get``.
+    """
+    fields = _RATING_TARGET_FIELDS.get(kind)
+    if fields is None:
+        return None
+    model = Indicator if kind == "indicator" else Story
+    try:
+        target = model.objects.select_related("edition").only(*fields).get(pk=pk)
+    except model.DoesNotExist:
+        return None
+    return target if target.is_public and target.edition.is_public else None
+
+
 def _target_check_public(target: Target) -> None:
     if not (target.is_public and target.edition.is_public):
         raise ValidationError({"target": _("该内容未发布，不能评价或留言。")}, code="unpublished")

@@ -6,7 +6,7 @@ after the other. Each change writes a ``CaseEvent`` (who, when, what, before,
 after). Notifications are queued with ``transaction.on_commit``.
 
 The feedback app cannot import this one (it sits below it); ``ReviewConfig.ready``
-registers ``case_open_for_feedback``, ``case_record_moderation``,
+registers ``case_open_on_feedback_stored``, ``case_record_moderation``,
 ``case_record_hold_decision`` and ``cases_record_feedback_deleted`` with
 ``feedback.hooks``, so a case opens inside the transaction that stores the
 feedback, every moderation decision and every decision on a held rating —
@@ -112,6 +112,25 @@ def case_open_for_feedback(
     if rating.score > LOW_RATING_MAX:
         return ReviewCase.objects.filter(rating=rating).first()
     return _open(lookup={"rating": rating}, defaults=_rating_case(rating))
+
+
+def case_open_on_feedback_stored(
+    *,
+    comment: Comment | None = None,
+    answer: SurveyAnswer | None = None,
+    rating: Rating | None = None,
+) -> None:
+    """The ``feedback_stored`` receiver: ``case_open_for_feedback`` when the row needs a case.
+
+    A rating of 3–5 or an answer without free text opens none, and the receiver's
+    answer is not used, so the lookup of a case it may already have is skipped: on
+    launch day most ratings are such, and that query was a fifth of a rating POST.
+    """
+    if rating is not None and rating.score > LOW_RATING_MAX:
+        return
+    if answer is not None and not (answer.comment or "").strip():
+        return
+    case_open_for_feedback(comment=comment, answer=answer, rating=rating)
 
 
 def _item_fields(feedback: Comment | Rating) -> dict:

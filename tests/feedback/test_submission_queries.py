@@ -13,24 +13,24 @@ from tests.feedback.helpers import api_rate
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_residents_rating_costs_six_queries(indicator, django_assert_num_queries):
+def test_a_new_residents_rating_costs_five_queries(indicator, django_assert_num_queries):
     # The target (public, with its edition); the transaction (2); the resident, one
     # INSERT (its id was made in this request: no lookup, no savepoint of get_or_create);
-    # the rating, one upsert (no earlier rating to look up, nothing to hold); the
-    # review case of a 3–5 score (the hook of the review app).
-    with django_assert_num_queries(6):
+    # the rating, one upsert (no earlier rating to look up, nothing to hold). A 3–5 score
+    # opens no review case, and the review app's hook no longer looks for one.
+    with django_assert_num_queries(5):
         response = api_rate(new_resident_client(), indicator, 4)
     assert response.status_code == 201
     assert Rating.objects.get().resident == Resident.objects.get()
 
 
-def test_a_returning_residents_rating_costs_seven_queries(indicator, story, django_assert_num_queries):
+def test_a_returning_residents_rating_costs_six_queries(indicator, story, django_assert_num_queries):
     client = new_resident_client()
     assert api_rate(client, story, 3).status_code == 201
     # As above, but the resident is looked up (get_or_create: one SELECT), and so is
     # their earlier rating of the item (the district it counted in), and a counted
     # rating would be held again if the source were held (not here: no query).
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = api_rate(client, indicator, 4)
     assert response.status_code == 201
     assert Resident.objects.count() == 1
