@@ -88,8 +88,32 @@ def _ring_centroid(ring: list[tuple[float, float]]) -> tuple[float, float, float
     return abs(area) / 2, cx / (3 * area), cy / (3 * area)
 
 
+def _crossing(ring: list[tuple[float, float]], y: float) -> tuple[float, float, float]:
+    """The longest stretch of the horizontal line at ``y`` inside ``ring``: (length, middle x, y)."""
+    xs = sorted(
+        x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)
+        if (y1 <= y < y2) or (y2 <= y < y1)
+    )
+    stretches = [(b - a, (a + b) / 2, y) for a, b in zip(xs[::2], xs[1::2], strict=False)]
+    return max(stretches, default=(0.0, 0.0, y))
+
+
+def _label_point(ring: list[tuple[float, float]]) -> tuple[float, float]:
+    """A point well inside the ring for its name: the middle of the widest of a few horizontal
+    stretches (a concave district's centroid may lie outside it, or on its edge)."""
+    _, _, cy = _ring_centroid(ring)
+    top, bottom = min(y for _, y in ring), max(y for _, y in ring)
+    heights = [cy, *(top + (bottom - top) * f / 10 for f in range(3, 8))]
+    centre = _crossing(ring, cy)
+    widest = max((_crossing(ring, y) for y in heights), key=lambda stretch: stretch[0])
+    # The centroid's own line unless another is much wider.
+    _, x, y = centre if centre[0] >= 0.8 * widest[0] else widest
+    return x, y
+
+
 def _outline(feature: dict, project: Projection) -> Outline:
-    parts, largest = [], (0.0, 0.0, 0.0)
+    parts, largest = [], (0.0, [(0.0, 0.0)])
     xs: list[float] = []
     for polygon in feature["geometry"]["coordinates"]:
         for index, ring in enumerate(polygon):
@@ -97,13 +121,14 @@ def _outline(feature: dict, project: Projection) -> Outline:
             xs += [x for x, _ in points]
             parts.append("M" + " ".join(f"{x:g},{y:g}" for x, y in points) + "Z")
             if index == 0:
-                largest = max(largest, _ring_centroid(points))
-    _, label_x, label_y = largest
+                largest = max(largest, (_ring_centroid(points)[0], points), key=lambda part: part[0])
+    label_x, label_y = _label_point(largest[1])
     return Outline(
         slug=feature["properties"]["slug"],
         path="".join(parts),
         label_x=round(label_x, 1),
-        label_y=round(label_y, 1),
+        # Text sits on its baseline: down by a third of its size to centre it on the point.
+        label_y=round(label_y + 6, 1),
         width=max(xs) - min(xs),
     )
 
