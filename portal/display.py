@@ -17,7 +17,10 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
-COOKIE = "portal_display"
+from indicators.cache import DISPLAY_COOKIE
+
+# The page cache keys its entries on this cookie's value being "large" (indicators.cache).
+COOKIE = DISPLAY_COOKIE
 LARGE = "large"
 STANDARD = "standard"
 MODES = (LARGE, STANDARD)
