@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from feedback import aggregates, submissions
 from feedback.models import AggregateScope, ScoreAggregate
 from feedback.residents import resident_key_hash
-from indicators import services
+from indicators import editions, services
 from indicators.models import Edition
 from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory, StoryFactory
 from tests.indicators.test_site import text_of
@@ -355,3 +355,26 @@ def test_cached_pages_are_renewed_when_an_edition_is_published_or_a_score_change
 
     assert "chapter-chart-data" in client.get(chapter.get_absolute_url()).content.decode()
     assert "共 6 人评价" in client.get(park.get_absolute_url()).content.decode()
+
+
+def test_an_edition_started_from_the_previous_one_shows_no_invented_figure(client, chapter, park):
+    started = editions.edition_start_from(previous=park.edition, year=2024)
+    services.publishable_publish(queryset=Edition.objects.filter(pk=started.pk))
+    services.publishable_publish(queryset=started.indicators.all())
+    copy = started.indicators.get(code=park.code)
+
+    response = client.get(copy.get_absolute_url())
+    page_2023 = client.get(park.get_absolute_url()).content.decode()
+
+    assert response.status_code == 200
+    page_2024 = response.content.decode()
+    start = page_2024.index('<section class="fact"')
+    fact = page_2024[start : page_2024.index("</section>", start)]
+    assert "报告未给出数值" in fact
+    assert "%" not in re.sub(r"<[^>]+>", "", fact)
+    # 2023's page lists the new edition, without a figure for it, and its trend gains no point.
+    table = _table(page_2023, "data-table data-table--editions")
+    rows = [_text(row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
+    assert rows[1:] == ["2023 年度 90.5% 评价人数不足 0", "2024 年度 报告未给出数值 评价人数不足 0"]
+    assert _json(page_2023, "chart-data")["labels"] == ["2022", "2023"]
+    assert 'href="/2024/"' in page_2023
