@@ -21,6 +21,7 @@ tests in collection order), not with ``worksteal``. The order of the modules is
 chosen for speed (``_stretch``).
 """
 
+import io
 import os
 import signal
 import subprocess
@@ -31,9 +32,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.test.utils import override_settings
 from redis import Redis
 from redis.exceptions import RedisError
@@ -146,6 +148,38 @@ def module_transaction(django_db_setup, django_db_blocker) -> Iterator[None]:
     with django_db_blocker.unblock(), transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+REPORT_FILE = ROOT / "indicators" / "data" / "report_2023.yaml"
+SURVEY_FILE = ROOT / "feedback" / "data" / "survey_2023.yaml"
+
+# Per worker process: the rows each set of data files left, to be inserted again.
+_data_files_rows: dict[tuple[Path, ...], list[tuple[type[models.Model], list[models.Model]]]] = {}
+
+
+def data_files_load(*files: Path) -> None:
+    """The 2023 report (``REPORT_FILE``) and survey (``SURVEY_FILE``) as ``load_report`` and
+    ``load_survey`` leave them, for a module-scoped fixture under ``module_transaction``.
+
+    The commands run for the first module of a worker that asks; the modules after it get the
+    same rows back, primary keys included, by one bulk INSERT per table (the foreign keys of
+    PostgreSQL are checked at commit, and this transaction is rolled back, never committed).
+    The sequences have moved past those keys already, so the rows a test adds never collide.
+    """
+    saved = _data_files_rows.get(files)
+    if saved is not None:
+        for model, rows in saved:
+            model._base_manager.bulk_create(rows, batch_size=1000)
+        return
+    commands = {REPORT_FILE: "load_report", SURVEY_FILE: "load_survey"}
+    for path in files:
+        call_command(commands[path], str(path), stdout=io.StringIO())
+    _data_files_rows[files] = [
+        (model, rows)
+        for label in ("indicators", "feedback")
+        for model in apps.get_app_config(label).get_models(include_auto_created=True)
+        if (rows := list(model._base_manager.order_by("pk")))
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,10 @@
 """Fixtures of the report tests: an admin client, and the real 2023 report loaded once per module."""
 
-import io
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from indicators.models import Edition
-
-REPORT_FILE = Path(__file__).resolve().parents[2] / "indicators" / "data" / "report_2023.yaml"
+from tests.conftest import REPORT_FILE, data_files_load
 
 
 @pytest.fixture
@@ -22,7 +17,7 @@ def staff(client):
 
 @pytest.fixture(scope="module")
 def report_2023_loaded_once(module_transaction) -> None:
-    call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
+    data_files_load(REPORT_FILE)
 
 
 @pytest.fixture
