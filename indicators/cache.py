@@ -315,12 +315,14 @@ class Schedule:
 def _report_next_publication(now: datetime) -> datetime | None:
     """The next publish date still to come among editions, indicators and stories (one query)."""
     upcoming = {"status": PublishStatus.PUBLISHED, "published_at__gt": now}
+    # order_by(): without the models' default ordering, which SQLite refuses inside a UNION.
     dates = (
         Edition.objects.filter(**upcoming)
+        .order_by()
         .values_list("published_at", flat=True)
         .union(
-            Indicator.objects.filter(**upcoming).values_list("published_at", flat=True),
-            Story.objects.filter(**upcoming).values_list("published_at", flat=True),
+            Indicator.objects.filter(**upcoming).order_by().values_list("published_at", flat=True),
+            Story.objects.filter(**upcoming).order_by().values_list("published_at", flat=True),
         )
     )
     return min(dates, default=None)
