@@ -11,7 +11,9 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from frictionless import Package
 
@@ -62,6 +64,7 @@ def test_the_page_links_every_download_the_dictionary_the_licence_and_the_api_do
         for fmt in ("csv", "xlsx", "json"):
             assert f'href="/open-data/{name}.{fmt}"' in html
     assert 'href="/open-data/datapackage.json"' in html
+    assert 'href="/districts/boundaries.geojson"' in html
     assert 'href="/api/v1/docs/"' in html
     assert "CC-BY-4.0" in html
     assert "《北京城市总体规划实施体检报告公众读本》" in html
@@ -214,3 +217,27 @@ def test_downloads_are_cached_and_renewed_by_a_staff_edit_and_an_aggregate_refre
 
     row = next(r for r in _csv_rows(client.get(indicators_url).content) if r["code"] == few.code)
     assert (Decimal(row["value"]), row["value_source"]) == (value.value + 1, "市统计局 2024 年公报")
+
+
+def test_each_download_runs_the_same_queries_however_much_it_holds(client, report):
+    def queries() -> dict[str, int]:
+        counted = {}
+        for name in ("indicators", "indicator-values", "stories", "scores"):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(f"/open-data/{name}.csv").status_code == 200
+            counted[name] = len(captured)
+        return counted
+
+    before = queries()
+    rated = list(Indicator.objects.filter(public_q()).order_by("-id")[:10])
+    for n, indicator in enumerate(rated):
+        for i in range(5):
+            submissions.rating_submit(
+                resident_key_hash=resident_key_hash(f"grow-{n}-{i}"), target=indicator, score=3
+            )
+    for story in Story.objects.filter(public_q())[:10]:
+        submissions.rating_submit(
+            resident_key_hash=resident_key_hash(f"grow-s-{story.pk}"), target=story, score=4
+        )
+    aggregates.aggregates_reconcile()
+    assert queries() == before
