@@ -182,3 +182,19 @@ def test_photos_from_an_object_store_are_allowed_as_images_only() -> None:
     directives = json.loads(started.stdout)
     assert directives["img-src"] == ["'self'", "data:", "http://127.0.0.1:9000", "https://img.example.cn"]
     assert all("example.cn" not in " ".join(v) for k, v in directives.items() if k != "img-src")
+
+
+@pytest.mark.parametrize(
+    ("site_url", "warned"),
+    [
+        (None, True),  # the default, http://127.0.0.1:8000
+        ("", True),
+        ("https://other.example.cn", True),  # not a host this site answers to
+        ("https://portal.example.cn", False),
+    ],
+)
+def test_check_deploy_wants_the_public_site_url(site_url, warned) -> None:
+    """Share links, QR codes and e-mails carry SITE_URL: a deployment must set it to itself."""
+    code = "import sys; from django.core.management import execute_from_command_line as run; run(sys.argv)"
+    checked = run(code, "check", "--deploy", **PRODUCTION, SITE_URL=site_url)
+    assert ("portal.W002" in checked.stdout + checked.stderr) is warned, checked.stderr
