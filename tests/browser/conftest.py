@@ -90,33 +90,42 @@ class Report:
 def report(django_db_setup, django_db_blocker) -> Iterator[Report]:
     """The real 2023 report and survey, committed (the server's threads read them), then flushed."""
     with django_db_blocker.unblock():
-        call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
-        call_command("load_survey", str(SURVEY_FILE), stdout=io.StringIO())
-        edition = Edition.objects.get(year=2023)
-        # Pages of the report with the most on them (the ones scripts/a11y checks too):
-        # a figure with a previous value, a monthly series with a chart, a ranked alley.
-        indicator = Indicator.objects.get(edition=edition, code="c4-park-500m-coverage")
-        series = Indicator.objects.get(edition=edition, code="c5-hotline-monthly-calls-phone")
-        yield Report(
-            year=edition.year,
-            chapter=Chapter.objects.get(edition=edition, slug="capital-functions").slug,
-            indicator=indicator.code,
-            indicator_name=indicator.name,
-            series_indicator=series.code,
-            story=Story.objects.get(edition=edition, slug="best-alley-dongbuyaqiao-hutong").slug,
-            district=District.objects.first().slug,
-            survey_pk=Survey.objects.get(edition=edition).pk,
+        try:
+            call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
+            call_command("load_survey", str(SURVEY_FILE), stdout=io.StringIO())
+            yield _report_pages(Edition.objects.get(year=2023))
+        finally:
+            _database_emptied()
+
+
+def _report_pages(edition: Edition) -> Report:
+    # Pages of the report with the most on them (the ones scripts/a11y checks too):
+    # a figure with a previous value, a monthly series with a chart, a ranked alley.
+    indicator = Indicator.objects.get(edition=edition, code="c4-park-500m-coverage")
+    series = Indicator.objects.get(edition=edition, code="c5-hotline-monthly-calls-phone")
+    return Report(
+        year=edition.year,
+        chapter=Chapter.objects.get(edition=edition, slug="capital-functions").slug,
+        indicator=indicator.code,
+        indicator_name=indicator.name,
+        series_indicator=series.code,
+        story=Story.objects.get(edition=edition, slug="best-alley-dongbuyaqiao-hutong").slug,
+        district=District.objects.first().slug,
+        survey_pk=Survey.objects.get(edition=edition).pk,
+    )
+
+
+def _database_emptied() -> None:
+    # The server's threads are gone; a database connection one kept open for
+    # CONN_MAX_AGE would stop the test database from being dropped at the end.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        # The server's threads are gone; a database connection one kept open for
-        # CONN_MAX_AGE would stop the test database from being dropped at the end.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        # What TransactionTestCase does after each test: the next tests of this
-        # process start from an empty database again.
-        call_command("flush", interactive=False, verbosity=0)
+    # What TransactionTestCase does after each test: the tests after these start
+    # from an empty database again.
+    call_command("flush", interactive=False, verbosity=0)
 
 
 class _Passthrough:
@@ -164,6 +173,13 @@ def browser(live_site) -> Iterator[Browser]:
             browser.close()
         finally:
             playwright.stop()
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_on(_page_cache_off, settings) -> None:
+    """The pages as production serves them: from the page cache (Redis, emptied before
+    each test), so a second visit reads a cached page, in the display it was asked in."""
+    settings.PAGE_CACHE = True
 
 
 @pytest.fixture(scope="session")
