@@ -2,15 +2,12 @@
 ships, coloured by residents' satisfaction (withheld below the minimum), a table, each
 district's page and API summary; staff place stories on the map in the admin."""
 
-import io
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test import Client
@@ -21,18 +18,15 @@ from feedback import aggregates, submissions
 from feedback.districts import BOUNDARIES
 from feedback.residents import resident_key_hash
 from indicators.models import District, Indicator, Story, StoryKind, public_q
+from tests.conftest import REPORT_FILE, SURVEY_FILE, data_files_load
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORT_FILE = ROOT / "indicators" / "data" / "report_2023.yaml"
-SURVEY_FILE = ROOT / "feedback" / "data" / "survey_2023.yaml"
 # 天安门, in 东城区 (GCJ-02).
 TIANANMEN = ("39.908823", "116.397470")
 
 
 @pytest.fixture(scope="module")
 def _loaded_once(module_transaction) -> None:
-    call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
-    call_command("load_survey", str(SURVEY_FILE), stdout=io.StringIO())
+    data_files_load(REPORT_FILE, SURVEY_FILE)
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ import csv
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,17 +19,14 @@ from feedback import aggregates, submissions
 from feedback.models import SurveyAnswer
 from feedback.residents import resident_key_hash
 from indicators.models import Indicator, IndicatorValue, Story, public_q
+from tests.conftest import REPORT_FILE, SURVEY_FILE, data_files_load
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORT_FILE = ROOT / "indicators" / "data" / "report_2023.yaml"
-SURVEY_FILE = ROOT / "feedback" / "data" / "survey_2023.yaml"
 BOM = b"\xef\xbb\xbf"
 
 
 @pytest.fixture(scope="module")
 def _loaded_once(module_transaction) -> None:
-    call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
-    call_command("load_survey", str(SURVEY_FILE), stdout=io.StringIO())
+    data_files_load(REPORT_FILE, SURVEY_FILE)
 
 
 @pytest.fixture
