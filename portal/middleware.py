@@ -2,7 +2,12 @@
 
 from collections.abc import Callable
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -85,3 +90,62 @@ class PageCacheMiddleware:
         policy, args, kwargs = found
         language = translation.to_language(language_chosen(request))
         return page_cache.serve(request, self.get_response, policy, args, kwargs, language=language)
+
+
+# The Content-Security-Policy and report-only headers of a response no view customised
+# and whose page used no nonce: they depend on the settings alone.
+_settings_policy: dict[bool, str] = {}
+# What django-csp's decorators (csp_update, csp_replace, csp ...) leave on a response.
+_CUSTOMISED = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+_HEADERS = (
+    (HEADER, False, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+    (HEADER_REPORT_ONLY, True, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+)
+
+
+@receiver(setting_changed)
+def _settings_policy_forget(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policy.clear()
+
+
+def _policy_from_settings(report_only: bool) -> str:
+    if report_only not in _settings_policy:
+        _settings_policy[report_only] = build_policy(report_only=report_only)
+    return _settings_policy[report_only]
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, building the settings' policy once per process.
+
+    django-csp builds the headers from the settings on every response, both the
+    policy and the report-only one: a sixth of the work of a page served from the
+    page cache. A response whose view customised the policy (``csp_update`` and the
+    other decorators) or whose page used a nonce gets them built by django-csp.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        customised = any(getattr(response, name, None) is not None for name in _CUSTOMISED)
+        debug_page = settings.DEBUG and response.status_code in (404, 500)
+        if customised or debug_page or getattr(request, "_csp_nonce", None) is not None:
+            return super().process_response(request, response)
+        for header, report_only, exempt, setting in _HEADERS:
+            policy = _policy_from_settings(report_only)
+            excluded = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not request.path_info.startswith(tuple(excluded))
+            ):
+                response[header] = policy
+        # As django-csp does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response

@@ -68,7 +68,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files need no policy of their own; every page gets one.
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the settings' policy built once (portal/middleware.py).
+    "portal.middleware.ContentSecurityPolicyMiddleware",
     # Outside every middleware that sets a cookie, so it sees them: what no view declared
     # shareable, and whatever sets a cookie, is "private, no-store".
     "portal.middleware.CacheControlMiddleware",
