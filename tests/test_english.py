@@ -368,7 +368,8 @@ def test_english_pages_show_chinese_only_where_content_has_no_english(english_cl
     leftovers = {}
     for url, _english, _chinese in PAGES.values():
         html = english_client.get(url).content.decode()
-        html = re.sub(r'<meta name="description".*?>', "", html)  # report text (source sentence, preface)
+        # Report text (source sentence, preface) in the description and the Open Graph tags.
+        html = re.sub(r'<meta (name="description"|property="og:[a-z_:]+").*?>', "", html)
         body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
         body = re.sub(r"<blockquote>.*?</blockquote>", "", body, flags=re.S)  # the report's source sentence
         leftover = set(CJK.findall(body)) - allowed
