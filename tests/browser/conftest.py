@@ -7,8 +7,9 @@ used. A Chromium that cannot start fails the tests with a message saying so.
 One browser per pytest process, for all the tests of this folder; each test has a
 fresh context (its own cookies, so its own resident). The pages come from a real
 HTTP server on 127.0.0.1 (Django's ``LiveServerThread``, which pytest-django's
-``live_server`` also runs) serving the real 2023 report and survey, loaded and
-committed once for this folder and flushed after it. pytest-django's
+``live_server`` also runs) serving the real 2023 report and survey, with enough
+residents' scores that the charts, the map's colours and the intervals are drawn,
+loaded and committed once for this folder and flushed after it. pytest-django's
 ``live_server`` fixture itself would make every test transactional, which empties
 the database after each test and would load the report ~40 times; and its static
 handler looks files up by their source names, not the fingerprinted names the
@@ -30,13 +31,17 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from feedback import aggregates, submissions
 from feedback.models import Survey
+from feedback.residents import resident_key_hash
+from feedback.submissions import AnswerInput
 from indicators.models import Chapter, District, Edition, Indicator, Story
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +76,25 @@ _SMALL_CONTROLS = """(min) => Array.from(document.querySelectorAll(
   .filter(([el, box]) => box.height < min || box.width < min)
   .map(([el, box]) => `${el.outerHTML.slice(0, 80)} ${Math.round(box.width)}×${Math.round(box.height)}`)"""
 
+_BROKEN_NUMBERS = """() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement || node.parentElement.offsetParent === null) continue;
+    for (const match of node.data.matchAll(/\\d[\\d.,]*\\d/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const [first, ...rest] = Array.from(range.getClientRects());
+      if (rest.some((rect) => rect.top >= first.bottom - 1)) {
+        const parent = node.parentElement;
+        broken.push(`${match[0]} in <${parent.localName} class="${parent.className}">`);
+      }
+    }
+  }
+  return broken;
+}"""
+
 
 @dataclass(frozen=True)
 class Report:
@@ -93,7 +117,9 @@ def report(django_db_setup, django_db_blocker) -> Iterator[Report]:
         try:
             call_command("load_report", str(REPORT_FILE), stdout=io.StringIO())
             call_command("load_survey", str(SURVEY_FILE), stdout=io.StringIO())
-            yield _report_pages(Edition.objects.get(year=2023))
+            pages = _report_pages(Edition.objects.get(year=2023))
+            _residents_scores(pages)
+            yield pages
         finally:
             _database_emptied()
 
@@ -113,6 +139,33 @@ def _report_pages(edition: Edition) -> Report:
         district=District.objects.first().slug,
         survey_pk=Survey.objects.get(edition=edition).pk,
     )
+
+
+def _residents_scores(pages: Report) -> None:
+    """Enough residents' scores that the pages draw what they withhold below the minimum:
+    the chapter's chart with intervals, the indicator's satisfaction, two districts on the
+    map, the survey's results (by district too). The series indicator and the story stay
+    below it, so both states are on the pages. Through the real services and the real
+    reconciliation; each score from its own resident."""
+    edition = Edition.objects.get(year=pages.year)
+    chapter = Chapter.objects.get(edition=edition, slug=pages.chapter)
+    targets = [*Indicator.objects.filter(chapter=chapter), Indicator.objects.get(code=pages.indicator)]
+    survey = Survey.objects.get(pk=pages.survey_pk)
+    questions = list(survey.questions.all())
+    districts = list(District.objects.all()[:2])
+    minimum = settings.AGGREGATE_MIN_COUNT
+    for n in range(2 * minimum + 2):
+        resident = resident_key_hash(f"browser-resident-{n}")
+        district = districts[n % 2]
+        for i, target in enumerate(targets):
+            submissions.rating_submit(
+                resident_key_hash=resident, target=target, score=1 + (n + i) % 5, district=district
+            )
+        answers = [AnswerInput(question_id=q.pk, score=1 + (n + i) % 5) for i, q in enumerate(questions)]
+        submissions.survey_response_submit(
+            resident_key_hash=resident, survey=survey, answers=answers, district=district
+        )
+    aggregates.aggregates_reconcile()
 
 
 def _database_emptied() -> None:
@@ -242,6 +295,11 @@ class Visit:
         """Visible form controls and buttons less than ``min_px`` CSS pixels high or wide
         (touch targets: WCAG 2.5.8 asks 24 px; the large display promises more)."""
         return self.page.evaluate(_SMALL_CONTROLS, min_px)
+
+    def broken_numbers(self) -> list[str]:
+        """Figures drawn over two lines ("4" above "8"): each run of digits (with its
+        decimal point or separators) should sit on one line."""
+        return self.page.evaluate(_BROKEN_NUMBERS)
 
     def screenshot(self, directory: Path, name: str, *, full_page: bool = True) -> Path:
         path = directory / f"{name}.png"

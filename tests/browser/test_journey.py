@@ -49,7 +49,7 @@ def _check_display(visit, *, large: bool) -> None:
 
 def _accessible(visit, *, large: bool) -> None:
     _check_display(visit, large=large)
-    problems = visit.axe_blocking() + visit.small_controls(44 if large else 24)
+    problems = visit.axe_blocking() + visit.small_controls(44 if large else 24) + visit.broken_numbers()
     assert not problems, f"{visit.page.url}:\n" + "\n".join(problems)
 
 

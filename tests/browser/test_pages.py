@@ -3,8 +3,9 @@
 Each page answers 200 and, once its scripts have run and its requests have settled,
 has logged no console error and thrown nothing, asked no host but the site itself
 for anything, and shows axe-core (WCAG 2.x rules and best practices) no serious or
-critical violation, and no form control or button is under 24 CSS pixels (WCAG
-2.5.8's touch target). A full-page screenshot of each is saved (see conftest.py).
+critical violation; no form control or button is under 24 CSS pixels (WCAG 2.5.8's
+touch target), and no figure is broken over two lines. A screenshot of each is saved
+(see conftest.py).
 
 Page types that other work adds (districts, survey results, open data) are tested
 as soon as their URL exists: the list is filtered by what the URLconf resolves.
@@ -79,6 +80,7 @@ def test_page_is_clean(open_browser, report, screenshots, name, width):
         visit.problems()
         + [f"axe: {line}" for line in visit.axe_blocking()]
         + [f"touch target under 24 px: {line}" for line in visit.small_controls(24)]
+        + [f"figure broken over two lines: {line}" for line in visit.broken_numbers()]
     )
     assert not problems, f"{path} at {width} width:\n" + "\n".join(problems)
 
