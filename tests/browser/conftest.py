@@ -18,11 +18,15 @@ pages link, so this server hands static files to WhiteNoise, as production does.
 Every page a test opens is watched: a console error, an uncaught exception, or a
 request to any host but the live server (which is refused) fails the test.
 
-Screenshots go to ``$BROWSER_SCREENSHOTS`` (default ``<tmp>/portal-browser-screenshots``).
+Screenshots go to ``$BROWSER_SCREENSHOTS`` (default ``<tmp>/portal-browser-screenshots``):
+the pages' (``page-<type>-<width>.png``), the journey's end (``journey-<display>-my-data.png``),
+and, for a failed test, its pages as they were then (``failed-<test>-<n>.png``, named in
+the test's output).
 """
 
 import io
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -329,19 +333,42 @@ def _watch(visit: Visit) -> None:
     visit.page.on("pageerror", lambda error: visit.console_errors.append(f"uncaught: {error}"))
 
 
+_VISITS = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's pages saved as they were when it failed, and named in its report."""
+    report = yield
+    visits = item.stash.get(_VISITS, [])
+    if report.when == "call" and report.failed and visits:
+        name = re.sub(r"[^\w.-]+", "-", item.name)
+        lines = []
+        for n, visit in enumerate(visits):
+            try:
+                path = visit.screenshot(SCREENSHOTS, f"failed-{name}-{n}")
+            except PlaywrightError as error:
+                lines.append(f"{visit.page.url}: no screenshot ({error})")
+            else:
+                lines.append(f"{visit.page.url}: {path}")
+        report.sections.append(("screenshots when the test failed", "\n".join(lines)))
+    return report
+
+
 @pytest.fixture
-def open_browser(browser, live_site) -> Iterator:
+def open_browser(request, browser, live_site, screenshots) -> Iterator:
     """``open_browser(viewport)``: a new resident's browser on the live site, watched."""
-    contexts: list[BrowserContext] = []
+    visits: list[Visit] = []
+    request.node.stash[_VISITS] = visits
 
     def open_(viewport: dict) -> Visit:
         context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(15_000)
-        contexts.append(context)
         visit = Visit(base=live_site, context=context, page=context.new_page())
+        visits.append(visit)
         _watch(visit)
         return visit
 
     yield open_
-    for context in contexts:
-        context.close()
+    for visit in visits:
+        visit.context.close()
