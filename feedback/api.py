@@ -12,6 +12,8 @@ everyone and come from the page cache while their data is unchanged
 (``indicators.cache.CachedReadView``): each names the tags of what it shows.
 """
 
+import copy
+
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
@@ -97,6 +99,12 @@ class SubmissionView(APIView):
 class _RatingInput(serializers.RatingInputSerializer):
     """``RatingInputSerializer`` (same fields, messages and schema) reading only the target's
     columns a rating uses (``rating_target_get``): a full item row was a fifth of a POST."""
+
+    def get_fields(self) -> dict:
+        # DRF deep-copies the declared fields for each serializer (re-creating each from its
+        # arguments, the district field's queryset included). Binding a field only sets
+        # attributes on it, so a shallow copy of each, unbound, serves this request alone.
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
 
     def validate(self, attrs: dict) -> dict:
         target = rating_target_get(kind=attrs["target_type"], pk=attrs["target_id"])
