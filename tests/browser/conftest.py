@@ -181,8 +181,9 @@ def _database_emptied() -> None:
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     # What TransactionTestCase does after each test: the tests after these start
-    # from an empty database again.
-    call_command("flush", interactive=False, verbosity=0)
+    # from an empty database again. The sequences go on (as there): tests/conftest.py's
+    # data_files_load puts rows back with their saved keys, which new rows must not reuse.
+    call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
 
 
 class _Passthrough:
