@@ -67,6 +67,11 @@ class PortalAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            optional_boolean = not parameter.get("required") and parameter["schema"].get("type") == "boolean"
+            if parameter["in"] == "query" and optional_boolean:
+                # DRF reads an empty value of an optional boolean as absent: its default.
+                parameter["allowEmptyValue"] = True
         responses = operation["responses"]
         for code in _refusals(operation):
             responses.setdefault(code, {"description": _ADDED[code]})
