@@ -119,7 +119,17 @@
         plugins: { legend: { display: true, position: "bottom" }, tooltip: { enabled: true } },
         scales: {
           x: { min: data.min, max: data.max, ticks: { stepSize: 1 }, grid: { color: grid } },
-          y: { grid: { display: false } },
+          y: {
+            grid: { display: false },
+            // On a phone the names would take the plot's width (and Chart.js clips their start):
+            // shortened there; the table under the chart has them whole.
+            ticks: {
+              callback: function (value) {
+                var name = this.getLabelForValue(value);
+                return canvas.clientWidth < 480 && name.length > 9 ? name.slice(0, 8) + "…" : name;
+              },
+            },
+          },
         },
       },
     });
