@@ -102,14 +102,22 @@ def _origin_of(request: HttpRequest) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "null"
 
 
+def from_this_site(request: HttpRequest) -> bool | None:
+    """Whether the browser says the request comes from this site (or an origin in
+    ``CSRF_TRUSTED_ORIGINS``); None when it says nothing (neither Origin nor Referer)."""
+    origin = _origin_of(request)
+    if origin is None:
+        return None
+    return origin in (f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS)
+
+
 def cross_site_check(request: HttpRequest) -> None:
     """Refuse an unsafe request that carries the resident cookie and does not come from this site."""
     if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or COOKIE_NAME not in request.COOKIES:
         return
-    origin = _origin_of(request)
-    if origin is not None:
-        own = f"{request.scheme}://{request.get_host()}"
-        if origin != own and origin not in settings.CSRF_TRUSTED_ORIGINS:
+    same_site = from_this_site(request)
+    if same_site is not None:
+        if not same_site:
             raise CrossSiteRefused
         return
     check = _CsrfCheck(lambda _request: HttpResponse())

@@ -9,33 +9,17 @@ to trick. This is the check ``feedback.pipeline`` makes for residents'
 submissions. Django's own view does the rest (the cookie, the way back).
 """
 
-from urllib.parse import urlsplit
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-
-def _origin_of(request: HttpRequest) -> str | None:
-    origin = request.META.get("HTTP_ORIGIN")
-    if origin is not None:
-        return origin
-    referer = request.META.get("HTTP_REFERER")
-    if not referer:
-        return None
-    parts = urlsplit(referer)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "null"
+from feedback.pipeline import from_this_site
 
 
 @csrf_exempt
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:
-    origin = _origin_of(request)
-    if origin is not None and origin not in (
-        f"{request.scheme}://{request.get_host()}",
-        *settings.CSRF_TRUSTED_ORIGINS,
-    ):
+    if from_this_site(request) is False:
         return HttpResponseForbidden()
     return set_language(request)
