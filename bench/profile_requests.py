@@ -49,8 +49,8 @@ import profile_urls  # noqa: E402
 # The portal's URLs and the two in-process floors.
 settings.ROOT_URLCONF = "profile_urls"
 
-# As the TLS proxy in front of gunicorn sets it, and as bench/http's wrk sends it.
-HEADERS = {"HTTP_X_FORWARDED_PROTO": "https"}
+# https, as gunicorn sets the scheme of a request the TLS proxy forwarded.
+HEADERS = {"secure": True}
 
 
 def requests() -> dict[str, Callable[[Client], int]]:

@@ -391,9 +391,9 @@ SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms"))
 # and then only the hops they appended (feedback/addresses.py). Empty: no header is
 # trusted and the peer is the client. Parsed here, once; a bad entry stops the start.
 TRUSTED_PROXIES = parse_trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
-# Django trusts this header from anyone: safe only because the proxy in front
-# (nginx: proxy_set_header X-Forwarded-Proto $scheme) overwrites what a client sent.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone who
+# reaches gunicorn. gunicorn believes it only from TRUSTED_PROXIES (gunicorn.conf.py,
+# forwarded_allow_ips) and sets the request's scheme from it; Django reads that scheme.
 # The embedded mode serves plain http on loopback: https-only settings would lock it out.
 _HTTPS = not (DEBUG or EMBEDDED)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
