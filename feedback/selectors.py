@@ -28,6 +28,7 @@ from feedback.models import (
     SurveyQuestion,
     SurveyResponse,
 )
+from indicators.compiled import Columns, Compiled
 from indicators.models import Chapter, District, Indicator, Story
 from indicators.selectors import public_q
 
@@ -450,3 +451,47 @@ def chapter_item_summaries(
             if summary is not None and summary.mean is not None:
                 items.append((target, summary))
     return items
+
+
+# The chapter page's satisfaction: the chapter's aggregate and its items', in one query
+# compiled once per process (``indicators.compiled``). The items are those of the chapter
+# (drafts included: the page keeps those it lists).
+_AGGREGATE = Columns(ScoreAggregate)
+_chapter_aggregates_query = Compiled(
+    lambda chapter: (
+        ScoreAggregate.objects.filter(
+            Q(scope=AggregateScope.CHAPTER, object_id=chapter)
+            | Q(
+                scope=AggregateScope.INDICATOR,
+                object_id__in=Indicator.objects.filter(chapter_id=chapter).values("pk"),
+            )
+            | Q(
+                scope=AggregateScope.STORY,
+                object_id__in=Story.objects.filter(chapter_id=chapter).values("pk"),
+            )
+        )
+        .order_by()
+        .values_list(*_AGGREGATE.lookups())
+    ),
+    chapter=int,
+)
+
+
+def chapter_scores(
+    chapter: Chapter, *, indicators: list[Indicator], stories: list[Story]
+) -> tuple[ScoreSummary, list[tuple[Indicator | Story, ScoreSummary]]]:
+    """``chapter_summary`` and ``chapter_item_summaries`` of the chapter page in one query."""
+    found = {}
+    for row in _chapter_aggregates_query.rows(chapter=chapter.pk):
+        aggregate = _AGGREGATE.model_from(row)
+        found[aggregate.scope, aggregate.object_id] = aggregate
+    summary = score_summary(found.get((AggregateScope.CHAPTER, chapter.pk)))
+    items: list[tuple[Indicator | Story, ScoreSummary]] = []
+    for scope, targets in ((AggregateScope.INDICATOR, indicators), (AggregateScope.STORY, stories)):
+        for target in targets:
+            aggregate = found.get((scope, target.pk))
+            if aggregate is not None:
+                item = score_summary(aggregate)
+                if item.mean is not None:
+                    items.append((target, item))
+    return summary, items

@@ -10,10 +10,16 @@ page will touch, so a page runs the same number of queries however much the
 report holds.
 """
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, IntegerField, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
+from indicators.compiled import Columns, Compiled
 from indicators.models import (
     Chapter,
     District,
@@ -38,8 +44,24 @@ STORY_PAGE_SIZE = 30
 # --- Editions and chapters -------------------------------------------------------
 
 
-def edition_list_published() -> QuerySet[Edition]:
-    return Edition.objects.filter(public_q()).order_by("-year")
+def edition_list_published(*, now: datetime | None = None) -> QuerySet[Edition]:
+    return Edition.objects.filter(public_q(now=now)).order_by("-year")
+
+
+_edition_years_query = Compiled(
+    lambda now: edition_list_published(now=now).values_list("id", "year"),
+    now=datetime,
+)
+
+
+def edition_list_published_years() -> list[Edition]:
+    """The public editions, newest first, with their ``id`` and ``year`` only (the
+    other fields deferred): the header's switcher on every page of an edition, so a
+    query compiled once (``indicators.compiled``)."""
+    return [
+        Edition.from_db("default", ("id", "year"), row)
+        for row in _edition_years_query.rows(now=timezone.now())
+    ]
 
 
 def edition_published_latest() -> Edition | None:
@@ -84,20 +106,6 @@ def chapter_list_for_edition(*, edition: Edition) -> QuerySet[Chapter]:
         )
         .order_by("number")
     )
-
-
-def chapter_get_published(*, year: int, slug: str) -> Chapter:
-    # ``get``: (year, slug) names one chapter, so no ORDER BY (with one Django hashes
-    # every selected column to match it, a cost that shows on the busiest pages).
-    try:
-        return (
-            Chapter.objects.filter(public_q("edition__"), edition__year=year, slug=slug)
-            .select_related("edition")
-            .prefetch_related(Prefetch("sections", queryset=Section.objects.order_by("number")))
-            .get()
-        )
-    except Chapter.DoesNotExist:
-        raise Http404("No such chapter") from None
 
 
 def chapter_list_published() -> QuerySet[Chapter]:
@@ -163,38 +171,10 @@ def indicator_list_for_edition(*, edition: Edition) -> QuerySet[Indicator]:
     return indicator_list_published().filter(edition=edition)
 
 
-def _in_public_chapter(chapter: Chapter, rows: QuerySet) -> list:
-    """The public ``rows`` of ``chapter`` (a queryset of its indicators or stories),
-    each with its chapter and edition set from ``chapter`` rather than joined.
-
-    Every row of a chapter is in its chapter's edition (``edition=`` below makes
-    sure), so the edition's half of the publication rule is checked once, on the
-    chapter's edition in memory (``is_public``), and not joined and selected
-    again for every row: on a chapter page those joins cost more than the rows.
-    """
-    edition = chapter.edition
-    if not edition.is_public:
-        return []
-    # ``chapter.<related>`` already sets each row's ``chapter`` to this one.
-    found = list(rows.filter(public_q(), edition=edition))
-    for row in found:
-        row.edition = edition
-    return found
-
-
-def indicator_list_for_chapter(*, chapter: Chapter) -> list[Indicator]:
-    """The chapter's public indicators in report order, with their values (``_in_public_chapter``),
-    without the texts only their own pages show."""
-    return _in_public_chapter(
-        chapter,
-        # The quoted sentence and the note are for the indicator's own page.
-        chapter.indicators.defer("source_text", "note").prefetch_related(_values_prefetch()),
-    )
-
-
 def indicator_get_published(*, year: int, code: str) -> Indicator:
     """The indicator's page: the indicator, its values and its public stories (as list rows)."""
-    # ``get``: (year, code) names one indicator, so no ORDER BY (see chapter_get_published).
+    # ``get``: (year, code) names one indicator, so no ORDER BY (with one Django hashes
+    # every selected column to match it, a cost that shows on the busiest pages).
     stories = (
         _story_public().select_related(None).select_related("edition", "district", "street").defer("body")
     )
@@ -232,17 +212,6 @@ def story_list_published(
     return stories.order_by("kind", "rank", "order", "id")
 
 
-def story_list_for_chapter(*, chapter: Chapter) -> list[Story]:
-    """The chapter's public stories in list order (``_in_public_chapter``), without their body text."""
-    return _in_public_chapter(
-        chapter,
-        chapter.stories.select_related("district", "street")
-        # The list shows the summary; the body can be long and is for the story's own page.
-        .defer("body")
-        .order_by("kind", "rank", "order", "id"),
-    )
-
-
 def story_list_published_with_photos() -> QuerySet[Story]:
     """Public stories, newest edition first, with their photos and the codes of their public indicators."""
     return (
@@ -268,7 +237,7 @@ def story_get_published(*, year: int, slug: str) -> Story:
     indicators = (
         indicator_list_published().select_related(None).select_related("edition").defer("source_text", "note")
     )
-    # ``get``: (year, slug) names one story, so no ORDER BY (see chapter_get_published).
+    # ``get``: (year, slug) names one story, so no ORDER BY (see indicator_get_published).
     try:
         return (
             _story_public()
@@ -295,6 +264,158 @@ def district_list_with_stories(*, edition: Edition) -> QuerySet[District]:
 def district_list_with_streets() -> QuerySet[District]:
     """Beijing's districts, each with its streets by name."""
     return District.objects.prefetch_related(Prefetch("streets", queryset=Street.objects.order_by("name")))
+
+
+# --- The chapter page ---------------------------------------------------------------------
+#
+# The chapter page is the report's busiest uncached page: a chapter with a few dozen
+# indicators and stories. Its reads are the querysets below, each compiled to SQL once
+# per process (``indicators.compiled``) and run with the page's chapter and the time
+# of the request, so the publication rule (``public_q``) is the ORM's as everywhere
+# else; the rows become the model instances the ORM would make, without its building,
+# compiling and prefetching per request (most of what the page cost).
+
+
+_EDITION = Columns(Edition)
+_CHAPTER = Columns(Chapter)
+_SECTION = Columns(Section)
+# The quoted sentence and the note are for the indicator's own page.
+_INDICATOR = Columns(Indicator, exclude=("source_text", "note"))
+_VALUE = Columns(IndicatorValue)
+# The list shows the summary; the body can be long and is for the story's own page.
+_STORY = Columns(Story, exclude=("body",))
+_DISTRICT = Columns(District)
+_STREET = Columns(Street)
+
+# By (year, slug), which name one chapter: no ORDER BY (with one, Django hashes every
+# selected column to match it). Its edition must be public.
+_chapter_query = Compiled(
+    lambda year, slug, now: (
+        Chapter.objects.filter(public_q("edition__", now=now), edition__year=year, slug=slug)
+        .order_by()
+        .values_list(*_CHAPTER.lookups(), *_EDITION.lookups("edition__"))
+    ),
+    year=int,
+    slug=str,
+    now=datetime,
+)
+_sections_query = Compiled(
+    lambda chapter: (
+        Section.objects.filter(chapter_id=chapter).order_by("number").values_list(*_SECTION.lookups())
+    ),
+    chapter=int,
+)
+# Every row of a chapter is in its chapter's edition (``edition_id`` makes sure), whose
+# half of the publication rule the chapter's query checked. In report order: the
+# model's ``chapter__number, order, id``, the chapter's number being the same for all.
+_indicators_query = Compiled(
+    lambda chapter, edition, now: (
+        Indicator.objects.filter(public_q(now=now), chapter_id=chapter, edition_id=edition)
+        .order_by("order", "id")
+        .values_list(*_INDICATOR.lookups())
+    ),
+    chapter=int,
+    edition=int,
+    now=datetime,
+)
+# The values of the chapter's indicators (those of its drafts are dropped in Python),
+# each indicator's from the oldest point to the newest, as ``_values_prefetch``.
+_values_query = Compiled(
+    lambda chapter: (
+        IndicatorValue.objects.filter(indicator__chapter_id=chapter)
+        .order_by("year", "month")
+        .values_list(*_VALUE.lookups())
+    ),
+    chapter=int,
+)
+_stories_query = Compiled(
+    lambda chapter, edition, now: (
+        Story.objects.filter(public_q(now=now), chapter_id=chapter, edition_id=edition)
+        .order_by("kind", "rank", "order", "id")
+        .values_list(*_STORY.lookups(), *_DISTRICT.lookups("district__"), *_STREET.lookups("street__"))
+    ),
+    chapter=int,
+    edition=int,
+    now=datetime,
+)
+
+
+class FetchedRows(QuerySet):
+    """Rows a page fetched with their parent, as a prefetch leaves them: read, counted,
+    iterated. A further query from them (``filter``, ``order_by``…) would not be limited to
+    the parent, so it is refused."""
+
+    def _chain(self) -> QuerySet:
+        raise TypeError("rows fetched with their parent: query the model instead")
+
+
+def _fetched(instance: Model, name: str, model: type[Model], rows: list) -> None:
+    """Put ``rows`` where ``prefetch_related(name)`` puts them (``instance.<name>.all()`` reads them)."""
+    fetched = FetchedRows(model)
+    fetched._result_cache = rows
+    fetched._prefetch_done = True
+    instance._prefetched_objects_cache = {name: fetched}
+
+
+@dataclass(frozen=True)
+class ChapterPage:
+    """What the chapter page shows: the chapter (with its edition), its sections in
+    order, its public indicators in report order (with their values, ``Indicator.series``)
+    and its public stories in list order (with district and street); every row's
+    ``chapter`` and ``edition`` are those above."""
+
+    chapter: Chapter
+    sections: list[Section]
+    indicators: list[Indicator]
+    stories: list[Story]
+
+
+def _split(columns: Columns, row: Sequence, start: int) -> tuple[Model, int]:
+    end = start + len(columns.names)
+    return columns.model_from(row[start:end]), end
+
+
+def _story_from(row: Sequence, chapter: Chapter) -> Story:
+    story, at = _split(_STORY, row, 0)
+    district, at = _split(_DISTRICT, row, at)
+    street, _ = _split(_STREET, row, at)
+    story.chapter = chapter
+    story.edition = chapter.edition
+    story.district = district if story.district_id is not None else None
+    story.street = street if story.street_id is not None else None
+    return story
+
+
+def chapter_page(*, year: int, slug: str) -> ChapterPage:
+    """The chapter ``slug`` of the public edition ``year`` (404 otherwise) and what its page lists:
+    five queries, whatever the chapter holds."""
+    now = timezone.now()
+    found = _chapter_query.rows(year=year, slug=slug, now=now)
+    if not found:
+        raise Http404("No such chapter")
+    chapter, at = _split(_CHAPTER, found[0], 0)
+    chapter.edition, _ = _split(_EDITION, found[0], at)
+    sections = [_SECTION.model_from(row) for row in _sections_query.rows(chapter=chapter.pk)]
+    indicators = [
+        _INDICATOR.model_from(row)
+        for row in _indicators_query.rows(chapter=chapter.pk, edition=chapter.edition_id, now=now)
+    ]
+    values: dict[int, list[IndicatorValue]] = {indicator.pk: [] for indicator in indicators}
+    for row in _values_query.rows(chapter=chapter.pk):
+        value = _VALUE.model_from(row)
+        if value.indicator_id in values:
+            values[value.indicator_id].append(value)
+    for indicator in indicators:
+        indicator.chapter = chapter
+        indicator.edition = chapter.edition
+        for value in values[indicator.pk]:
+            value.indicator = indicator
+        _fetched(indicator, "values", IndicatorValue, values[indicator.pk])
+    stories = [
+        _story_from(row, chapter)
+        for row in _stories_query.rows(chapter=chapter.pk, edition=chapter.edition_id, now=now)
+    ]
+    return ChapterPage(chapter=chapter, sections=sections, indicators=indicators, stories=stories)
 
 
 # --- Search -------------------------------------------------------------------------------------

@@ -58,26 +58,25 @@ def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> H
 
 @cached_page(tags=edition_tags)
 def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
-    chapter = selectors.chapter_get_published(year=year, slug=slug)
-    indicators = list(selectors.indicator_list_for_chapter(chapter=chapter))
+    page = selectors.chapter_page(year=year, slug=slug)
     by_section: dict[int | None, list[Indicator]] = defaultdict(list)
-    for indicator in indicators:
+    for indicator in page.indicators:
         by_section[indicator.section_id].append(indicator)
-    sections = [(section, by_section.pop(section.pk, [])) for section in chapter.sections.all()]
+    sections = [(section, by_section.pop(section.pk, [])) for section in page.sections]
     return render(
         request,
         "indicators/chapter.html",
         {
-            "edition": chapter.edition,
-            "chapter": chapter,
+            "edition": page.chapter.edition,
+            "chapter": page.chapter,
             "nav": "chapters",
             "sections": sections,
             # Indicators that staff have not placed in a section (or whose
             # section was removed) still belong to the chapter.
             "unsectioned": [i for rest in by_section.values() for i in rest],
-            "indicator_count": len(indicators),
-            "indicators": indicators,
-            "stories": selectors.story_list_for_chapter(chapter=chapter),
+            "indicator_count": len(page.indicators),
+            "indicators": page.indicators,
+            "stories": page.stories,
         },
     )
 

@@ -58,12 +58,40 @@ def score_summary(summary: selectors.ScoreSummary, heading_id: str = "") -> dict
     return {"summary": summary, "heading_id": heading_id}
 
 
+# On the request: the chapter chart's items, when ``chapter_score`` read them with the
+# chapter's aggregate (keyed by the items' ids, so that only the same lists reuse them).
+_CHAPTER_ITEMS = "_participation_chapter_items"
+
+
+def _item_ids(indicators, stories) -> tuple:
+    return tuple(i.pk for i in indicators), tuple(s.pk for s in stories)
+
+
+def _chapter_depend(request, chapter, indicators, stories) -> None:
+    page_cache.depend(
+        request,
+        *((page_cache.aggregate_tag(AggregateScope.CHAPTER, chapter.pk),) if chapter is not None else ()),
+        *(page_cache.aggregate_tag(AggregateScope.INDICATOR, i.pk) for i in indicators),
+        *(page_cache.aggregate_tag(AggregateScope.STORY, s.pk) for s in stories),
+    )
+
+
 @register.inclusion_tag("feedback/_chapter_score.html", takes_context=True)
-def chapter_score(context, chapter) -> dict:
-    """The stored satisfaction of a chapter (ratings of its indicators and stories)."""
-    if context.get("request") is not None:
-        page_cache.depend(context["request"], page_cache.aggregate_tag(AggregateScope.CHAPTER, chapter.pk))
-    return {"summary": selectors.chapter_summary(chapter), "chapter": chapter}
+def chapter_score(context, chapter, indicators=None, stories=None) -> dict:
+    """The stored satisfaction of a chapter (ratings of its indicators and stories).
+
+    Given the chapter's ``indicators`` and ``stories`` (the page's chart of them follows,
+    ``chapter_chart``), their aggregates are read in the same query."""
+    request = context.get("request")
+    if indicators is None or stories is None or request is None:
+        if request is not None:
+            _chapter_depend(request, chapter, (), ())
+        return {"summary": selectors.chapter_summary(chapter), "chapter": chapter}
+    indicators, stories = list(indicators), list(stories)
+    _chapter_depend(request, chapter, indicators, stories)
+    summary, items = selectors.chapter_scores(chapter, indicators=indicators, stories=stories)
+    setattr(request, _CHAPTER_ITEMS, (_item_ids(indicators, stories), items))
+    return {"summary": summary, "chapter": chapter}
 
 
 # --- Perception beside measurement -----------------------------------------------------------
@@ -121,13 +149,13 @@ def chapter_chart(context, indicators, stories) -> dict:
     (``static/js/charts.js``) over a table holding the same numbers."""
     indicators, stories = list(indicators), list(stories)
     request = context.get("request")
-    if request is not None:
-        page_cache.depend(
-            request,
-            *(page_cache.aggregate_tag(AggregateScope.INDICATOR, i.pk) for i in indicators),
-            *(page_cache.aggregate_tag(AggregateScope.STORY, s.pk) for s in stories),
-        )
-    items = selectors.chapter_item_summaries(indicators=indicators, stories=stories)
+    read = getattr(request, _CHAPTER_ITEMS, None)
+    if read is not None and read[0] == _item_ids(indicators, stories):
+        items = list(read[1])
+    else:
+        if request is not None:
+            _chapter_depend(request, None, indicators, stories)
+        items = selectors.chapter_item_summaries(indicators=indicators, stories=stories)
     items.sort(key=lambda item: -item[1].mean)
     chart = None
     if items:

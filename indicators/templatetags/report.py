@@ -1,11 +1,12 @@
 """Filters for showing the report: figures as the report writes them, text in the reader's language."""
 
+import html
 import re
 from collections.abc import Iterable
 
 from django import template
 from django.http import HttpRequest
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
@@ -106,38 +107,39 @@ def highlight(text: str, query: str) -> SafeString:
 # lists a few dozen items, and the template engine's work for each (an include, a dozen
 # variable lookups with escaping, two translations, a URL reversed per row, a choice
 # label found by building the choices) was most of the cost of an uncached page. The
-# markup is the one the included templates had; every text is escaped by format_html;
-# the URLs are get_absolute_url()'s, reversed once per list (``indicators.page_urls``).
+# markup is the one the included templates had; every text is escaped (``_e``: the
+# standard library's ``html.escape``, which Django's ``escape`` is, without its lazy-text
+# wrapper: every text here is a plain ``str``); the URLs are get_absolute_url()'s,
+# reversed once per route and edition (``indicators.page_urls``).
+
+_e = html.escape
 
 
-def _indicator_item(indicator: Indicator, url: str, year_label: str) -> str:
+def _indicator_item(indicator: Indicator, url: str, year_label: str, missing: list[str]) -> str:
     current = indicator.current_value
     value = format_quantity(current.value, indicator.unit, current.qualifier) if current is not None else ""
-    parts = [
-        format_html(
-            '<li class="indicator-item">\n  <a class="indicator-item__name" href="{}">{}</a>\n'
-            '  <span class="indicator-item__value">{}</span>',
-            url,
-            indicator.display_name,
-            value or format_html('<span class="muted">{}</span>', gettext("报告未给出数值")),
-        )
-    ]
+    if not value:
+        if not missing:
+            missing.append(f'<span class="muted">{_e(gettext("报告未给出数值"))}</span>')
+        shown = missing[0]
+    else:
+        shown = _e(value)
+    row = (
+        f'<li class="indicator-item">\n  <a class="indicator-item__name" href="{_e(url)}">'
+        f"{_e(indicator.display_name)}</a>\n"
+        f'  <span class="indicator-item__value">{shown}</span>'
+    )
     previous = indicator.previous_value
     if previous is not None:
-        parts.append(
-            format_html(
-                '\n  <span class="indicator-item__compare">{} {} → {} {}</span>',
-                year_label % {"year": previous.year},
-                format_quantity(previous.value, indicator.unit, previous.qualifier),
-                year_label % {"year": current.year},
-                value,
-            )
+        before = format_quantity(previous.value, indicator.unit, previous.qualifier)
+        row += (
+            f'\n  <span class="indicator-item__compare">{_e(year_label % {"year": previous.year})} '
+            f"{_e(before)} → {_e(year_label % {'year': current.year})} {_e(value)}</span>"
         )
     change = indicator.display_change
     if change:
-        parts.append(format_html('\n  <span class="indicator-item__change">{}</span>', change))
-    parts.append("\n</li>")
-    return "".join(parts)
+        row += f'\n  <span class="indicator-item__change">{_e(change)}</span>'
+    return row + "\n</li>"
 
 
 @register.simple_tag
@@ -148,8 +150,9 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
     urls = indicator_urls()
     # The same msgid as ``{% blocktranslate %}{{ year }} 年{% endblocktranslate %}``.
     year_label = gettext("%(year)s 年")
-    rows = [_indicator_item(i, urls(i.edition.year, i.code), year_label) for i in indicators]
-    return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html
+    missing: list[str] = []  # "no figure", translated once when a row needs it
+    rows = [_indicator_item(i, urls(i.edition.year, i.code), year_label, missing) for i in indicators]
+    return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
 
 
 class _KindLabels(dict):
@@ -164,21 +167,17 @@ class _KindLabels(dict):
 def _story_item(story: Story, url: str, kinds: _KindLabels) -> str:
     place = ""
     if story.district_id:
-        street = format_html(" · {}", localized(story.street, "name")) if story.street_id else ""
-        place = format_html(' <span class="place">{}{}</span>', story.district.display_name, street)
+        street = f" · {_e(localized(story.street, 'name'))}" if story.street_id else ""
+        place = f' <span class="place">{_e(story.district.display_name)}{street}</span>'
     text = story.summary
     if len(text) > SUMMARY_LENGTH:  # ``truncatechars``; a shorter text is itself
         text = Truncator(text).chars(SUMMARY_LENGTH)
-    summary = format_html('\n  <p class="story-item__summary">{}</p>', text) if text else ""
-    return format_html(
-        '<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{}">{}</span>{}</p>\n'
-        '  <h3 class="story-item__title"><a href="{}">{}</a></h3>{}\n</li>',
-        story.kind,
-        kinds[story.kind],
-        place,
-        url,
-        story.display_title,
-        summary,
+    summary = f'\n  <p class="story-item__summary">{_e(text)}</p>' if text else ""
+    return (
+        f'<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{_e(story.kind)}">'
+        f"{_e(kinds[story.kind])}</span>{place}</p>\n"
+        f'  <h3 class="story-item__title"><a href="{_e(url)}">{_e(story.display_title)}</a></h3>'
+        f"{summary}\n</li>"
     )
 
 
@@ -189,7 +188,7 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     urls = story_urls()
     kinds = _KindLabels()
     rows = [_story_item(s, urls(s.edition.year, s.slug), kinds) for s in stories]
-    return mark_safe("".join(rows))  # noqa: S308 - every row is built by format_html
+    return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
 
 
 # On the request: the published editions, read once per page (the switcher and the indicator page).
@@ -206,7 +205,7 @@ def published_editions(request: HttpRequest | None) -> list[Edition]:
     if editions is None:
         if request is not None:
             page_cache.depend(request, page_cache.SHARED)
-        editions = list(selectors.edition_list_published().only("id", "year"))
+        editions = selectors.edition_list_published_years()
         if request is not None:
             setattr(request, _EDITIONS, editions)
     return editions

@@ -96,13 +96,13 @@ def test_chapter_queries(client, django_assert_num_queries, size):
 
     # 1 the chapter with its edition (public edition only)
     # 2 its sections
-    # 3 its public indicators with edition, chapter and section
-    # 4 the values of those indicators
-    # 5 its public stories with edition, district, street and chapter
-    # 6 the chapter's stored satisfaction aggregate (never the raw ratings)
-    # 7 the stored aggregates of its indicators and stories, for the chart of their satisfaction
-    # 8 the published editions, for the header's edition switcher (indicators.templatetags.report)
-    with django_assert_num_queries(8):
+    # 3 its public indicators
+    # 4 the values of the chapter's indicators
+    # 5 its public stories with district and street
+    # 6 the stored satisfaction aggregates (never the raw ratings) of the chapter and of its
+    #   indicators and stories, for its score and the chart of theirs, in one query
+    # 7 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(7):
         response = client.get(chapter.get_absolute_url())
     assert response.status_code == 200
     assert response.context["indicator_count"] == 2 * size
