@@ -7,12 +7,15 @@ path, the language, the display mode and settings, never on the visitor.
 
 import functools
 import html
+from typing import Any
 
 import segno
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.templatetags.static import static
+from django.urls import get_script_prefix
 from django.utils.encoding import escape_uri_path
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -54,6 +57,63 @@ def capture(parser: template.base.Parser, token: template.base.Token) -> Capture
     nodelist = parser.parse(("endcapture",))
     parser.delete_first_token()
     return CaptureNode(nodelist, bits[2])
+
+
+class FixedNode(template.Node):
+    """Renders its content once per process for each page template, language and value
+    of its variables, and then gives that text again (``{% fixed %}``)."""
+
+    child_nodelists = ("nodelist",)
+
+    def __init__(self, nodelist: template.NodeList, varies: list[template.base.FilterExpression]) -> None:
+        self.nodelist = nodelist
+        self.varies = varies
+
+    def render(self, context: template.Context) -> str:
+        key = (
+            id(self),
+            # The page's own template: a block inside may be overridden by it.
+            getattr(context.template, "name", None),
+            get_language(),
+            get_script_prefix(),
+            *(vary.resolve(context) for vary in self.varies),
+        )
+        text = _fixed.get(key)
+        if text is None:
+            if len(_fixed) >= FIXED_ENTRIES:
+                _fixed.clear()
+            text = _fixed[key] = self.nodelist.render(context)
+        return text
+
+
+# ``{% fixed %}``'s texts; bounded (each template has a few, each by language and nav).
+_fixed: dict[tuple, str] = {}
+FIXED_ENTRIES = 1000
+
+
+def _fixed_forget(**kwargs: Any) -> None:
+    # A test overriding a setting (URLs, languages, static files) gets fresh texts.
+    _fixed.clear()
+
+
+setting_changed.connect(_fixed_forget)
+
+
+@register.tag
+def fixed(parser: template.base.Parser, token: template.base.Token) -> FixedNode:
+    """``{% fixed nav edition.year %}…{% endfixed %}``: chrome that depends only on the code,
+    the settings, the language and the variables named (URLs reversed, static files' URLs,
+    fixed strings translated), rendered once per process and language, not per request.
+
+    Nothing inside may depend on data staff can change or on the visitor, except through
+    the variables named: the text is kept for the life of the process. The page's
+    template is part of the key, so a block inside stays overridable; a block that a
+    page overrides must depend only on the variables named too.
+    """
+    varies = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endfixed",))
+    parser.delete_first_token()
+    return FixedNode(nodelist, varies)
 
 
 @register.simple_tag(takes_context=True)
