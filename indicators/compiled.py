@@ -23,6 +23,8 @@ from typing import Any
 from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 # The values a parameter of each kind stands in with while its query is compiled, one
 # per parameter so that each can be told from the others and from the query's own
@@ -114,7 +116,25 @@ class Columns:
         return [f"{prefix}{name}" for name in self.names]
 
     def model_from(self, values: Sequence, using: str = "default") -> Model:
-        return self.model.from_db(using, self.names, values)
+        model = self.model
+        if pre_init.has_listeners(model) or post_init.has_listeners(model):
+            return model.from_db(using, self.names, values)
+        # What ``from_db`` makes, without ``Model.__init__``'s walk over every field:
+        # with no receiver of its signals, ``__init__`` only sets each value given as an
+        # attribute (a foreign key's through a descriptor that clears a cached object,
+        # which a new instance has none of) and the state of a row read from ``using``.
+        instance = model.__new__(model)
+        instance.__dict__.update(zip(self.names, values, strict=True))
+        state = instance._state = ModelState()
+        state.adding = False
+        state.db = using
+        return instance
+
+
+def attach(instance: Model, name: str, related: Model | None) -> None:
+    """Give ``instance`` its related object ``name`` (a foreign key, whose value it has),
+    as ``select_related`` does: the object is cached, the key left as it is."""
+    instance._meta.get_field(name).set_cached_value(instance, related)
 
 
 # Every compiled query, so that a test changing the settings they were compiled under

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from indicators.compiled import Columns, Compiled
+from indicators.compiled import Columns, Compiled, attach
 from indicators.models import (
     Chapter,
     District,
@@ -276,14 +276,16 @@ def district_list_with_streets() -> QuerySet[District]:
 # compiling and prefetching per request (most of what the page cost).
 
 
-_EDITION = Columns(Edition)
+# Each row's publication (checked by the queries) and time of change are not shown; the
+# edition's preface, an indicator's quoted sentence and note, a story's body are for
+# other pages. (Deferred: read on access, as with ``defer()``.)
+_UNSHOWN = ("status", "published_at", "updated_at")
+_EDITION = Columns(Edition, exclude=("preface", "preface_en"))
 _CHAPTER = Columns(Chapter)
 _SECTION = Columns(Section)
-# The quoted sentence and the note are for the indicator's own page.
-_INDICATOR = Columns(Indicator, exclude=("source_text", "note"))
+_INDICATOR = Columns(Indicator, exclude=(*_UNSHOWN, "source_text", "note"))
 _VALUE = Columns(IndicatorValue)
-# The list shows the summary; the body can be long and is for the story's own page.
-_STORY = Columns(Story, exclude=("body",))
+_STORY = Columns(Story, exclude=(*_UNSHOWN, "body"))
 _DISTRICT = Columns(District)
 _STREET = Columns(Street)
 
@@ -379,10 +381,10 @@ def _story_from(row: Sequence, chapter: Chapter) -> Story:
     story, at = _split(_STORY, row, 0)
     district, at = _split(_DISTRICT, row, at)
     street, _ = _split(_STREET, row, at)
-    story.chapter = chapter
-    story.edition = chapter.edition
-    story.district = district if story.district_id is not None else None
-    story.street = street if story.street_id is not None else None
+    attach(story, "chapter", chapter)
+    attach(story, "edition", chapter.edition)
+    attach(story, "district", district if story.district_id is not None else None)
+    attach(story, "street", street if story.street_id is not None else None)
     return story
 
 
@@ -394,7 +396,8 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     if not found:
         raise Http404("No such chapter")
     chapter, at = _split(_CHAPTER, found[0], 0)
-    chapter.edition, _ = _split(_EDITION, found[0], at)
+    edition, _ = _split(_EDITION, found[0], at)
+    attach(chapter, "edition", edition)
     sections = [_SECTION.model_from(row) for row in _sections_query.rows(chapter=chapter.pk)]
     indicators = [
         _INDICATOR.model_from(row)
@@ -406,10 +409,10 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
         if value.indicator_id in values:
             values[value.indicator_id].append(value)
     for indicator in indicators:
-        indicator.chapter = chapter
-        indicator.edition = chapter.edition
+        attach(indicator, "chapter", chapter)
+        attach(indicator, "edition", edition)
         for value in values[indicator.pk]:
-            value.indicator = indicator
+            attach(value, "indicator", indicator)
         _fetched(indicator, "values", IndicatorValue, values[indicator.pk])
     stories = [
         _story_from(row, chapter)

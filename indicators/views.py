@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
@@ -63,12 +64,27 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
     for indicator in page.indicators:
         by_section[indicator.section_id].append(indicator)
     sections = [(section, by_section.pop(section.pk, [])) for section in page.sections]
+    chapter, edition = page.chapter, page.chapter.edition
+    # The page's fixed phrases with their figures, translated once here rather than by a
+    # {% blocktranslate %} each time the template says them (the same msgids).
+    counts = {"indicators": len(page.indicators), "stories": len(page.stories)}
     return render(
         request,
         "indicators/chapter.html",
         {
-            "edition": page.chapter.edition,
-            "chapter": page.chapter,
+            "edition": edition,
+            "edition_url": edition.get_absolute_url(),
+            "edition_label": gettext("%(year)s 年度") % {"year": edition.year},
+            "chapter_label": gettext("第 %(number)s 章") % {"number": chapter.number},
+            "counts": " · ".join(
+                (
+                    ngettext("%(counter)s 项指标", "%(counter)s 项指标", counts["indicators"])
+                    % {"counter": counts["indicators"]},
+                    ngettext("%(counter)s 个亮点故事", "%(counter)s 个亮点故事", counts["stories"])
+                    % {"counter": counts["stories"]},
+                )
+            ),
+            "chapter": chapter,
             "nav": "chapters",
             "sections": sections,
             # Indicators that staff have not placed in a section (or whose

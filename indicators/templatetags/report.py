@@ -13,7 +13,16 @@ from django.utils.translation import get_language, gettext
 
 from indicators import cache as page_cache
 from indicators import selectors
-from indicators.models import Edition, Indicator, IndicatorValue, Photo, Story, StoryKind, format_quantity
+from indicators.models import (
+    Edition,
+    Indicator,
+    IndicatorValue,
+    Photo,
+    Section,
+    Story,
+    StoryKind,
+    format_quantity,
+)
 from indicators.page_urls import indicator_urls, story_urls
 
 register = template.Library()
@@ -189,6 +198,30 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     kinds = _KindLabels()
     rows = [_story_item(s, urls(s.edition.year, s.slug), kinds) for s in stories]
     return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
+
+
+def _section(section: Section, indicators: list[Indicator], heading: str) -> str:
+    number = section.number
+    paragraphs = "".join(f"<p>{_e(paragraph)}</p>" for paragraph in section.paragraphs)
+    listed = ""
+    if indicators:
+        listed = (
+            f'\n    <h3 class="list-title">{heading}</h3>\n'
+            f'    <ul class="indicator-list">{indicator_items(indicators)}</ul>\n    '
+        )
+    return (
+        f'\n  <section class="section" id="section-{number}" aria-labelledby="section-{number}-title">\n'
+        f'    <h2 id="section-{number}-title"><span class="section__number">{number:02d}</span> '
+        f"{_e(section.display_title)}</h2>\n    {paragraphs}\n    {listed}\n  </section>\n  "
+    )
+
+
+@register.simple_tag
+def section_items(sections: Iterable[tuple[Section, list[Indicator]]]) -> SafeString:
+    """A chapter's sections, each with its number, title, text and the list of its
+    indicators (``indicator_items``), written here for the reason the rows are."""
+    heading = _e(gettext("本节指标"))
+    return mark_safe("".join(_section(s, indicators, heading) for s, indicators in sections))  # noqa: S308 - escaped
 
 
 # On the request: the published editions, read once per page (the switcher and the indicator page).
