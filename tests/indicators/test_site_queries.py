@@ -1,13 +1,17 @@
 """Every public page runs a fixed number of SQL queries, however big the report.
 
-Each test builds the same shape of report at size N and at size 10N (more
-sections, indicators with several values, stories with photos, districts,
+Each test opens its page on the same shape of report at size N and at size 10N
+(more sections, indicators with several values, stories with photos, districts,
 links between stories and indicators, and hidden drafts around them) and
-asserts the same number of queries on both. When a number here changes,
-say why in the comment beside it.
+asserts the same number of queries on both. The tests only read, so each size is
+built once for the module (all the N tests, then all the 10N ones) and rolled
+back after them. When a number here changes, say why in the comment beside it.
 """
 
+from collections.abc import Iterator
+
 import pytest
+from django.db import transaction
 
 from indicators.models import StoryKind
 from tests.factories import (
@@ -22,8 +26,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-SIZES = pytest.mark.parametrize("size", [2, 20], ids=["N", "10N"])
 
 
 def build_report(size: int) -> dict:
@@ -75,10 +77,21 @@ def build_report(size: int) -> dict:
     return first
 
 
-@SIZES
-def test_home_queries(client, django_assert_num_queries, size):
-    build_report(size)
+@pytest.fixture(scope="module", params=[2, 20], ids=["N", "10N"])
+def size(request) -> int:
+    return request.param
 
+
+@pytest.fixture(scope="module")
+def report(size, module_transaction, django_db_blocker) -> Iterator[dict]:
+    """The report at ``size``, built once for the module's tests of that size (see
+    ``module_transaction`` in tests/conftest.py) and rolled back before the next size."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_report(size)
+        transaction.set_rollback(True)
+
+
+def test_home_queries(client, django_assert_num_queries, report, size):
     # 1 the latest public edition
     # 2 the headline indicators with their edition, chapter (and its edition) and section
     # 3 the values of those indicators
@@ -90,9 +103,8 @@ def test_home_queries(client, django_assert_num_queries, size):
     assert len(response.context["headlines"]) == 7 * size
 
 
-@SIZES
-def test_chapter_queries(client, django_assert_num_queries, size):
-    chapter = build_report(size)["chapter"]
+def test_chapter_queries(client, django_assert_num_queries, report, size):
+    chapter = report["chapter"]
 
     # 1 the chapter with its edition (public edition only)
     # 2 its sections
@@ -108,10 +120,7 @@ def test_chapter_queries(client, django_assert_num_queries, size):
     assert response.context["indicator_count"] == 2 * size
 
 
-@SIZES
-def test_indicator_list_queries(client, django_assert_num_queries, size):
-    build_report(size)
-
+def test_indicator_list_queries(client, django_assert_num_queries, report, size):
     # 1 the edition; 2 its public indicators with chapter (and its edition); 3 their values
     # 4 the published editions, for the header's edition switcher (indicators.templatetags.report)
     with django_assert_num_queries(4):
@@ -120,9 +129,8 @@ def test_indicator_list_queries(client, django_assert_num_queries, size):
     assert sum(len(group["indicators"]) for group in response.context["groups"]) == 7 * 2 * size
 
 
-@SIZES
-def test_indicator_queries(client, django_assert_num_queries, size):
-    indicator = build_report(size)["indicator"]
+def test_indicator_queries(client, django_assert_num_queries, report, size):
+    indicator = report["indicator"]
 
     # 1 the indicator with its edition, chapter and section
     # 2 its values
@@ -141,10 +149,7 @@ def test_indicator_queries(client, django_assert_num_queries, size):
     assert len(response.context["series"]) == 3
 
 
-@SIZES
-def test_story_list_queries(client, django_assert_num_queries, size):
-    build_report(size)
-
+def test_story_list_queries(client, django_assert_num_queries, report, size):
     # 1 the edition
     # 2 the districts that have public stories (the filter's options)
     # 3 the number of matching stories (pagination)
@@ -160,9 +165,8 @@ def test_story_list_queries(client, django_assert_num_queries, size):
     assert response.status_code == 200
 
 
-@SIZES
-def test_story_queries(client, django_assert_num_queries, size):
-    story = build_report(size)["story"]
+def test_story_queries(client, django_assert_num_queries, report, size):
+    story = report["story"]
 
     # 1 the story with its edition, chapter, district and street
     # 2 its photos
@@ -177,10 +181,7 @@ def test_story_queries(client, django_assert_num_queries, size):
     assert len(response.context["indicators"]) == 2 * size
 
 
-@SIZES
-def test_search_queries(client, django_assert_num_queries, size):
-    build_report(size)
-
+def test_search_queries(client, django_assert_num_queries, report, size):
     # 1 matching public indicators with edition, chapter and section
     # 2 the values of those indicators
     # 3 matching public stories with edition, district, street and chapter
