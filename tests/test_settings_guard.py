@@ -1,8 +1,11 @@
 """Settings that refuse to start wrong, and the embedded mode that the README's command serves.
 
-Each case starts a fresh Python process with the environment an operator would give it, because
-the settings are read once per process: what is asserted is what that operator would see (the
-exit status and the message), not a value patched into a running test.
+The settings are read once per process, so what is asserted is what an operator starting a
+process with that environment would see (the exit status and the message), not a value patched
+into a running test. A refused start, the embedded 404 page and ``check --deploy`` each start a
+real process as the operator would; the variants of the same claims (which variable is missing,
+the modes, the ``SITE_URL`` values) are read by one process, tests/settings_probe.py, that
+evaluates ``portal/settings.py`` afresh for each environment.
 """
 
 import json
@@ -19,9 +22,13 @@ ROOT = Path(settings.BASE_DIR)
 SETUP = "import django; django.setup()"
 
 
-def run(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+def run(code: str, *args: str, **env: str | None) -> subprocess.CompletedProcess:
     """``python -c code`` in the project with the suite's environment changed by ``env``
     (a value of None removes the variable)."""
+    return python(["-c", code, *args], env)
+
+
+def python(argv: list[str], env: dict, stdin: str | None = None) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings"}
     for name, value in env.items():
         if value is None:
@@ -29,9 +36,10 @@ def run(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
         else:
             environment[name] = value
     return subprocess.run(  # noqa: S603 (the test's own code, with this interpreter)
-        [sys.executable, "-c", code, *args],
+        [sys.executable, *argv],
         cwd=ROOT,
         env=environment,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -40,48 +48,9 @@ def run(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 PRODUCTION = {"DEBUG": "0", "EMBEDDED": None, "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "portal.example.cn"}
-
-
-def test_the_suites_own_environment_starts() -> None:
-    """The control case: with both URLs (as scripts/test gives them) the settings load."""
-    started = run(SETUP, **PRODUCTION)
-    assert started.returncode == 0, started.stderr
-
-
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
-def test_debug_off_refuses_to_start_without(missing) -> None:
-    started = run(SETUP, **PRODUCTION, **{missing: None})
-    assert started.returncode != 0
-    last_line = started.stderr.strip().splitlines()[-1]
-    assert "ImproperlyConfigured" in last_line
-    assert missing in last_line
-    other = ({"DATABASE_URL", "REDIS_URL"} - {missing}).pop()
-    assert other not in last_line
-
-
-def test_an_empty_value_counts_as_missing() -> None:
-    started = run(SETUP, **PRODUCTION, REDIS_URL="")
-    assert started.returncode != 0
-    assert "REDIS_URL must be set" in started.stderr
-
-
-def test_both_missing_are_named_at_once() -> None:
-    started = run(SETUP, **PRODUCTION, DATABASE_URL=None, REDIS_URL=None)
-    assert started.returncode != 0
-    assert "DATABASE_URL and REDIS_URL must be set" in started.stderr
-
-
-@pytest.mark.parametrize("mode", [{"DEBUG": "1"}, {"EMBEDDED": "1"}])
-def test_development_and_embedded_modes_may_go_without_them(mode) -> None:
-    code = SETUP + "; from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
-    code += "; print(s.CACHES)"
-    started = run(code, **{**PRODUCTION, **mode}, DATABASE_URL=None, REDIS_URL=None)
-    assert started.returncode == 0, started.stderr
-    assert "sqlite3" in started.stdout
-    assert "LocMemCache" in started.stdout
-
-
-# --- The embedded mode: what `scripts/serve` runs ---------------------------------------
+CHECK_DEPLOY = (
+    "import sys; from django.core.management import execute_from_command_line as run; run(sys.argv)"
+)
 
 
 def serve_environment() -> dict[str, str | None]:
@@ -100,6 +69,76 @@ def serve_environment() -> dict[str, str | None]:
         "SECRET_KEY": "k" * 50,
         "REDIS_URL": None,
     }
+
+
+SITE_URLS = [
+    (None, True),  # the default, http://127.0.0.1:8000
+    ("", True),
+    ("https://other.example.cn", True),  # not a host this site answers to
+    ("https://portal.example.cn", False),
+]
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory) -> dict[str, dict]:
+    """The settings of every environment below, as tests/settings_probe.py read them in one
+    process started, like the control case, with the suite's own environment in production."""
+    unused = tmp_path_factory.mktemp("embedded") / "unused.sqlite3"
+    environments = {
+        "control": {},
+        "missing DATABASE_URL": {"DATABASE_URL": None},
+        "missing REDIS_URL": {"REDIS_URL": None},
+        "empty REDIS_URL": {"REDIS_URL": ""},
+        "DEBUG": {"DEBUG": "1", "DATABASE_URL": None, "REDIS_URL": None},
+        "EMBEDDED": {"EMBEDDED": "1", "DATABASE_URL": None, "REDIS_URL": None},
+        "scripts/serve": {**serve_environment(), "DATABASE_URL": f"sqlite:///{unused}"},
+        "object store": {
+            "S3_BUCKET": "photos",
+            "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+            "S3_CUSTOM_DOMAIN": "img.example.cn",
+        },
+    }
+    cases = {name: {"environment": changes, "check": False} for name, changes in environments.items()}
+    for site_url, _warned in SITE_URLS:
+        cases[f"SITE_URL={site_url!r}"] = {"environment": {"SITE_URL": site_url}, "check": True}
+    started = python(["-m", "tests.settings_probe"], PRODUCTION, stdin=json.dumps(cases))
+    assert started.returncode == 0, started.stderr
+    return json.loads(started.stdout)
+
+
+def test_the_suites_own_environment_starts(probed) -> None:
+    """The control case: with both URLs (as scripts/test gives them) the settings load (the
+    probe started Django with them)."""
+    assert "settings" in probed["control"], probed["control"]
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_debug_off_refuses_to_start_without(probed, missing) -> None:
+    last_line = probed[f"missing {missing}"].get("error", "")
+    assert "ImproperlyConfigured" in last_line
+    assert missing in last_line
+    other = ({"DATABASE_URL", "REDIS_URL"} - {missing}).pop()
+    assert other not in last_line
+
+
+def test_an_empty_value_counts_as_missing(probed) -> None:
+    assert "REDIS_URL must be set" in probed["empty REDIS_URL"].get("error", "")
+
+
+def test_both_missing_are_named_at_once() -> None:
+    started = run(SETUP, **PRODUCTION, DATABASE_URL=None, REDIS_URL=None)
+    assert started.returncode != 0
+    assert "DATABASE_URL and REDIS_URL must be set" in started.stderr
+
+
+@pytest.mark.parametrize("mode", ["DEBUG", "EMBEDDED"])
+def test_development_and_embedded_modes_may_go_without_them(probed, mode) -> None:
+    assert "settings" in probed[mode], probed[mode]
+    assert "sqlite3" in probed[mode]["settings"]["DATABASE_ENGINE"]
+    assert "LocMemCache" in probed[mode]["settings"]["CACHES"]
+
+
+# --- The embedded mode: what `scripts/serve` runs ---------------------------------------
 
 
 def test_embedded_mode_shows_residents_a_plain_404(tmp_path) -> None:
@@ -121,17 +160,18 @@ def test_embedded_mode_shows_residents_a_plain_404(tmp_path) -> None:
     assert "admin/" not in page
 
 
-def test_embedded_mode_settings(tmp_path) -> None:
-    code = SETUP + (
-        "; from django.conf import settings as s; import json; print(json.dumps({"
-        "'debug': s.DEBUG, 'ssl_redirect': s.SECURE_SSL_REDIRECT, 'secure_cookies': "
-        "[s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE], 'hsts': s.SECURE_HSTS_SECONDS, "
-        "'static': s.STORAGES['staticfiles']['BACKEND'], 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
-        "'hosts': s.ALLOWED_HOSTS}))"
-    )
-    started = run(code, **serve_environment(), DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}")
-    assert started.returncode == 0, started.stderr
-    assert json.loads(started.stdout) == {
+def test_embedded_mode_settings(probed) -> None:
+    assert "settings" in probed["scripts/serve"], probed["scripts/serve"]
+    read = probed["scripts/serve"]["settings"]
+    assert {
+        "debug": read["DEBUG"],
+        "ssl_redirect": read["SECURE_SSL_REDIRECT"],
+        "secure_cookies": [read["SESSION_COOKIE_SECURE"], read["CSRF_COOKIE_SECURE"]],
+        "hsts": read["SECURE_HSTS_SECONDS"],
+        "static": read["STATICFILES_BACKEND"],
+        "eager": read["CELERY_TASK_ALWAYS_EAGER"],
+        "hosts": read["ALLOWED_HOSTS"],
+    } == {
         "debug": False,
         # Plain http on loopback: an https redirect or secure-only cookies would lock it out.
         "ssl_redirect": False,
@@ -144,9 +184,8 @@ def test_embedded_mode_settings(tmp_path) -> None:
 
 
 def test_check_deploy_refuses_the_embedded_mode(tmp_path) -> None:
-    code = "import sys; from django.core.management import execute_from_command_line as run; run(sys.argv)"
     checked = run(
-        code,
+        CHECK_DEPLOY,
         "check",
         "--deploy",
         "--fail-level",
@@ -160,41 +199,22 @@ def test_check_deploy_refuses_the_embedded_mode(tmp_path) -> None:
 
 
 def test_check_deploy_is_silent_about_embedded_when_it_is_off() -> None:
-    code = "import sys; from django.core.management import execute_from_command_line as run; run(sys.argv)"
-    checked = run(code, "check", "--deploy", **PRODUCTION)
+    checked = run(CHECK_DEPLOY, "check", "--deploy", **PRODUCTION)
     assert checked.returncode == 0, checked.stderr
     assert "portal.W001" not in checked.stdout + checked.stderr
 
 
-def test_photos_from_an_object_store_are_allowed_as_images_only() -> None:
-    code = SETUP + (
-        "; from django.conf import settings as s; import json;"
-        " print(json.dumps(s.CONTENT_SECURITY_POLICY['DIRECTIVES'], default=str))"
-    )
-    started = run(
-        code,
-        **PRODUCTION,
-        S3_BUCKET="photos",
-        S3_ENDPOINT_URL="http://127.0.0.1:9000",
-        S3_CUSTOM_DOMAIN="img.example.cn",
-    )
-    assert started.returncode == 0, started.stderr
-    directives = json.loads(started.stdout)
+def test_photos_from_an_object_store_are_allowed_as_images_only(probed) -> None:
+    assert "settings" in probed["object store"], probed["object store"]
+    directives = probed["object store"]["settings"]["CSP_DIRECTIVES"]
     assert directives["img-src"] == ["'self'", "data:", "http://127.0.0.1:9000", "https://img.example.cn"]
     assert all("example.cn" not in " ".join(v) for k, v in directives.items() if k != "img-src")
 
 
-@pytest.mark.parametrize(
-    ("site_url", "warned"),
-    [
-        (None, True),  # the default, http://127.0.0.1:8000
-        ("", True),
-        ("https://other.example.cn", True),  # not a host this site answers to
-        ("https://portal.example.cn", False),
-    ],
-)
-def test_check_deploy_wants_the_public_site_url(site_url, warned) -> None:
-    """Share links, QR codes and e-mails carry SITE_URL: a deployment must set it to itself."""
-    code = "import sys; from django.core.management import execute_from_command_line as run; run(sys.argv)"
-    checked = run(code, "check", "--deploy", **PRODUCTION, SITE_URL=site_url)
-    assert ("portal.W002" in checked.stdout + checked.stderr) is warned, checked.stderr
+@pytest.mark.parametrize(("site_url", "warned"), SITE_URLS)
+def test_check_deploy_wants_the_public_site_url(probed, site_url, warned) -> None:
+    """Share links, QR codes and e-mails carry SITE_URL: a deployment must set it to itself.
+    (``check --deploy`` run with each value's settings, in the probe.)"""
+    result = probed[f"SITE_URL={site_url!r}"]
+    assert "check" in result, result
+    assert ("portal.W002" in result["check"]) is warned, result["check"]
