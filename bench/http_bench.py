@@ -304,6 +304,9 @@ BLOCKS = [
     ("floor_insert", ["rating"]),
 ]
 ROWS = [key for _floor, keys in BLOCKS for key in keys]
+# BENCH_ONLY=rating (comma-separated keys of ``targets``): only the blocks holding them,
+# no scale part and no report written; the raw figures are printed (a developer's check).
+ONLY = [key for key in os.environ.get("BENCH_ONLY", "").split(",") if key]
 FLOOR_ORDER = ["floor_ok", "floor_list", "floor_insert"]
 # Issue 9's goals: (request, column, minimum ratio to its floor).
 GOALS = [
@@ -337,6 +340,8 @@ def measure_main(t: dict[str, Target]) -> dict:
         floors: dict[str, list[dict]] = {key: [] for key in FLOOR_ORDER}
         rows: dict[str, dict] = {}
         for floor_key, keys in BLOCKS:
+            if ONLY and not set(keys) & set(ONLY):
+                continue
             runs = floors[floor_key]
             if not runs:  # otherwise the run that closed the previous block opens this one
                 runs.append(wrk(floor, t[floor_key]))
@@ -544,6 +549,9 @@ def main() -> None:
     context = context_now()
     print(f"==> load average {context['load_start']}; {DURATION}s per measurement; sizes {SIZES}", flush=True)
     main_results = measure_main(t)
+    if ONLY:
+        print(json.dumps(main_results, indent=1))
+        return
     scale_results = measure_scale(t)
     context["load_end"] = f"{os.getloadavg()[0]:.1f}"
     text = report(items, t, main_results, scale_results, context)
