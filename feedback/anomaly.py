@@ -45,8 +45,9 @@ Each rule is a few set-wise queries: a GROUP BY that finds the pattern
 (usually nothing, and the rule stops there), a window function that ranks
 the rows of the few items or addresses concerned (wrapped by Django in a
 subquery to filter on the rank), and one UPDATE of the rows to hold. Python
-reads grouped counts and the ids to hold, never the window's ratings one by
-one.
+reads grouped counts and the ids of the ratings it newly holds (the ranking
+stays in SQL, as the subquery of that read), never the window's ratings one
+by one: under a storm a screen costs Python what the new ratings cost.
 """
 
 import logging
@@ -107,25 +108,30 @@ def _any(queries: Iterable[Q]) -> Q:
 
 
 def _beyond(queryset: QuerySet[Rating], *, partition_by: list, keep: int, function=RowNumber, order_by=None):
-    """Ids of the rows of ``queryset`` ranked after the first ``keep`` of their partition.
+    """The rows of ``queryset`` ranked after the first ``keep`` of their partition, as a
+    query of their ids (``_hold`` runs it as its subquery).
 
-    One statement: the window function ranks the rows, Django wraps it in a
-    subquery to filter on the rank. Conditions on the rows' state must not be
-    added here (they would change the ranking); ``_hold`` applies them.
+    The window function ranks the rows, Django wraps it in a subquery to filter on
+    the rank. Conditions on the rows' state must not be added here (they would
+    change the ranking); ``_hold`` applies them outside it.
     """
     ranked = queryset.annotate(
         position=Window(function(), partition_by=partition_by, order_by=order_by or _FIRST_FIRST)
     )
-    return list(ranked.filter(position__gt=keep).values_list("pk", flat=True))
+    return ranked.filter(position__gt=keep).values("pk")
 
 
-def _hold(pks: list[int], reason: str) -> set[str]:
-    """Hold the counted, undecided ratings among ``pks``; the aggregate keys they change."""
-    if not pks:
-        return set()
-    undecided = Q(pk__in=pks, trust=TrustState.COUNTED, trust_decided_at__isnull=True)
+def _hold(beyond: QuerySet[Rating], reason: str) -> set[str]:
+    """Hold the counted, undecided ratings among ``beyond`` (``_beyond``); the aggregate
+    keys they change.
+
+    Only those rows come back to Python: under a storm from one address the ranked
+    rows are the whole window, but all except the latest few are already held, so a
+    screen's Python work follows the new ratings, not the size of the window.
+    """
+    undecided = Q(trust=TrustState.COUNTED, trust_decided_at__isnull=True)
     rows = list(
-        Rating.objects.filter(undecided).values_list(
+        Rating.objects.filter(undecided, pk__in=beyond).values_list(
             "pk", "indicator_id", "story_id", "district_id", "indicator__chapter_id", "story__chapter_id"
         )
     )
@@ -173,8 +179,8 @@ def _source_bursts(window: _Window) -> set[str]:
     ]
     if not pairs:
         return set()
-    pks = _beyond(sourced.filter(_any(pairs)), partition_by=[*_ITEM, F("source_hash")], keep=limit)
-    return _hold(pks, REASON_SOURCE_BURST)
+    beyond = _beyond(sourced.filter(_any(pairs)), partition_by=[*_ITEM, F("source_hash")], keep=limit)
+    return _hold(beyond, REASON_SOURCE_BURST)
 
 
 def _cookie_churn(window: _Window) -> set[str]:
@@ -196,14 +202,14 @@ def _cookie_churn(window: _Window) -> set[str]:
     )
     if not churning:
         return set()
-    pks = _beyond(
+    beyond = _beyond(
         fresh.filter(source_hash__in=churning),
         partition_by=[F("source_hash")],
         keep=limit,
         function=DenseRank,
         order_by=[F("resident__created_at").asc(), F("resident_id").asc()],
     )
-    return _hold(pks, REASON_COOKIE_CHURN)
+    return _hold(beyond, REASON_COOKIE_CHURN)
 
 
 def _busy_items(window: _Window, more_than: int) -> dict[tuple, int]:
@@ -241,8 +247,8 @@ def _few_sources(window: _Window) -> set[str]:
             dominant.extend(_item_q(*item) & Q(source_hash=source) for _n, source in top)
     if not dominant:
         return set()
-    pks = _beyond(window.recent().filter(_any(dominant)), partition_by=[*_ITEM, F("source_hash")], keep=1)
-    return _hold(pks, REASON_FEW_SOURCES)
+    beyond = _beyond(window.recent().filter(_any(dominant)), partition_by=[*_ITEM, F("source_hash")], keep=1)
+    return _hold(beyond, REASON_FEW_SOURCES)
 
 
 def _fresh_runs(window: _Window) -> set[str]:
@@ -265,8 +271,8 @@ def _fresh_runs(window: _Window) -> set[str]:
     ]
     if not suspicious:
         return set()
-    pks = _beyond(fresh.filter(_any(suspicious)), partition_by=[*_ITEM, F("score")], keep=least - 1)
-    return _hold(pks, REASON_FRESH_RUN)
+    beyond = _beyond(fresh.filter(_any(suspicious)), partition_by=[*_ITEM, F("score")], keep=least - 1)
+    return _hold(beyond, REASON_FRESH_RUN)
 
 
 def _night_spikes(window: _Window) -> set[str]:
@@ -292,8 +298,10 @@ def _night_spikes(window: _Window) -> set[str]:
     )
     if not spiking:
         return set()
-    pks = _beyond(at_night.filter(_any(_item_q(*item) for item in spiking)), partition_by=_ITEM, keep=limit)
-    return _hold(pks, REASON_NIGHT_SPIKE)
+    beyond = _beyond(
+        at_night.filter(_any(_item_q(*item) for item in spiking)), partition_by=_ITEM, keep=limit
+    )
+    return _hold(beyond, REASON_NIGHT_SPIKE)
 
 
 RULES = (_source_bursts, _cookie_churn, _few_sources, _fresh_runs, _night_spikes)
