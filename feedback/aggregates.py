@@ -44,9 +44,16 @@ def target_scope(target: Indicator | Story) -> str:
 
 def target_aggregate_keys(target: Indicator | Story, district_id: int | None) -> list[str]:
     """The aggregates one rating of ``target`` counts in."""
-    keys = [aggregate_key(target_scope(target), target.pk)]
-    if target.chapter_id:
-        keys.append(aggregate_key(AggregateScope.CHAPTER, target.chapter_id))
+    return item_aggregate_keys(
+        target_scope(target), target.pk, chapter_id=target.chapter_id, district_id=district_id
+    )
+
+
+def item_aggregate_keys(scope: str, pk: int, *, chapter_id: int | None, district_id: int | None) -> list[str]:
+    """``target_aggregate_keys`` from the item's scope, key and chapter."""
+    keys = [aggregate_key(scope, pk)]
+    if chapter_id:
+        keys.append(aggregate_key(AggregateScope.CHAPTER, chapter_id))
     if district_id:
         keys.append(aggregate_key(AggregateScope.DISTRICT, district_id))
     return keys

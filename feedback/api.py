@@ -38,9 +38,9 @@ from feedback.residents import COOKIE_NAME, client_address_hash, resident_cookie
 from feedback.sms import mask_phone
 from feedback.submissions import (
     AnswerInput,
+    TargetRef,
     comment_submit,
     rating_submit,
-    rating_target_get,
     survey_response_submit,
 )
 from feedback.verification import (
@@ -97,8 +97,9 @@ class SubmissionView(APIView):
 
 
 class _RatingInput(serializers.RatingInputSerializer):
-    """``RatingInputSerializer`` (same fields, messages and schema) reading only the target's
-    columns a rating uses (``rating_target_get``): a full item row was a fifth of a POST."""
+    """``RatingInputSerializer`` (same fields, messages and schema) that names the target
+    without reading it: ``rating_submit`` checks it, for a new resident within the
+    statement that stores the rating (an unknown or unpublished one: the same 400)."""
 
     def get_fields(self) -> dict:
         # DRF deep-copies the declared fields for each serializer (re-creating each from its
@@ -107,13 +108,27 @@ class _RatingInput(serializers.RatingInputSerializer):
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}
 
     def validate(self, attrs: dict) -> dict:
-        target = rating_target_get(kind=attrs["target_type"], pk=attrs["target_id"])
-        if target is None:
-            raise ValidationError(
-                {"target_id": [_("没有这个已发布的指标或亮点故事。")]}, code="unknown_target"
-            )
-        attrs["target"] = target
+        attrs["target"] = TargetRef(kind=attrs["target_type"], pk=attrs["target_id"])
         return attrs
+
+
+_TARGET_KINDS = frozenset(kind for kind, _label in serializers.TARGET_TYPES)
+
+
+def _rating_input_plain(data: object) -> dict | None:
+    """The validated fields of a rating body that ``_RatingInput`` would take as it is (a
+    JSON object with a known target type, a positive integer id, an integer score of 1–5
+    and no district); None for anything else, which the serializer then validates with
+    its messages. What a new resident's rating costs is mostly the framework's: this is
+    the serializer's answer for the common body, without building its fields."""
+    if type(data) is not dict or data.get("district") is not None:
+        return None
+    kind, pk, score = data.get("target_type"), data.get("target_id"), data.get("score")
+    if not (isinstance(kind, str) and kind in _TARGET_KINDS and type(pk) is int and type(score) is int):
+        return None
+    if pk < 1 or not 1 <= score <= 5:
+        return None
+    return {"target": TargetRef(kind=kind, pk=pk), "score": score}
 
 
 # Unbound, it formats as a serializer's field would (ISO 8601 in the current time zone).
@@ -148,13 +163,16 @@ class RatingCreateApi(SubmissionView):
         responses={201: serializers.RatingSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _RatingInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        validated = _rating_input_plain(request.data)
+        if validated is None:
+            data = _RatingInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            validated = data.validated_data
         rating = rating_submit(
             resident_key_hash=self.identity.key_hash,
-            target=data.validated_data["target"],
-            score=data.validated_data["score"],
-            district=data.validated_data.get("district"),
+            target=validated["target"],
+            score=validated["score"],
+            district=validated.get("district"),
             source=self.source,
         )
         return Response(_rating_payload(rating), status=status.HTTP_201_CREATED)

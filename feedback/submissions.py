@@ -16,15 +16,16 @@ resident never lifts a hold or a discard: only a person does.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from feedback import hooks
-from feedback.aggregates import target_aggregate_keys, target_scope
+from feedback.aggregates import item_aggregate_keys, target_aggregate_keys, target_scope
 from feedback.aggregation import aggregate_key
 from feedback.caching import comment_pages_changed
 from feedback.limits import SubmissionSource
@@ -44,9 +45,25 @@ from feedback.models import (
 )
 from feedback.moderation import HELD_REASON_MAX_LENGTH, comment_hold_reasons
 from feedback.tasks import aggregates_refresh_queue
-from indicators.models import District, Indicator, Story
+from indicators.models import District, Indicator, Story, public_q
 
 Target = Indicator | Story
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    """An item as a request names it (``"indicator"`` or ``"story"``, and its key), not read yet.
+
+    ``rating_submit`` reads it: for a new resident inside the statement that stores
+    the rating, otherwise with ``rating_target_get``.
+    """
+
+    kind: str
+    pk: int
+
+
+def _target_unknown() -> ValidationError:
+    return ValidationError({"target_id": [_("没有这个已发布的指标或亮点故事。")]}, code="unknown_target")
 
 
 def resident_get_or_create(*, key_hash: str, district: District | None = None, new: bool = False) -> Resident:
@@ -138,7 +155,7 @@ def _score_check(score: int, field: str = "score") -> None:
 def rating_submit(
     *,
     resident_key_hash: str,
-    target: Target,
+    target: Target | TargetRef,
     score: int,
     district: District | None = None,
     source: SubmissionSource | None = None,
@@ -149,12 +166,22 @@ def rating_submit(
     database's unique constraint: simultaneous submissions of one resident
     end as one row with the last score, never two rows and never an error.
     The update leaves the trust state alone (see ``_hold_if_counted``).
+
+    ``target`` may be a ``TargetRef`` (the API's): an unknown or unpublished item
+    is then a ValidationError on ``target_id``. For a new resident the target's
+    check, the resident and the rating are one statement (``_rating_insert_new``).
     """
     _score_check(score)
-    _target_check_public(target)
-    field = target_scope(target)
     # A resident made in this request has no earlier rating to look up or to hold.
     new_resident = source is not None and source.new_resident
+    if isinstance(target, TargetRef):
+        if new_resident:
+            return _rating_insert_new(resident_key_hash, target, score, district, source)
+        target = rating_target_get(kind=target.kind, pk=target.pk)
+        if target is None:
+            raise _target_unknown()
+    _target_check_public(target)
+    field = target_scope(target)
     with transaction.atomic():
         resident = resident_get_or_create(key_hash=resident_key_hash, district=district, new=new_resident)
         previous_district = (
@@ -188,6 +215,119 @@ def rating_submit(
         if previous_district and previous_district != rating.district_id:
             keys.append(aggregate_key(AggregateScope.DISTRICT, previous_district))
         aggregates_refresh_queue(keys=keys)
+    return rating
+
+
+# --- A new resident's rating: one statement ----------------------------------------------
+#
+# A resident whose id was made in this request (no cookie came) has no row and no
+# earlier rating: the rating is two INSERTs, after the target's publication check.
+# Through the ORM those three are most of a rating POST's work (building, compiling
+# and instantiating each query costs far more than PostgreSQL's side), so they go out
+# as one statement: the target, read under ``public_q`` as the ORM compiled it once per
+# process, feeds the resident's INSERT, which feeds the rating's. An unpublished or
+# unknown target selects no row, so nothing is inserted and the answer is the same 400
+# as before; the values inserted are what the ORM would write (``pre_save`` and
+# ``get_db_prep_save`` of every field: defaults, ``auto_now``).
+
+# Stand-ins compiled into the target's query, replaced by the request's values.
+_PK_STANDIN = -7_316_000_001
+_NOW_STANDIN = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _NewRatingStatement:
+    """The statement for one kind of target, with where each request's values go."""
+
+    sql: str
+    params: tuple  # the target's query's, with the stand-ins
+    pk_at: int
+    now_at: tuple[int, ...]
+    resident_fields: tuple[models.Field, ...]
+    rating_fields: tuple[models.Field, ...]  # all but the key, the resident and the target
+
+
+_statements: dict[str, _NewRatingStatement] = {}
+
+
+def _columns(fields: tuple[models.Field, ...]) -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in fields)
+
+
+def _new_rating_statement(kind: str) -> _NewRatingStatement:
+    """Built once per process and kind, from the ORM's own SQL and the models' fields."""
+    if kind in _statements:
+        return _statements[kind]
+    model = Indicator if kind == "indicator" else Story
+    target = (
+        model.objects.filter(public_q(now=_NOW_STANDIN), public_q("edition__", now=_NOW_STANDIN))
+        .filter(pk=_PK_STANDIN)
+        .order_by()
+        .values_list("pk", "chapter_id")
+    )
+    target_sql, params = target.query.sql_with_params()
+    pk_at = [i for i, value in enumerate(params) if value == _PK_STANDIN]
+    now_at = tuple(i for i, value in enumerate(params) if value == _NOW_STANDIN)
+    if len(pk_at) != 1 or len(now_at) != 2:  # the ORM compiled it otherwise: say so at once
+        raise RuntimeError(f"Unexpected SQL for a {kind}'s publication check: {target_sql} {params}")
+    resident_fields = tuple(f for f in Resident._meta.concrete_fields if not f.primary_key)
+    target_field = Rating._meta.get_field(kind)
+    rating_fields = tuple(
+        f
+        for f in Rating._meta.concrete_fields
+        if not f.primary_key and f.name not in ("resident", target_field.name)
+    )
+    resident_table = connection.ops.quote_name(Resident._meta.db_table)
+    rating_table = connection.ops.quote_name(Rating._meta.db_table)
+    resident_column = connection.ops.quote_name(Rating._meta.get_field("resident").column)
+    values = ", ".join(["%s"] * len(rating_fields))
+    sql = (
+        f"WITH target (id, chapter_id) AS ({target_sql}), "  # noqa: S608 - names from the models, values as parameters
+        f"resident AS (INSERT INTO {resident_table} ({_columns(resident_fields)}) "
+        f"SELECT {', '.join(['%s'] * len(resident_fields))} FROM target RETURNING id), "
+        f"rating AS (INSERT INTO {rating_table} "
+        f"({resident_column}, {connection.ops.quote_name(target_field.column)}, {_columns(rating_fields)}) "
+        f"SELECT resident.id, target.id, {values} FROM resident, target RETURNING id, {resident_column}) "
+        f"SELECT rating.id, rating.{resident_column}, target.chapter_id FROM rating, target"
+    )
+    _statements[kind] = _NewRatingStatement(
+        sql, tuple(params), pk_at[0], now_at, resident_fields, rating_fields
+    )
+    return _statements[kind]
+
+
+def _insert_values(obj: models.Model, fields: tuple[models.Field, ...]) -> list:
+    """What the ORM's INSERT of ``obj`` would write in ``fields`` (defaults, ``auto_now``…)."""
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+
+
+def _rating_insert_new(
+    key_hash: str, ref: TargetRef, score: int, district: District | None, source: SubmissionSource
+) -> Rating:
+    """``rating_submit`` for a resident made in this request: one statement (above)."""
+    if ref.kind not in _RATING_TARGET_FIELDS:
+        raise _target_unknown()
+    statement = _new_rating_statement(ref.kind)
+    params = list(statement.params)
+    params[statement.pk_at] = ref.pk
+    now = timezone.now()
+    for i in statement.now_at:
+        params[i] = now
+    resident = Resident(key_hash=key_hash, district=district)
+    rating = Rating(score=score, district=district, **{f"{ref.kind}_id": ref.pk}, **_screened_fields(source))
+    params += _insert_values(resident, statement.resident_fields)
+    params += _insert_values(rating, statement.rating_fields)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            row = cursor.fetchone()
+        if row is None:  # the target is unknown or not public: nothing was inserted
+            raise _target_unknown()
+        rating.pk, rating.resident_id, chapter_id = row
+        hooks.notify("feedback_stored", rating=rating)
+        aggregates_refresh_queue(
+            keys=item_aggregate_keys(ref.kind, ref.pk, chapter_id=chapter_id, district_id=rating.district_id)
+        )
     return rating
 
 

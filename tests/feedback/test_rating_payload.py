@@ -6,10 +6,12 @@ the same 400 for an item that is not public, and a low rating still opens its ca
 where the item lies.
 """
 
+import json
+
 import pytest
 
 from feedback.models import Rating
-from feedback.serializers import RatingSerializer
+from feedback.serializers import RatingInputSerializer, RatingSerializer
 from indicators.models import PublishStatus
 from review.models import ReviewCase
 from tests.factories import DistrictFactory, IndicatorFactory, StoryFactory, StreetFactory
@@ -66,3 +68,77 @@ def test_a_low_rating_of_a_story_opens_its_case_where_the_story_lies(chapter):
     case = ReviewCase.objects.get()
     assert (case.story_id, case.street_id, case.chapter_id) == (story.pk, street.pk, chapter.pk)
     assert case.district_id == street.district_id
+
+
+def _rows_as_the_orm_writes(rating: Rating) -> dict:
+    fields = ["score", "district_id", "trust", "hold_reason", "trust_note", "trust_decided_at"]
+    return {name: getattr(rating, name) for name in fields} | {"has_source": bool(rating.source_hash)}
+
+
+def test_a_new_residents_one_statement_stores_what_the_orm_path_stores(chapter):
+    # The API's new resident (one statement) and a returning resident (the ORM's upsert)
+    # leave rows alike: defaults, the address hash, the district, both timestamps.
+    district = DistrictFactory()
+    indicator = IndicatorFactory(chapter=chapter)
+    story = StoryFactory(chapter=chapter)
+    client = new_resident_client()
+    first = api_rate(client, indicator, 2, district=district.pk)
+    second = api_rate(client, story, 2, district=district.pk)
+    assert first.status_code == second.status_code == 201
+    by_statement = Rating.objects.get(pk=first.json()["id"])
+    by_orm = Rating.objects.get(pk=second.json()["id"])
+    assert _rows_as_the_orm_writes(by_statement) == _rows_as_the_orm_writes(by_orm)
+    assert by_statement.resident_id == by_orm.resident_id
+    assert by_statement.resident.district_id == district.pk
+    assert by_statement.created_at <= by_statement.updated_at <= by_orm.created_at
+
+
+PK = object()  # the indicator's key, filled in by the test
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"target_type": "indicator", "target_id": 10**30, "score": 4},
+        {"target_type": "story", "target_id": 2**63, "score": 4},
+        {"target_type": "indicator", "target_id": 0, "score": 4},
+        {"target_type": "indicator", "target_id": PK, "score": 6},
+        {"target_type": "indicator", "target_id": PK, "score": True},
+        {"target_type": "indicator", "target_id": True, "score": 4},
+        {"target_type": "indicator", "target_id": 1.5, "score": 4},
+        {"target_type": "Indicator", "target_id": PK, "score": 4},
+        {"target_type": ["indicator"], "target_id": PK, "score": 4},
+        {"target_type": "indicator", "target_id": PK, "score": "4"},
+        {"target_type": "indicator", "target_id": PK, "score": 4.0},
+        {"target_type": "indicator", "target_id": PK},
+    ],
+    ids=[
+        "huge-id",
+        "bigint-overflow",
+        "zero-id",
+        "score-6",
+        "bool-score",
+        "bool-id",
+        "fraction-id",
+        "type-case",
+        "type-list",
+        "string-score",
+        "float-score",
+        "no-score",
+    ],
+)
+def test_every_body_gets_the_serializers_answer_new_resident_or_not(chapter, body):
+    indicator = IndicatorFactory(chapter=chapter)
+    body = {key: indicator.pk if value is PK else value for key, value in body.items()}
+    # What DRF's serializer (with its own lookup of the target) makes of the body.
+    serializer = RatingInputSerializer(data=body)
+    expected = None if serializer.is_valid() else json.loads(json.dumps(serializer.errors))
+    returning = new_resident_client()
+    assert api_rate(returning, indicator, 3).status_code == 201
+    for client in (new_resident_client(), returning):
+        response = client.post("/api/v1/ratings/", data=json.dumps(body), content_type="application/json")
+        if expected is None:
+            assert response.status_code == 201
+        else:
+            assert response.status_code == 400
+            assert response.json() == expected

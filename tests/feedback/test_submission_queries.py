@@ -13,12 +13,13 @@ from tests.feedback.helpers import api_rate
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_residents_rating_costs_five_queries(indicator, django_assert_num_queries):
-    # The target (public, with its edition); the transaction (2); the resident, one
-    # INSERT (its id was made in this request: no lookup, no savepoint of get_or_create);
-    # the rating, one upsert (no earlier rating to look up, nothing to hold). A 3–5 score
-    # opens no review case, and the review app's hook no longer looks for one.
-    with django_assert_num_queries(5):
+def test_a_new_residents_rating_costs_one_statement(indicator, django_assert_num_queries):
+    # The transaction (2: here a savepoint of the test's own; in production the COMMIT
+    # alone); one statement that checks the target (public, with its edition), inserts the
+    # resident (its id was made in this request: no lookup) and inserts the rating (no
+    # earlier rating to look up, nothing to hold). A 3–5 score opens no review case, and
+    # the review app's hook does not look for one.
+    with django_assert_num_queries(3):
         response = api_rate(new_resident_client(), indicator, 4)
     assert response.status_code == 201
     assert Rating.objects.get().resident == Resident.objects.get()
@@ -27,9 +28,10 @@ def test_a_new_residents_rating_costs_five_queries(indicator, django_assert_num_
 def test_a_returning_residents_rating_costs_six_queries(indicator, story, django_assert_num_queries):
     client = new_resident_client()
     assert api_rate(client, story, 3).status_code == 201
-    # As above, but the resident is looked up (get_or_create: one SELECT), and so is
-    # their earlier rating of the item (the district it counted in), and a counted
-    # rating would be held again if the source were held (not here: no query).
+    # The target (public, with its edition); the transaction (2); the resident, looked up
+    # (get_or_create: one SELECT); their earlier rating of the item (the district it
+    # counted in); the rating, one upsert. A counted rating would be held again if the
+    # source were held (not here: no query).
     with django_assert_num_queries(6):
         response = api_rate(client, indicator, 4)
     assert response.status_code == 201
