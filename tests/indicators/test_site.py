@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from indicators.models import Direction, Indicator, PublishStatus, Story, StoryKind
+from indicators.models import Direction, Indicator, Photo, PublishStatus, Story, StoryKind
 from tests.factories import (
     ChapterFactory,
     DistrictFactory,
@@ -645,16 +645,24 @@ def test_the_2023_report_publishes_every_chapter_indicator_and_story(report_2023
 def test_every_page_of_the_2023_report_renders(client, report_2023, number):
     if number == 0:
         urls = ["/", "/2023/", "/2023/indicators/", "/2023/stories/", "/search/?q=公园"]
-        urls += [s.get_absolute_url() for s in Story.objects.published().filter(chapter=None)]
+        stories = Story.objects.published().filter(chapter=None)
     else:
         chapter = report_2023.chapters.get(number=number)
         urls = [chapter.get_absolute_url()]
         urls += [i.get_absolute_url() for i in Indicator.objects.published().filter(chapter=chapter)]
-        urls += [s.get_absolute_url() for s in Story.objects.published().filter(chapter=chapter)]
+        stories = Story.objects.published().filter(chapter=chapter)
         assert len(urls) > 1
 
     for url in urls:
         assert client.get(url).status_code == 200, url
+    # A story page has a 图片 section only over a photo with an image file; the data file
+    # carries captions only (tests/indicators/test_story_data.py), so none of these has one.
+    with_image = set(Photo.objects.exclude(image="").values_list("story_id", flat=True))
+    for story in stories:
+        response = client.get(story.get_absolute_url())
+        assert response.status_code == 200, story.get_absolute_url()
+        shows_pictures = '<h2 id="photos-title">' in response.text
+        assert shows_pictures is (story.pk in with_image), story.get_absolute_url()
 
 
 def test_2023_report_pages_show_what_a_resident_checks(client, report_2023):

@@ -89,15 +89,15 @@ def test_stories_the_report_says_nothing_specific_about_have_no_summary(stories)
 # --- The pages -------------------------------------------------------------------------------------
 
 
-def test_story_pages_without_an_image_have_no_picture_section(client, report_2023):
-    stories = list(Story.objects.published().select_related("edition"))
+def test_story_pages_without_an_image_have_no_picture_section(report_2023):
+    """The data file gives photos as captions, without image files: no story page of the 2023
+    report may show a 图片 section. Every story page is opened, and checked for that, by
+    tests/indicators/test_site.py::test_every_page_of_the_2023_report_renders (rendering all
+    74 here again cost as much as the rest of this module); here, that the report is so."""
+    stories = list(Story.objects.published())
     with_captions = {photo.story_id for photo in Photo.objects.all()}
     assert len(stories) > 70 and len(with_captions) > 20
     assert not Photo.objects.exclude(image="").exists(), "the data file carries captions, no image files"
-
-    shown = [s.slug for s in stories if '<h2 id="photos-title">' in client.get(s.get_absolute_url()).text]
-
-    assert shown == []
 
 
 def test_a_story_page_opens_with_its_summary_once(client, report_2023):
