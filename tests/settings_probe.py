@@ -1,6 +1,7 @@
 """What ``portal/settings.py`` makes of several environments, read in one process.
 
-``python -m tests.settings_probe`` (run by tests/test_settings_guard.py) reads on stdin a JSON
+``python -m tests.settings_probe`` (run by tests/test_settings_guard.py and
+tests/indicators/test_photo_storage.py) reads on stdin a JSON
 object ``{case: {"environment": {variable: value, or null to remove it}, "check": bool}}``.
 The process itself starts Django with the environment it was given; then for each case it
 sets its environment to that one with the case's changes and evaluates ``portal/settings.py``
@@ -41,6 +42,7 @@ def _read(namespace: dict) -> dict:
         "CSRF_COOKIE_SECURE": namespace["CSRF_COOKIE_SECURE"],
         "SECURE_HSTS_SECONDS": namespace["SECURE_HSTS_SECONDS"],
         "STATICFILES_BACKEND": namespace["STORAGES"]["staticfiles"]["BACKEND"],
+        "STORAGES": namespace["STORAGES"],
         "CELERY_TASK_ALWAYS_EAGER": namespace["CELERY_TASK_ALWAYS_EAGER"],
         "ALLOWED_HOSTS": namespace["ALLOWED_HOSTS"],
         "CSP_DIRECTIVES": json.loads(

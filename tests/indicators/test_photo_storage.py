@@ -48,31 +48,54 @@ def s3_server(tmp_path_factory) -> LocalS3Server:
     server.stop()
 
 
-def _storages_from_environment(**variables: str) -> dict:
-    """``settings.STORAGES`` as a fresh process builds it with these variables set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("S3_")}
-    env.update(variables, DJANGO_SETTINGS_MODULE="portal.settings")
-    script = (
-        "import json, django; django.setup(); "
-        "from django.conf import settings; print(json.dumps(settings.STORAGES))"
-    )
+def _storages_from_environment(**cases: dict[str, str]) -> dict[str, dict]:
+    """``settings.STORAGES`` as a fresh process builds it with each case's variables set (and
+    no other ``S3_`` variable), all read by one process (tests/settings_probe.py)."""
+    unset = {name: None for name in os.environ if name.startswith("S3_")}
+    probed = {name: {"environment": {**unset, **env}, "check": False} for name, env in cases.items()}
     done = subprocess.run(  # noqa: S603 - our own interpreter reading our own settings
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "tests.settings_probe"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        input=json.dumps(probed),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    results = json.loads(done.stdout)
+    assert all("settings" in result for result in results.values()), results
+    return {name: result["settings"]["STORAGES"] for name, result in results.items()}
 
 
 @pytest.fixture(scope="module")
-def s3_default_storage(s3_server) -> dict:
-    """``STORAGES["default"]`` of a process configured for the local server by its S3_* variables."""
+def storages(s3_server) -> dict[str, dict]:
     return _storages_from_environment(
-        S3_BUCKET="from-the-environment",
-        S3_ENDPOINT_URL=s3_server.endpoint_url,
-        S3_ACCESS_KEY_ID=ACCESS_KEY,
-        S3_SECRET_ACCESS_KEY=SECRET_KEY,
-        S3_REGION=REGION,
-    )["default"]
+        defaults={},
+        deployed={
+            "S3_BUCKET": "portal-photos",
+            "S3_ENDPOINT_URL": "https://oss-cn-beijing.aliyuncs.com",
+            "S3_ACCESS_KEY_ID": "key-id",
+            "S3_SECRET_ACCESS_KEY": "key-secret",
+            "S3_REGION": "cn-beijing",
+            "S3_CUSTOM_DOMAIN": "photos.example.cn",
+            "S3_ADDRESSING_STYLE": "virtual",
+        },
+        # A process configured for the local server by its S3_* variables.
+        local={
+            "S3_BUCKET": "from-the-environment",
+            "S3_ENDPOINT_URL": s3_server.endpoint_url,
+            "S3_ACCESS_KEY_ID": ACCESS_KEY,
+            "S3_SECRET_ACCESS_KEY": SECRET_KEY,
+            "S3_REGION": REGION,
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def s3_default_storage(storages) -> dict:
+    """``STORAGES["default"]`` of a process configured for the local server by its S3_* variables."""
+    return storages["local"]["default"]
 
 
 @pytest.fixture
@@ -140,17 +163,9 @@ def _bucket_keys(s3_server, bucket: str) -> list[str]:
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
-def test_the_environment_chooses_the_storage():
-    defaults = _storages_from_environment()["default"]
-    s3 = _storages_from_environment(
-        S3_BUCKET="portal-photos",
-        S3_ENDPOINT_URL="https://oss-cn-beijing.aliyuncs.com",
-        S3_ACCESS_KEY_ID="key-id",
-        S3_SECRET_ACCESS_KEY="key-secret",
-        S3_REGION="cn-beijing",
-        S3_CUSTOM_DOMAIN="photos.example.cn",
-        S3_ADDRESSING_STYLE="virtual",
-    )["default"]
+def test_the_environment_chooses_the_storage(storages):
+    defaults = storages["defaults"]["default"]
+    s3 = storages["deployed"]["default"]
 
     assert defaults == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
