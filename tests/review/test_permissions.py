@@ -18,6 +18,13 @@ from tests.review.helpers import login, make_planner, resident_client, submit_co
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
 ROLES = ["anonymous", "resident", "planner_a", "planner_b", "staff", "other_user"]
 
 

@@ -15,6 +15,14 @@ from tests.factories import ChapterFactory, IndicatorFactory, StoryFactory
 from tests.review.helpers import login, make_survey, submit_comment, submit_rating, submit_survey
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
 QUEUE_QUERIES = 11
 
 
