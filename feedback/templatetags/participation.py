@@ -13,16 +13,25 @@ it but in ``/me/fragment/`` (``feedback.views.me_fragment``), which
 aggregate and comments it is about to read (``depend``), before reading them.
 """
 
+import functools
+from decimal import Decimal
+
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.template.defaultfilters import floatformat
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from feedback import selectors
 from feedback.forms import CommentForm, RatingForm
 from feedback.models import AggregateScope
 from indicators import cache as page_cache
 from indicators.models import Indicator, Story
+from indicators.page_urls import indicator_urls, story_urls
 
 register = template.Library()
 
@@ -143,6 +152,43 @@ def _item_name(item: Indicator | Story) -> str:
     return item.display_name if isinstance(item, Indicator) else item.display_title
 
 
+@functools.lru_cache(maxsize=4096)
+def _two_places(value: Decimal, language: str | None) -> str:
+    """``value|floatformat:2`` in ``language``: a mean or a bound (1–5, three decimals
+    stored), so a few thousand values at most; the filter's work is most of a rated row."""
+    return str(floatformat(value, 2))
+
+
+def _forget_formats(**kwargs) -> None:
+    _two_places.cache_clear()  # a test changing the formats' settings
+
+
+setting_changed.connect(_forget_formats)
+
+
+def _chart_rows(items: list[tuple[Indicator | Story, selectors.ScoreSummary]]) -> SafeString:
+    """The table under the chart, one ``<tr>`` per item: name (linked), mean, interval,
+    raters. Written here rather than by a loop of the template, whose lookups, filters and
+    a URL reversed per row cost most of a chapter page whose items are all rated; the
+    figures go through the template's own ``floatformat`` and ``localize``, the texts are
+    escaped, the URLs are get_absolute_url()'s (``indicators.page_urls``)."""
+    urls = {Indicator: indicator_urls(), Story: story_urls()}
+    language = get_language()
+    rows = []
+    for item, summary in items:
+        key = item.code if isinstance(item, Indicator) else item.slug
+        url = urls[type(item)](item.edition.year, key)
+        interval = ""
+        if summary.ci_low is not None:
+            interval = f"{_two_places(summary.ci_low, language)}–{_two_places(summary.ci_high, language)}"
+        rows.append(
+            f'<tr><th scope="row"><a href="{escape(url)}">{escape(_item_name(item))}</a></th>'
+            f"<td>{_two_places(summary.mean, language)}</td><td>{interval}</td>"
+            f"<td>{localize(summary.raters)}</td></tr>\n      "
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - the texts are escaped, the figures are numbers
+
+
 @register.inclusion_tag("feedback/_chapter_chart.html", takes_context=True)
 def chapter_chart(context, indicators, stories) -> dict:
     """The chapter's items with enough raters: their mean and 95 % interval, as a chart
@@ -173,7 +219,7 @@ def chapter_chart(context, indicators, stories) -> dict:
             "max": 5,
         }
     return {
-        "rows": [(item, _item_name(item), summary) for item, summary in items],
+        "rows": _chart_rows(items),
         "chart": chart,
         "below_minimum": len(indicators) + len(stories) - len(items),
         "min_count": settings.AGGREGATE_MIN_COUNT,

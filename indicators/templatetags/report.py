@@ -217,6 +217,16 @@ def _section(section: Section, indicators: list[Indicator], heading: str) -> str
 
 
 @register.simple_tag
+def section_contents(sections: Iterable[tuple[Section, list[Indicator]]]) -> SafeString:
+    """The chapter's table of contents: a link to each section, numbered as its heading is."""
+    rows = (
+        f'<li><a href="#section-{s.number}">{s.number:02d} {_e(s.display_title)}</a></li>'
+        for s, _ in sections
+    )
+    return mark_safe("".join(rows))  # noqa: S308 - the titles are escaped
+
+
+@register.simple_tag
 def section_items(sections: Iterable[tuple[Section, list[Indicator]]]) -> SafeString:
     """A chapter's sections, each with its number, title, text and the list of its
     indicators (``indicator_items``), written here for the reason the rows are."""

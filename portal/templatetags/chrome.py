@@ -68,6 +68,15 @@ class FixedNode(template.Node):
     def __init__(self, nodelist: template.NodeList, varies: list[template.base.FilterExpression]) -> None:
         self.nodelist = nodelist
         self.varies = varies
+        self._by_type: dict[type, list[template.Node]] = {}
+
+    def get_nodes_by_type(self, nodetype: type) -> list[template.Node]:
+        # ``{% extends %}`` looks for the blocks of the parent template on every render;
+        # the nodes inside never change once parsed, so they are listed once per type.
+        found = self._by_type.get(nodetype)
+        if found is None:
+            found = self._by_type[nodetype] = super().get_nodes_by_type(nodetype)
+        return list(found)
 
     def render(self, context: template.Context) -> str:
         key = (
