@@ -12,6 +12,10 @@ requests of every kind, interleaved (a burst of load on a shared machine hits
 them alike), reported as median and fastest. Every rating POST is a new
 resident (no cookie), as in bench/http.
 
+``--ratings 1000000`` loads that many ratings first (in SQL, as bench/run does) and
+reconciles the stored aggregates, so the pages are measured as at that scale (a
+chapter's chart and scores filled) rather than on the report alone.
+
 ``--profile chapter`` (or any other name below) runs that request ``--runs``
 times under pyinstrument (installed separately: ``.venv/bin/pip install
 pyinstrument``; it is not a requirement of the portal) and prints the call tree.
@@ -173,6 +177,24 @@ def show_queries(name: str) -> None:
         print(f"-- {query['time']}s\n{query['sql']}\n")
 
 
+def load_ratings(count: int) -> None:
+    """``count`` ratings in SQL as bench/run and bench/http's scale part load them, then
+    the stored aggregates reconciled: the pages as at that scale (their charts and scores
+    filled), the raw ratings never read by them."""
+    import ratings_scale  # noqa: PLC0415 - only with --ratings (it loads bench/run's helpers)
+
+    from feedback.aggregates import aggregates_reconcile  # noqa: PLC0415 - idem
+    from indicators.models import District  # noqa: PLC0415 - idem
+
+    with connection.cursor() as cursor:
+        n_items = ratings_scale._setup_items(cursor)
+    already = ratings_scale.rating_count()
+    if count > already:
+        ratings_scale.load_ratings(already, count, n_items, District.objects.count())
+        aggregates_reconcile()
+    print(f"{ratings_scale.rating_count():,} ratings, stored aggregates reconciled")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="requests to measure (default: all)")
@@ -180,7 +202,10 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="NAME", help="profile one request with pyinstrument")
     parser.add_argument("--cprofile", metavar="NAME", help="profile one request with cProfile (CPU time)")
     parser.add_argument("--queries", metavar="NAME", help="print the SQL of one request")
+    parser.add_argument("--ratings", type=int, default=0, help="load this many ratings first (SQL)")
     args = parser.parse_args()
+    if args.ratings:
+        load_ratings(args.ratings)
     if args.profile:
         profile(args.profile, args.runs)
     elif args.cprofile:
