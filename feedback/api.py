@@ -24,8 +24,10 @@ from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from feedback import selectors, serializers
@@ -80,10 +82,29 @@ ERRORS = {
 }
 
 
+# DRF's negotiation answers these Accept headers with its first renderer (JSON) and that
+# renderer's media type, when the URL asks for no format.
+_ANY_OR_JSON = frozenset({"*/*", "application/json"})
+
+
 class SubmissionView(APIView):
     """POSTs pass the submission pipeline; a new resident gets their cookie."""
 
     limit_kind = ""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        """DRF's choice, without parsing the Accept header into media types, for the
+        usual submission (no Accept header, ``*/*`` or ``application/json``, no format
+        asked); any other request is negotiated by DRF."""
+        renderer = self.renderer_classes[0]
+        if (
+            renderer is JSONRenderer
+            and request.META.get("HTTP_ACCEPT", "*/*") in _ANY_OR_JSON
+            and not self.format_kwarg
+            and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            return renderer(), renderer.media_type
+        return super().perform_content_negotiation(request, force)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

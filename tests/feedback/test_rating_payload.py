@@ -142,3 +142,26 @@ def test_every_body_gets_the_serializers_answer_new_resident_or_not(chapter, bod
         else:
             assert response.status_code == 400
             assert response.json() == expected
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        ("application/json; indent=2", "application/json"),  # DRF indents the body
+        ("text/html", "text/html; charset=utf-8"),
+        ("image/png", "application/json"),  # DRF's 406, in JSON
+    ],
+)
+def test_the_answer_is_negotiated_as_drf_does(chapter, accept, content_type):
+    indicator = IndicatorFactory(chapter=chapter)
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    body = json.dumps({"target_type": "indicator", "target_id": indicator.pk, "score": 4})
+    response = new_resident_client().post(
+        "/api/v1/ratings/", data=body, content_type="application/json", **headers
+    )
+    assert response["Content-Type"] == content_type
+    assert response.status_code == (406 if accept == "image/png" else 201)
+    assert (b'\n  "id"' in response.content) == (accept == "application/json; indent=2")
