@@ -47,6 +47,12 @@ from tests.review.helpers import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
 def _key(client: Client) -> str:
     return cookie_key_hash(client)
 

@@ -19,6 +19,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
+@pytest.fixture
 def rated(world):
     low = world.indicator  # 背街小巷环境整治
     good = IndicatorFactory(chapter=world.chapter, name="街巷绿化")

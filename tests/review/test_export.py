@@ -15,6 +15,13 @@ from tests.review.helpers import login, new_resident_key, submit_comment, submit
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
 COLUMNS = [
     "编号",
     "类型",

@@ -16,6 +16,13 @@ from tests.review.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
 LOGIN = "/review/login/"
 ATTACKER = "203.0.113.66"
 NGINX = "10.0.0.2"

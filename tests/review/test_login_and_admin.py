@@ -11,6 +11,13 @@ from tests.review.helpers import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
 LOGIN = "/review/login/"
 
 

@@ -10,6 +10,13 @@ from tests.review.helpers import login
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(world_shared):
+    """The tests here only start from the world: its rows are made once for the module."""
+    return world_shared
+
+
 REPLY = "已协调东华门街道在胡同口划设共享单车停放区。"
 
 
