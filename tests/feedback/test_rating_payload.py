@@ -1,9 +1,11 @@
 """The rating POST of the API, written out for speed (issue 9), answers what DRF's serializers did.
 
-``feedback.api`` builds the 201 body by hand and reads only the target's columns a
-rating uses; a client sees exactly what ``RatingSerializer`` gives for the stored row,
-the same 400 for an item that is not public, and a low rating still opens its case
-where the item lies.
+``feedback.api`` builds the 201 body by hand, validates the usual body without the
+serializer and negotiates the usual Accept header without DRF's parser of it; for a new
+resident the target's check and both INSERTs are one statement. A client sees exactly
+what ``RatingSerializer`` gives for the stored row, the serializer's 400 for every odd
+body and for an item that is not public, the rows the ORM would have written, and a low
+rating still opens its case where the item lies.
 """
 
 import json
