@@ -69,28 +69,63 @@ class Compiled:
         self._compiled = (queryset.db, sql, slots, converters)
         return self._compiled
 
-    def rows(self, **values: Any) -> list[Sequence]:
+    def statement(self, values: dict[str, Any]) -> tuple[str, str, list, list]:
+        """The database alias, the SQL, its parameters for ``values`` and the converters."""
         using, sql, slots, converters = self._compiled or self._compile()
         params = [
             constant if name is None else wrap(values[name]) if wrap else values[name]
             for name, wrap, constant in slots
         ]
+        return using, sql, params, converters
+
+    def rows(self, **values: Any) -> list[Sequence]:
+        using, sql, params, converters = self.statement(values)
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if not converters:
-            return rows
-        converted = []
-        for row in rows:
-            row = list(row)  # noqa: PLW2901 - the converted copy of the row
-            for index, funcs, expression in converters:
-                value = row[index]
-                for func in funcs:
-                    value = func(value, expression, connection)
-                row[index] = value
-            converted.append(row)
-        return converted
+            return _converted(cursor.fetchall(), converters, connection)
+
+
+def rows_together(*queries: tuple[Compiled, dict[str, Any]]) -> list[list[Sequence]]:
+    """The rows of each ``(query, values)``, the statements sent in one round trip.
+
+    A page's reads that do not depend on each other's results need not wait for each
+    other's answer: the statements go to PostgreSQL together (psycopg binds the
+    parameters on the client, so several statements can share one ``execute``) and
+    their results are read one after the other (``nextset``).
+    """
+    statements = [query.statement(values) for query, values in queries]
+    using = statements[0][0]
+    if any(alias != using for alias, _, _, _ in statements):
+        raise ValueError("rows_together: the queries use different databases")
+    connection = connections[using]
+    results = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ";\n".join(sql for _, sql, _, _ in statements),
+            [param for _, _, params, _ in statements for param in params],
+        )
+        for index, (_, _, _, converters) in enumerate(statements):
+            if index:
+                cursor.nextset()
+            results.append(_converted(cursor.fetchall(), converters, connection))
+    return results
+
+
+def _converted(rows: list[Sequence], converters: list, connection: Any) -> list[Sequence]:
+    """``rows`` with the fields' conversions from the database applied (``from_db_value``)."""
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)  # noqa: PLW2901 - the converted copy of the row
+        for index, funcs, expression in converters:
+            value = row[index]
+            for func in funcs:
+                value = func(value, expression, connection)
+            row[index] = value
+        converted.append(row)
+    return converted
 
 
 def _slot(value: Any, stand_ins: dict[str, Any]) -> tuple[str | None, type | None, Any]:

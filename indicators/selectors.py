@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from indicators.compiled import Columns, Compiled, attach
+from indicators.compiled import Columns, Compiled, attach, rows_together
 from indicators.models import (
     Chapter,
     District,
@@ -301,43 +301,54 @@ _chapter_query = Compiled(
     slug=str,
     now=datetime,
 )
+# The other reads name the chapter as the page's URL does (edition year and slug), so
+# that all of them go to the database together with the chapter's (``rows_together``);
+# when the chapter is not public they are not used (404).
 _sections_query = Compiled(
-    lambda chapter: (
-        Section.objects.filter(chapter_id=chapter).order_by("number").values_list(*_SECTION.lookups())
+    lambda year, slug: (
+        Section.objects.filter(chapter__edition__year=year, chapter__slug=slug)
+        .order_by("number")
+        .values_list(*_SECTION.lookups())
     ),
-    chapter=int,
+    year=int,
+    slug=str,
 )
-# Every row of a chapter is in its chapter's edition (``edition_id`` makes sure), whose
-# half of the publication rule the chapter's query checked. In report order: the
-# model's ``chapter__number, order, id``, the chapter's number being the same for all.
+# Every row of a chapter is in its chapter's edition (the same year, which names one
+# edition), whose half of the publication rule the chapter's query checks. In report
+# order: the model's ``chapter__number, order, id``, the chapter's number being the same for all.
 _indicators_query = Compiled(
-    lambda chapter, edition, now: (
-        Indicator.objects.filter(public_q(now=now), chapter_id=chapter, edition_id=edition)
+    lambda year, slug, now: (
+        Indicator.objects.filter(
+            public_q(now=now), edition__year=year, chapter__edition__year=year, chapter__slug=slug
+        )
         .order_by("order", "id")
         .values_list(*_INDICATOR.lookups())
     ),
-    chapter=int,
-    edition=int,
+    year=int,
+    slug=str,
     now=datetime,
 )
 # The values of the chapter's indicators (those of its drafts are dropped in Python),
 # each indicator's from the oldest point to the newest, as ``_values_prefetch``.
 _values_query = Compiled(
-    lambda chapter: (
-        IndicatorValue.objects.filter(indicator__chapter_id=chapter)
+    lambda year, slug: (
+        IndicatorValue.objects.filter(indicator__chapter__edition__year=year, indicator__chapter__slug=slug)
         .order_by("year", "month")
         .values_list(*_VALUE.lookups())
     ),
-    chapter=int,
+    year=int,
+    slug=str,
 )
 _stories_query = Compiled(
-    lambda chapter, edition, now: (
-        Story.objects.filter(public_q(now=now), chapter_id=chapter, edition_id=edition)
+    lambda year, slug, now: (
+        Story.objects.filter(
+            public_q(now=now), edition__year=year, chapter__edition__year=year, chapter__slug=slug
+        )
         .order_by("kind", "rank", "order", "id")
         .values_list(*_STORY.lookups(), *_DISTRICT.lookups("district__"), *_STREET.lookups("street__"))
     ),
-    chapter=int,
-    edition=int,
+    year=int,
+    slug=str,
     now=datetime,
 )
 
@@ -390,21 +401,24 @@ def _story_from(row: Sequence, chapter: Chapter) -> Story:
 
 def chapter_page(*, year: int, slug: str) -> ChapterPage:
     """The chapter ``slug`` of the public edition ``year`` (404 otherwise) and what its page lists:
-    five queries, whatever the chapter holds."""
+    five statements in one round trip to the database, whatever the chapter holds."""
     now = timezone.now()
-    found = _chapter_query.rows(year=year, slug=slug, now=now)
+    found, section_rows, indicator_rows, value_rows, story_rows = rows_together(
+        (_chapter_query, {"year": year, "slug": slug, "now": now}),
+        (_sections_query, {"year": year, "slug": slug}),
+        (_indicators_query, {"year": year, "slug": slug, "now": now}),
+        (_values_query, {"year": year, "slug": slug}),
+        (_stories_query, {"year": year, "slug": slug, "now": now}),
+    )
     if not found:
         raise Http404("No such chapter")
     chapter, at = _split(_CHAPTER, found[0], 0)
     edition, _ = _split(_EDITION, found[0], at)
     attach(chapter, "edition", edition)
-    sections = [_SECTION.model_from(row) for row in _sections_query.rows(chapter=chapter.pk)]
-    indicators = [
-        _INDICATOR.model_from(row)
-        for row in _indicators_query.rows(chapter=chapter.pk, edition=chapter.edition_id, now=now)
-    ]
+    sections = [_SECTION.model_from(row) for row in section_rows]
+    indicators = [_INDICATOR.model_from(row) for row in indicator_rows]
     values: dict[int, list[IndicatorValue]] = {indicator.pk: [] for indicator in indicators}
-    for row in _values_query.rows(chapter=chapter.pk):
+    for row in value_rows:
         value = _VALUE.model_from(row)
         if value.indicator_id in values:
             values[value.indicator_id].append(value)
@@ -414,10 +428,7 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
         for value in values[indicator.pk]:
             attach(value, "indicator", indicator)
         _fetched(indicator, "values", IndicatorValue, values[indicator.pk])
-    stories = [
-        _story_from(row, chapter)
-        for row in _stories_query.rows(chapter=chapter.pk, edition=chapter.edition_id, now=now)
-    ]
+    stories = [_story_from(row, chapter) for row in story_rows]
     return ChapterPage(chapter=chapter, sections=sections, indicators=indicators, stories=stories)
 
 

@@ -106,15 +106,13 @@ def test_home_queries(client, django_assert_num_queries, report, size):
 def test_chapter_queries(client, django_assert_num_queries, report, size):
     chapter = report["chapter"]
 
-    # 1 the chapter with its edition (public edition only)
-    # 2 its sections
-    # 3 its public indicators
-    # 4 the values of the chapter's indicators
-    # 5 its public stories with district and street
-    # 6 the stored satisfaction aggregates (never the raw ratings) of the chapter and of its
+    # 1 one round trip of five statements (indicators.selectors.chapter_page): the chapter with
+    #   its edition (public edition only), its sections, its public indicators, the values of
+    #   the chapter's indicators, its public stories with district and street
+    # 2 the stored satisfaction aggregates (never the raw ratings) of the chapter and of its
     #   indicators and stories, for its score and the chart of theirs, in one query
-    # 7 the published editions, for the header's edition switcher (indicators.templatetags.report)
-    with django_assert_num_queries(7):
+    # 3 the published editions, for the header's edition switcher (indicators.templatetags.report)
+    with django_assert_num_queries(3):
         response = client.get(chapter.get_absolute_url())
     assert response.status_code == 200
     assert response.context["indicator_count"] == 2 * size
