@@ -142,11 +142,17 @@ def test_development_and_embedded_modes_may_go_without_them(probed, mode) -> Non
 
 
 def test_embedded_mode_shows_residents_a_plain_404(tmp_path) -> None:
+    # The tables made straight from the models, as the migrations leave a new database (their
+    # one data migration only updates existing rows; `makemigrations --check` holds models and
+    # migrations together): under half a second of CPU instead of five for every migration.
     code = (
         SETUP + "\n"
+        "from django.apps import apps\n"
+        "from django.conf import settings\n"
         "from django.core.management import call_command\n"
         "from django.test import Client\n"
-        "call_command('migrate', verbosity=0)\n"
+        "settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}\n"
+        "call_command('migrate', run_syncdb=True, verbosity=0)\n"
         "r = Client(HTTP_HOST='127.0.0.1').get('/no-such-page/')\n"
         "print(r.status_code)\n"
         "print(r.content.decode())\n"
