@@ -18,10 +18,11 @@ pages link, so this server hands static files to WhiteNoise, as production does.
 Every page a test opens is watched: a console error, an uncaught exception, or a
 request to any host but the live server (which is refused) fails the test.
 
-Screenshots go to ``$BROWSER_SCREENSHOTS`` (default ``<tmp>/portal-browser-screenshots``):
-the pages' (``page-<type>-<width>.png``), the journey's end (``journey-<display>-my-data.png``),
-and, for a failed test, its pages as they were then (``failed-<test>-<n>.png``, named in
-the test's output).
+A failed test's pages are saved as they were then (``failed-<test>-<n>.png``, named in the
+test's output) in ``$BROWSER_SCREENSHOTS`` (default ``<tmp>/portal-browser-screenshots``).
+With ``BROWSER_SCREENSHOTS`` set, the pages a reviewer looks at are saved there too: each
+page's (``page-<type>-<width>.png``) and the journey's end (``journey-<display>-my-data.png``);
+without it they are not taken (a whole phone page costs a second to encode).
 """
 
 import io
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from axe_playwright_python.base import AXE_SCRIPT
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
@@ -71,6 +72,12 @@ CHROMIUM_ARGS = [
     "--disable-features=Translate,OptimizationHints,MediaRouter",
 ]
 AXE_BLOCKING = {"serious", "critical"}
+# axe-core's rules for WCAG 2.0 and 2.1 A and AA, and its best practices: the rules it runs
+# by default, named (its experimental and deprecated rules stay off, as by default).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
 # Radios and checkboxes count by their label, which is what a finger presses.
 _SMALL_CONTROLS = """(min) => Array.from(document.querySelectorAll(
     'input:not([type=hidden]), select, textarea, button'))
@@ -98,6 +105,10 @@ _BROKEN_NUMBERS = """() => {
   }
   return broken;
 }"""
+
+
+# Resolves once the browser has drawn two frames: what a resize set off has been drawn.
+_TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 @dataclass(frozen=True)
@@ -241,7 +252,10 @@ def _page_cache_on(_page_cache_off, settings) -> None:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
+def screenshots() -> Path | None:
+    """Where the pages a reviewer looks at are saved: ``BROWSER_SCREENSHOTS``, or nowhere."""
+    if not os.environ.get("BROWSER_SCREENSHOTS"):
+        return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
 
@@ -256,6 +270,14 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
     outside_requests: list[str] = field(default_factory=list)
     in_flight: set = field(default_factory=set)
+
+    def resize(self, viewport: dict) -> None:
+        """The open page at another width, as a browser window resized: the media queries
+        apply, the scripts' resize observers draw again (Chart.js, in an animation frame),
+        and what the new width asks for (images of a srcset, say) is fetched."""
+        self.page.set_viewport_size(viewport)
+        self.page.evaluate(_TWO_FRAMES)
+        self.settle()
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -277,8 +299,11 @@ class Visit:
             assert time.monotonic() < deadline, f"requests still in flight: {self.in_flight}"
             self.page.wait_for_timeout(20)
 
+    def local_prefixes(self) -> tuple[str, ...]:
+        return (f"{self.base}/", "data:", "blob:", "about:")
+
     def is_local(self, url: str) -> bool:
-        return url.startswith((f"{self.base}/", "data:", "blob:", "about:"))
+        return url.startswith(self.local_prefixes())
 
     def problems(self) -> list[str]:
         """Console errors, uncaught exceptions and outside requests so far."""
@@ -288,11 +313,16 @@ class Visit:
 
     def axe_blocking(self) -> list[str]:
         """axe-core's serious and critical violations on the current page."""
-        results = Axe().run(self.page)
+        # axe-core's script (500 KB) goes into each page once, however often it runs there.
+        if not self.page.evaluate("() => 'axe' in window"):
+            self.page.evaluate(AXE_SCRIPT)
+        violations = self.page.evaluate(
+            "(options) => axe.run(document, options).then((results) => results.violations)", AXE_OPTIONS
+        )
         return [
             f"{violation['id']} ({violation['impact']}) ×{len(violation['nodes'])}: "
             f"{violation['help']} — {', '.join(' '.join(node['target']) for node in violation['nodes'][:3])}"
-            for violation in results.response["violations"]
+            for violation in violations
             if violation["impact"] in AXE_BLOCKING
         ]
 
@@ -306,7 +336,10 @@ class Visit:
         decimal point or separators) should sit on one line."""
         return self.page.evaluate(_BROKEN_NUMBERS)
 
-    def screenshot(self, directory: Path, name: str, *, full_page: bool = True) -> Path:
+    def screenshot(self, directory: Path | None, name: str, *, full_page: bool = True) -> Path | None:
+        """The page saved as ``<directory>/<name>.png``; nothing without a directory."""
+        if directory is None:
+            return None
         path = directory / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=full_page)
         return path
@@ -320,7 +353,10 @@ def _watch(visit: Visit) -> None:
             visit.outside_requests.append(route.request.url)
             route.abort()
 
-    visit.context.route("**/*", on_route)
+    # Only the requests for other hosts come here (the pattern is matched in Playwright's
+    # driver); the site's own go straight on, without a round trip to this process.
+    outside = re.compile("^(?!{})".format("|".join(map(re.escape, visit.local_prefixes()))))
+    visit.context.route(outside, on_route)
     visit.page.on("request", lambda request: visit.in_flight.add(request))
     visit.page.on("requestfinished", lambda request: visit.in_flight.discard(request))
     visit.page.on("requestfailed", lambda request: visit.in_flight.discard(request))
@@ -339,11 +375,13 @@ _VISITS = pytest.StashKey[list]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed test's pages saved as they were when it failed, and named in its report."""
+    """A failed test's pages saved as they were when it failed, and named in its report
+    (with or without ``BROWSER_SCREENSHOTS``)."""
     report = yield
     visits = item.stash.get(_VISITS, [])
     if report.when == "call" and report.failed and visits:
         name = re.sub(r"[^\w.-]+", "-", item.name)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         lines = []
         for n, visit in enumerate(visits):
             try:

@@ -2,4 +2,3 @@
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
