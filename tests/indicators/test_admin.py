@@ -256,16 +256,25 @@ def _grow(n: int) -> None:
         PhotoFactory(story=story)
 
 
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_changelist_queries_do_not_grow_with_the_data(staff, report, model):
-    _grow(2)
-    with CaptureQueriesContext(connection) as small:
-        assert staff.get(_url(model, "changelist")).status_code == 200
-    _grow(18)
-    with CaptureQueriesContext(connection) as large:
-        assert staff.get(_url(model, "changelist")).status_code == 200
+def _changelist_queries(staff) -> dict[str, list[str]]:
+    """The queries of every model's change list, by model."""
+    queries = {}
+    for model in MODELS:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff.get(_url(model, "changelist")).status_code == 200, model.__name__
+        queries[model.__name__] = [query["sql"] for query in captured]
+    return queries
 
-    assert len(large) == len(small), [q["sql"] for q in large]
+
+def test_changelist_queries_do_not_grow_with_the_data(staff, report):
+    """Every model's change list, with the data grown tenfold in between (once for all of them)."""
+    _grow(2)
+    small = _changelist_queries(staff)
+    _grow(18)
+    large = _changelist_queries(staff)
+
+    grown = {name: sql for name, sql in large.items() if len(sql) != len(small[name])}
+    assert grown == {}, grown
 
 
 def test_a_view_only_editor_can_neither_publish_nor_import(client, report):
