@@ -4,8 +4,12 @@ The browser is ``/usr/bin/chromium`` (``CHROMIUM`` to choose another), which
 scripts/test installs with apt; Playwright's own browser downloads are never
 used. A Chromium that cannot start fails the tests with a message saying so.
 
-One browser per pytest process, for all the tests of this folder; each test has a
-fresh context (its own cookies, so its own resident). The pages come from a real
+One browser per pytest process, for all the tests of this folder; each test that acts
+has a fresh context (its own cookies, so its own resident). The tests that only read
+pages (test_pages.py) share one context and one tab per module, emptied of cookies
+before each test (a new resident every time, as a fresh context would be; Playwright's
+routing keeps the HTTP cache off): a fresh context's renderer process and first page
+(fonts found, scripts compiled) cost more than a page's checks. The pages come from a real
 HTTP server on 127.0.0.1 (Django's ``LiveServerThread``, which pytest-django's
 ``live_server`` also runs) serving the real 2023 report and survey, with enough
 residents' scores that the charts, the map's colours and the intervals are drawn,
@@ -48,6 +52,7 @@ from feedback.models import Survey
 from feedback.residents import resident_key_hash
 from feedback.submissions import AnswerInput
 from indicators.models import Chapter, District, Edition, Indicator, Story
+from tests.browser.viewports import PHONE
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_FILE = ROOT / "indicators" / "data" / "report_2023.yaml"
@@ -394,20 +399,46 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def _visit_new(browser: Browser, base: str, viewport: dict) -> Visit:
+    context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    visit = Visit(base=base, context=context, page=context.new_page())
+    _watch(visit)
+    return visit
+
+
 @pytest.fixture
-def open_browser(request, browser, live_site, screenshots) -> Iterator:
+def open_browser(request, browser, live_site) -> Iterator:
     """``open_browser(viewport)``: a new resident's browser on the live site, watched."""
     visits: list[Visit] = []
     request.node.stash[_VISITS] = visits
 
     def open_(viewport: dict) -> Visit:
-        context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-        context.set_default_timeout(15_000)
-        visit = Visit(base=live_site, context=context, page=context.new_page())
+        visit = _visit_new(browser, live_site, viewport)
         visits.append(visit)
-        _watch(visit)
         return visit
 
     yield open_
     for visit in visits:
         visit.context.close()
+
+
+@pytest.fixture(scope="module")
+def _reading_tab(browser, live_site) -> Iterator[Visit]:
+    visit = _visit_new(browser, live_site, PHONE)
+    yield visit
+    visit.context.close()
+
+
+@pytest.fixture
+def reader(request, _reading_tab) -> Visit:
+    """A browser for a test that only reads pages, at a phone's width, watched: the
+    module's one tab, with no cookie (a new resident) and nothing seen by this test yet."""
+    visit = _reading_tab
+    visit.context.clear_cookies()
+    visit.console_errors.clear()
+    visit.outside_requests.clear()
+    visit.in_flight.clear()
+    visit.page.set_viewport_size(PHONE)
+    request.node.stash[_VISITS] = [visit]
+    return visit

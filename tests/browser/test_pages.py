@@ -19,7 +19,7 @@ from dataclasses import asdict
 import pytest
 from django.urls import Resolver404, resolve
 
-from tests.browser.viewports import DESKTOP, PHONE
+from tests.browser.viewports import DESKTOP
 
 pytestmark = pytest.mark.django_db
 
@@ -86,15 +86,14 @@ def _width_problems(visit, screenshots, shot: str, *, full_page: bool) -> list[s
 
 
 @pytest.mark.parametrize("name", PRESENT)
-def test_page_is_clean(open_browser, report, screenshots, name):
-    visit = open_browser(PHONE)
-    path = _open(visit, report, name)
+def test_page_is_clean(reader, report, screenshots, name):
+    path = _open(reader, report, name)
     # The whole page on a phone; the first screen on a desktop (a full 1280 px page
     # costs seconds to encode and shows nothing the phone's does not).
-    problems = _width_problems(visit, screenshots, f"page-{name}-phone", full_page=True)
-    visit.resize(DESKTOP)
-    problems += _width_problems(visit, screenshots, f"page-{name}-desktop", full_page=False)
-    problems = visit.problems() + problems
+    problems = _width_problems(reader, screenshots, f"page-{name}-phone", full_page=True)
+    reader.resize(DESKTOP)
+    problems += _width_problems(reader, screenshots, f"page-{name}-desktop", full_page=False)
+    problems = reader.problems() + problems
     assert not problems, f"{path}:\n" + "\n".join(problems)
 
 
@@ -105,13 +104,14 @@ ENGLISH = [name for name in _ENGLISH_PAGES if name in PRESENT]
 
 
 @pytest.mark.parametrize("name", ENGLISH)
-def test_page_in_english_is_clean(open_browser, report, screenshots, name):
-    visit = open_browser(PHONE)
-    visit.context.add_cookies([{"name": "django_language", "value": "en", "url": visit.base}])
-    path = _open(visit, report, name)
-    problems = visit.problems() + _width_problems(visit, screenshots, f"page-{name}-phone-en", full_page=True)
+def test_page_in_english_is_clean(reader, report, screenshots, name):
+    reader.context.add_cookies([{"name": "django_language", "value": "en", "url": reader.base}])
+    path = _open(reader, report, name)
+    problems = reader.problems() + _width_problems(
+        reader, screenshots, f"page-{name}-phone-en", full_page=True
+    )
     assert not problems, f"{path}:\n" + "\n".join(problems)
-    assert visit.page.locator("html").get_attribute("lang") == "en"
+    assert reader.page.locator("html").get_attribute("lang") == "en"
 
 
 def test_the_page_list_covers_the_pages_the_issue_names():
