@@ -16,9 +16,9 @@ created once, by a module-scoped fixture that asks for ``module_transaction``;
 each test still runs in its own savepoint, and the rows are rolled back when
 the module's tests are done. Those tests run last in their module (see
 ``pytest_collection_modifyitems``), so no other test ever sees the rows; under
-xdist that holds with ``--dist load`` and ``loadgroup`` (each worker runs its
-tests in collection order), not with ``worksteal``. The order of the modules is
-chosen for speed (``_stretch``).
+xdist that holds with ``--dist load`` and with the full run's ``loadscope``
+(each worker runs its tests in collection order, tests/parallel.py), not with
+``worksteal``. The order of the modules is chosen for speed (``_stretch``).
 """
 
 import io

@@ -24,6 +24,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+from xdist.scheduler import LoadScopeScheduling
 
 _SERVER_DIR = pytest.StashKey[Path]()
 
@@ -127,3 +128,29 @@ class RedisServer:
     def start(self) -> None:
         if not redis_alive(self.port):
             redis_server_start(port=self.port, run_dir=self.run_dir)
+
+
+# Folders whose tests share package-scoped fixtures (tests/browser/: one browser and one
+# loaded report for all its modules), handed to one worker as one unit.
+PACKAGE_UNITS = ("tests/browser/",)
+
+
+class ModuleScheduling(LoadScopeScheduling):
+    """xdist's ``loadscope``, with a module (or a package of ``PACKAGE_UNITS``) as the unit
+    handed to a worker, so that a module-scoped fixture (``module_transaction`` and the rows it
+    holds, a server or a stack started for the module) is set up on one worker only.
+
+    xdist's ``loadgroup`` would do it with ``xdist_group`` marks, but under pytest 9 it no longer
+    renames the tests it groups, and its groups are ignored. With ``--no-loadscope-reorder`` the
+    units are handed out in collection order (tests/conftest.py's ``_stretch``: the long ones
+    first), each unit's tests in that order too.
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return next((prefix for prefix in PACKAGE_UNITS if path.startswith(prefix)), path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduling | None:
+    return ModuleScheduling(config, log) if config.getvalue("dist") == "loadscope" else None

@@ -21,9 +21,9 @@ from feedback.residents import client_address_hash
 from tests.feedback.conftest import wait_until
 from tests.feedback.helpers import API_RATINGS, aggregate_of
 
-# One stack per module and per xdist worker: under `--dist loadgroup` the group keeps
-# these tests on one worker, so the stack starts once.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("stack")]
+# One stack per module: the full run hands a module to one worker whole (tests/parallel.py),
+# so the stack starts once.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # A minute, as an operator restarting Redis or failing it over would take: the worker
 # loses its connection at once (the old crash) and must keep retrying past Celery's
