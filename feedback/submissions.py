@@ -245,6 +245,8 @@ class _NewRatingStatement:
     now_at: tuple[int, ...]
     resident_fields: tuple[models.Field, ...]
     rating_fields: tuple[models.Field, ...]  # all but the key, the resident and the target
+    resident_plan: tuple  # per field: (True, its constant database value) or (False, None)
+    rating_plan: tuple
 
 
 _statements: dict[str, _NewRatingStatement] = {}
@@ -252,6 +254,27 @@ _statements: dict[str, _NewRatingStatement] = {}
 
 def _columns(fields: tuple[models.Field, ...]) -> str:
     return ", ".join(connection.ops.quote_name(field.column) for field in fields)
+
+
+# The fields of the resident and the rating a request sets; the others take their defaults.
+_SET_BY_REQUEST = frozenset({"key_hash", "district", "score", "trust", "hold_reason", "source_hash"})
+
+
+def _value_plan(fields: tuple[models.Field, ...]) -> tuple:
+    """For each field, its database value when the same for every new row (a default that
+    is no callable, of a field no request sets and not ``auto_now``): computed once."""
+    plan = []
+    for field in fields:
+        varies = (
+            field.name in _SET_BY_REQUEST
+            or getattr(field, "auto_now", False)
+            or getattr(field, "auto_now_add", False)
+            or (field.has_default() and callable(field.default))
+        )
+        plan.append(
+            (False, None) if varies else (True, field.get_db_prep_save(field.get_default(), connection))
+        )
+    return tuple(plan)
 
 
 def _new_rating_statement(kind: str) -> _NewRatingStatement:
@@ -291,14 +314,25 @@ def _new_rating_statement(kind: str) -> _NewRatingStatement:
         f"SELECT rating.id, rating.{resident_column}, target.chapter_id FROM rating, target"
     )
     _statements[kind] = _NewRatingStatement(
-        sql, tuple(params), pk_at[0], now_at, resident_fields, rating_fields
+        sql,
+        tuple(params),
+        pk_at[0],
+        now_at,
+        resident_fields,
+        rating_fields,
+        _value_plan(resident_fields),
+        _value_plan(rating_fields),
     )
     return _statements[kind]
 
 
-def _insert_values(obj: models.Model, fields: tuple[models.Field, ...]) -> list:
-    """What the ORM's INSERT of ``obj`` would write in ``fields`` (defaults, ``auto_now``…)."""
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+def _insert_values(obj: models.Model, fields: tuple[models.Field, ...], plan: tuple) -> list:
+    """What the ORM's INSERT of ``obj`` would write in ``fields`` (defaults, ``auto_now``…):
+    the constants of ``plan``, and for the rest what the ORM computes for each row."""
+    return [
+        value if constant else field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for field, (constant, value) in zip(fields, plan, strict=True)
+    ]
 
 
 def _rating_insert_new(
@@ -315,8 +349,8 @@ def _rating_insert_new(
         params[i] = now
     resident = Resident(key_hash=key_hash, district=district)
     rating = Rating(score=score, district=district, **{f"{ref.kind}_id": ref.pk}, **_screened_fields(source))
-    params += _insert_values(resident, statement.resident_fields)
-    params += _insert_values(rating, statement.rating_fields)
+    params += _insert_values(resident, statement.resident_fields, statement.resident_plan)
+    params += _insert_values(rating, statement.rating_fields, statement.rating_plan)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, params)
