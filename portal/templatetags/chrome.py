@@ -80,7 +80,9 @@ class FixedNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         key = (
-            id(self),
+            # The node itself, not its id(): a template dropped and parsed again (a test's
+            # settings, a file changed in development) never finds an old text by a reused id.
+            self,
             # The page's own template: a block inside may be overridden by it.
             getattr(context.template, "name", None),
             get_language(),
