@@ -58,10 +58,11 @@ def edition_list_published_years() -> list[Edition]:
     """The public editions, newest first, with their ``id`` and ``year`` only (the
     other fields deferred): the header's switcher on every page of an edition, so a
     query compiled once (``indicators.compiled``)."""
-    return [
-        Edition.from_db("default", ("id", "year"), row)
-        for row in _edition_years_query.rows(now=timezone.now())
-    ]
+    return _edition_years(_edition_years_query.rows(now=timezone.now()))
+
+
+def _edition_years(rows: list) -> list[Edition]:
+    return [Edition.from_db("default", ("id", "year"), row) for row in rows]
 
 
 def edition_published_latest() -> Edition | None:
@@ -381,6 +382,8 @@ class ChapterPage:
     sections: list[Section]
     indicators: list[Indicator]
     stories: list[Story]
+    # The public editions (``edition_list_published_years``), for the header's switcher.
+    editions: list[Edition]
 
 
 def _split(columns: Columns, row: Sequence, start: int) -> tuple[Model, int]:
@@ -401,14 +404,16 @@ def _story_from(row: Sequence, chapter: Chapter) -> Story:
 
 def chapter_page(*, year: int, slug: str) -> ChapterPage:
     """The chapter ``slug`` of the public edition ``year`` (404 otherwise) and what its page lists:
-    five statements in one round trip to the database, whatever the chapter holds."""
+    six statements in one round trip to the database, whatever the chapter holds (the
+    sixth: the public editions, which the header's switcher shows)."""
     now = timezone.now()
-    found, section_rows, indicator_rows, value_rows, story_rows = rows_together(
+    found, section_rows, indicator_rows, value_rows, story_rows, edition_rows = rows_together(
         (_chapter_query, {"year": year, "slug": slug, "now": now}),
         (_sections_query, {"year": year, "slug": slug}),
         (_indicators_query, {"year": year, "slug": slug, "now": now}),
         (_values_query, {"year": year, "slug": slug}),
         (_stories_query, {"year": year, "slug": slug, "now": now}),
+        (_edition_years_query, {"now": now}),
     )
     if not found:
         raise Http404("No such chapter")
@@ -429,7 +434,13 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
             attach(value, "indicator", indicator)
         _fetched(indicator, "values", IndicatorValue, values[indicator.pk])
     stories = [_story_from(row, chapter) for row in story_rows]
-    return ChapterPage(chapter=chapter, sections=sections, indicators=indicators, stories=stories)
+    return ChapterPage(
+        chapter=chapter,
+        sections=sections,
+        indicators=indicators,
+        stories=stories,
+        editions=_edition_years(edition_rows),
+    )
 
 
 # --- Search -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from indicators import selectors
 from indicators.cache import REPORT, cached_page, depend, dont_store, edition_tags, year_tag
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind
-from indicators.templatetags.report import published_editions
+from indicators.templatetags.report import published_editions, published_editions_given
 
 # --- Home and editions -----------------------------------------------------------------
 
@@ -59,7 +59,10 @@ def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> H
 
 @cached_page(tags=edition_tags)
 def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
+    # The page's tags (``edition_tags``) include SHARED, whose version the page cache read
+    # before this view: the switcher's editions can be read with the page's own reads.
     page = selectors.chapter_page(year=year, slug=slug)
+    published_editions_given(request, page.editions)
     by_section: dict[int | None, list[Indicator]] = defaultdict(list)
     for indicator in page.indicators:
         by_section[indicator.section_id].append(indicator)

@@ -254,6 +254,13 @@ def published_editions(request: HttpRequest | None) -> list[Edition]:
     return editions
 
 
+def published_editions_given(request: HttpRequest, editions: list[Edition]) -> None:
+    """``published_editions`` read by the view with its own reads (the same query, sent in
+    the same round trip), after the versions of ``SHARED`` as ``published_editions`` does."""
+    page_cache.depend(request, page_cache.SHARED)
+    setattr(request, _EDITIONS, editions)
+
+
 @register.inclusion_tag("indicators/_edition_switcher.html", takes_context=True)
 def edition_switcher(context: template.Context) -> dict:
     """The header's edition switcher: every published edition, linking to ``/<year>/``.
