@@ -7,8 +7,10 @@ critical violation; no form control or button is under 24 CSS pixels (WCAG 2.5.8
 touch target), and no figure is broken over two lines. Each page is opened once, at the
 phone's width, checked, then resized to the desktop's and checked again: the media queries
 apply on a resize, the charts draw again, and what the width fetches is waited for, so a
-second navigation would show the same page at more cost. Screenshots of each width are
-saved with ``BROWSER_SCREENSHOTS`` set (see conftest.py).
+second navigation would show the same page at more cost (the chapter's chart: the same
+labels and page height as a desktop load). A script that read the width only once, at
+load, would need a reload here. Screenshots of each width are saved with
+``BROWSER_SCREENSHOTS`` set (see conftest.py).
 
 Page types that other work adds (districts, survey results, open data) are tested
 as soon as their URL exists: the list is filtered by what the URLconf resolves.
