@@ -8,6 +8,9 @@ operation, unless the view says otherwise:
   not published), and a paginated list (a page past the end: DRF's "invalid page");
 - **400** — an operation with query parameters (a filter or page value the filter
   refuses) or with a request body (field messages);
+- **411** — an operation with a request body sent chunked, without ``Content-Length``, to a
+  server that does not mark the end of the input (``portal/request_guards.py``; gunicorn
+  does, and nginx hands on a length: in production only a development server answers it);
 - **415** — an operation with a request body sent in a content type it does not parse.
 
 Every 4xx response gets the body it actually has: ``{"detail": "…"}``, or for a 400 an
@@ -45,6 +48,7 @@ _FIELD_ERRORS = {
 _ADDED = {
     "400": "Invalid parameters or body: messages per field. Nothing stored.",
     "404": "Not found: no such published object, or a page past the end of the list.",
+    "411": "A chunked request body this server cannot read safely: send it with Content-Length.",
     "415": "The request body's content type is not one this operation reads (use application/json).",
 }
 
@@ -58,7 +62,7 @@ def _refusals(operation: dict) -> list[str]:
     if any(p["in"] == "query" for p in parameters) or "requestBody" in operation:
         codes.append("400")
     if "requestBody" in operation:
-        codes.append("415")
+        codes += ["411", "415"]
     return codes
 
 

@@ -67,8 +67,12 @@ CHECKS = [
     "ignored_auth",
 ]
 # positive_data_acceptance's own list (schemathesis 4): a 404 is a well-formed request for a
-# row that is not there.
-ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+# row that is not there. And 411, for both checks: a body sent chunked reaches this live
+# server (Django's, which does not mark the end of the input) without a length, and
+# portal/request_guards.py refuses to read it (documented on every operation with a body;
+# gunicorn and nginx in front of it in production hand the app a length instead).
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "411", "429", "5xx"]
+REJECTED = ["400", "401", "403", "404", "405", "406", "409", "411", "415", "422", "428", "429", "5xx"]
 RELAXED_LIMITS = [
     "RATE_LIMIT_RATINGS",
     "RATE_LIMIT_COMMENTS",
@@ -173,7 +177,11 @@ def test_the_api_keeps_to_its_schema(live_server, report, settings, monkeypatch)
     config = schemathesis.Config.from_dict(
         {
             "max-time": MAX_SECONDS,
-            "checks": {name: {"enabled": True} for name in [*CHECKS, "refused_only_for_what_no_schema_says"]},
+            "checks": {
+                **{name: {"enabled": True} for name in [*CHECKS, "refused_only_for_what_no_schema_says"]},
+                "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+                "negative_data_rejection": {"expected-statuses": REJECTED},
+            },
             "operations": [
                 {
                     "include-method": method,
