@@ -115,11 +115,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # The modules that each keep a worker busy for half a minute or more (a stack of real
-# processes, a browser, a server under schemathesis, bursts through real workers).
+# processes, a browser, a server under schemathesis, bursts through real workers), longest
+# first. Most of their time is spent waiting (a minute's Redis outage, Celery's countdowns,
+# timeouts), so they start first, beside the other worker's work, and never end a run.
 LONG_MODULES = (
     "tests/stack/",
-    "tests/browser/",
     "tests/test_schema_contract.py",
+    "tests/browser/",
     "tests/feedback/test_ratings.py",
     "tests/feedback/test_nothing_lost.py",
 )
@@ -127,15 +129,21 @@ LONG_MODULES = (
 
 def _stretch(item: pytest.Item) -> tuple[int, int]:
     """Where a test runs, in a stable sort. Tests that touch no database go first (they care
-    about no order); then, as pytest-django has them, the plain database tests before the
-    transactional ones (those empty the tables); within each, the long modules first, longest
-    first, so that under xdist the workers finish together instead of one idling while the
-    other runs the last long module."""
+    about no order); then the long modules, longest first, whole (each as pytest-django ordered
+    it: its plain database tests before its transactional ones); then, as pytest-django has
+    them, the other plain database tests before the other transactional ones. Under xdist the
+    long ones (mostly waiting) overlap the short ones, and the workers finish together.
+
+    A plain test may follow a transactional one on a worker (a long module's): it finds the
+    tables emptied, as the transactional test leaves them (``flush``), and the rows of every
+    migration that writes any (the content types and permissions) written again by ``flush``."""
     if not _transactional(item) and not _uses_database(item):
         return (0, 0)
     ranks = (n for n, prefix in enumerate(LONG_MODULES) if item.nodeid.startswith(prefix))
-    rank = next(ranks, len(LONG_MODULES))
-    return (2, rank) if _transactional(item) else (1, rank)
+    rank = next(ranks, None)
+    if rank is not None:
+        return (1, rank)
+    return (3, 0) if _transactional(item) else (2, 0)
 
 
 def _uses_database(item: pytest.Item) -> bool:
