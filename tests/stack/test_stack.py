@@ -12,6 +12,7 @@ import urllib.request
 from collections import Counter
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Sum
 from django.test import RequestFactory
 
@@ -143,6 +144,31 @@ def test_the_worker_rides_out_a_redis_outage_under_load(stack, indicator, redis_
     assert "Connection to broker lost" in worker_log
     assert "unacknowledged message(s) stay in Redis" in worker_log
     wait_until(lambda: _stored(indicator) == _counted(indicator), 90, "the aggregate to be exact again")
+    _quiet(redis_client)
+
+
+def _busy_backends() -> int:
+    """Other connections to the test database running a statement or inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND (state = 'active' OR state LIKE %s)",
+            ["idle in transaction%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def _quiet(redis_client, seconds: float = 3) -> None:
+    """Wait until the stack has had nothing queued and no transaction open for ``seconds``
+    (longer than a refresh's countdown): the tables are emptied after the test, and that
+    TRUNCATE and a refresh still writing would deadlock."""
+    polls: list[bool] = []
+
+    def quiet() -> bool:
+        polls.append(redis_client.llen("celery") == 0 and _busy_backends() == 0)
+        return len(polls) > seconds / 0.2 and all(polls[-int(seconds / 0.2) :])
+
+    wait_until(quiet, 60, "the stack to finish its work before the tables are emptied")
 
 
 def _slow_body(port: int) -> socket.socket:
