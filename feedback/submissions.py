@@ -175,7 +175,9 @@ def rating_submit(
     # A resident made in this request has no earlier rating to look up or to hold.
     new_resident = source is not None and source.new_resident
     if isinstance(target, TargetRef):
-        if new_resident:
+        # The one statement is PostgreSQL's (a WITH that inserts); SQLite, the embedded
+        # default, takes the ORM's path below.
+        if new_resident and connection.vendor == "postgresql":
             return _rating_insert_new(resident_key_hash, target, score, district, source)
         target = rating_target_get(kind=target.kind, pk=target.pk)
         if target is None:

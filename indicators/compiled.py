@@ -57,7 +57,8 @@ class Compiled:
         queryset = self.build(**stand_ins)
         compiler = queryset.query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
-        slots = [_slot(value, stand_ins) for value in params]
+        ops = connections[queryset.db].ops
+        slots = [_slot(value, stand_ins, ops) for value in params]
         missing = set(stand_ins) - {name for name, _, _ in slots}
         if missing:
             raise ValueError(f"{sql}: {sorted(missing)} did not reach the SQL as given")
@@ -101,6 +102,12 @@ def rows_together(*queries: tuple[Compiled, dict[str, Any]]) -> list[list[Sequen
     connection = connections[using]
     results = []
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            # SQLite (the embedded default) runs one statement per execute.
+            for _, sql, params, converters in statements:
+                cursor.execute(sql, params)
+                results.append(_converted(cursor.fetchall(), converters, connection))
+            return results
         cursor.execute(
             ";\n".join(sql for _, sql, _, _ in statements),
             [param for _, _, params, _ in statements for param in params],
@@ -128,13 +135,16 @@ def _converted(rows: list[Sequence], converters: list, connection: Any) -> list[
     return converted
 
 
-def _slot(value: Any, stand_ins: dict[str, Any]) -> tuple[str | None, type | None, Any]:
+def _slot(value: Any, stand_ins: dict[str, Any], ops: Any) -> tuple[str | None, Callable | None, Any]:
     """``(None, None, value)`` for a constant of the query; ``(name, wrap, None)`` for the
-    parameter ``name``, ``wrap`` being the type the database backend gave its value
-    (psycopg's ``Int2`` for a small integer field), which each value then gets, or None."""
+    parameter ``name``, ``wrap`` being what the database backend made of its value, which
+    each value then gets, or None: the type it gave it (psycopg's ``Int2`` for a small
+    integer field), or its adaptation of a date and time (SQLite's is a string)."""
     for name, stand_in in stand_ins.items():
         if isinstance(value, type(stand_in)) and value == stand_in:
             return name, None if type(value) is type(stand_in) else type(value), None
+        if isinstance(stand_in, datetime) and value == ops.adapt_datetimefield_value(stand_in):
+            return name, ops.adapt_datetimefield_value, None
     return None, None, value
 
 

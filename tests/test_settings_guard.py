@@ -166,6 +166,34 @@ def test_embedded_mode_shows_residents_a_plain_404(tmp_path) -> None:
     assert "admin/" not in page
 
 
+def test_embedded_mode_serves_a_chapter_and_takes_a_new_residents_rating(tmp_path) -> None:
+    # The reads compiled once per process and the new resident's one-statement rating are
+    # PostgreSQL's way; on SQLite, README's run command, the same pages and answers.
+    code = (
+        SETUP + "\n"
+        "import json\n"
+        "from django.apps import apps\n"
+        "from django.conf import settings\n"
+        "from django.core.management import call_command\n"
+        "from django.test import Client\n"
+        "settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}\n"
+        "call_command('migrate', run_syncdb=True, verbosity=0)\n"
+        "from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory\n"
+        "chapter = ChapterFactory(edition=EditionFactory(year=2023))\n"
+        "item = IndicatorFactory(chapter=chapter)\n"
+        "client = Client(HTTP_HOST='127.0.0.1')\n"
+        "page = client.get(chapter.get_absolute_url(), secure=True)\n"
+        "body = {'target_type': 'indicator', 'target_id': item.pk, 'score': 4}\n"
+        "rated = client.post('/api/v1/ratings/', json.dumps(body), content_type='application/json',"
+        " secure=True)\n"
+        "shown = item.name in page.content.decode()\n"
+        "print(page.status_code, shown, rated.status_code, rated.json()['score'])\n"
+    )
+    started = run(code, **serve_environment(), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.split() == ["200", "True", "201", "4"]
+
+
 def test_embedded_mode_settings(probed) -> None:
     assert "settings" in probed["scripts/serve"], probed["scripts/serve"]
     read = probed["scripts/serve"]["settings"]
