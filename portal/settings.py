@@ -125,6 +125,10 @@ if not (DEBUG or EMBEDDED):
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The compiled reads (indicators/compiled.py) are prepared statements on PostgreSQL, once per
+# connection: off (0) behind a pooler in transaction mode (PgBouncer), which would run them
+# on a connection that never prepared them.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is the Celery broker and the shared cache (rate limits, login lockout).
