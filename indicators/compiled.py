@@ -14,12 +14,56 @@ from SQL written by hand, so a change to a model or to the rule reaches these
 queries as it reaches every other. Compiling fails loudly when a stand-in does
 not reach the SQL as it was given (a lookup that transforms its value): such a
 parameter cannot be substituted and its query must stay an ordinary queryset.
+
+On PostgreSQL each compiled query is also a server-side prepared statement, so
+that PostgreSQL plans it once per connection instead of on every request (the
+chapter page's six joins cost it more to plan than to run). Django's psycopg
+backend binds parameters on the client (no ``prepare=``), so this is SQL: the
+first use on a connection sends ``PREPARE portal_c<n> AS <the SQL, $1…$n>``
+in the same round trip as its ``EXECUTE portal_c<n>(<the values>)``, later
+uses only the ``EXECUTE`` (the values rendered as literals as before, each
+taking the type PostgreSQL inferred for its place). What has been prepared is
+kept per psycopg connection (a new connection, after ``CONN_MAX_AGE``, a failed
+health check or a test's ``connection.close()``, prepares again), and a query
+compiled again (``setting_changed``) gets a new name, never a stale statement.
+
+What PostgreSQL 15 does, checked on it: PREPARE is not transactional. A
+statement prepared inside a transaction that is then rolled back (every test's
+``TestCase``, an ``atomic`` block that raised, ``ROLLBACK TO SAVEPOINT``) or
+aborted by a later error stays prepared for the session, so a rollback never
+makes the process wrong about what is prepared, and it is recorded as prepared
+once its round trip has gone through, inside a transaction or not. What can
+make the process wrong is a round trip that fails part way: the statements of
+one ``execute`` run in order and stop at the first error, so after
+``PREPARE a; PREPARE b; EXECUTE a(…); EXECUTE b(…)`` failed (a value out of
+a column's range, a timeout, a cancelled query) some of its PREPAREs ran and
+which is not known; a PREPARE of a name that exists is an error, and inside
+``atomic`` it would abort the transaction. So a connection whose round trip
+failed is marked unsure, and its next round trip begins with ``DEALLOCATE ALL``
+and prepares what it runs: no extra round trip, nothing prepared twice under
+one name, no statement left behind per error (each would hold its plan for the
+connection's life), and a statement whose plan went bad (a migration changing a
+column's type under a live connection: "cached plan must not change result
+type") is prepared afresh instead of failing until the connection closes.
+``DEALLOCATE ALL`` drops only this connection's statements, and nothing else
+prepares on it: Django's psycopg backend binds on the client, and psycopg
+prepares only with server-side binding (``OPTIONS["server_side_binding"]``),
+which ``rows_together``'s several statements per ``execute`` cannot use anyway.
+
+``DATABASE_PREPARED_STATEMENTS`` (default on) turns this off: a connection
+pooler in transaction mode (PgBouncer's ``pool_mode = transaction``) hands each
+transaction any server connection, on which a statement prepared by another
+may be missing or one of that name may exist.
 """
 
+import itertools
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import Model, QuerySet
@@ -38,6 +82,20 @@ _STAND_INS: dict[type, Callable[[int], Any]] = {
 }
 
 
+class _Statement(NamedTuple):
+    """A query compiled for its database: its SQL, where its parameters go (``slots``)
+    and its columns' conversions; on PostgreSQL also the statements that prepare it
+    under ``name`` and that run it prepared."""
+
+    using: str
+    sql: str
+    slots: list
+    converters: list
+    name: str
+    prepare: str
+    execute: str
+
+
 class Compiled:
     """``build(**params)``'s query, compiled once: ``rows(**params)`` runs it.
 
@@ -49,10 +107,10 @@ class Compiled:
     def __init__(self, build: Callable[..., QuerySet], **params: type) -> None:
         self.build = build
         self.params = params
-        self._compiled: tuple | None = None
+        self._compiled: _Statement | None = None
         _every.append(self)
 
-    def _compile(self) -> tuple:
+    def _compile(self) -> _Statement:
         stand_ins = {name: _STAND_INS[kind](n) for n, (name, kind) in enumerate(self.params.items())}
         queryset = self.build(**stand_ins)
         compiler = queryset.query.get_compiler(queryset.db)
@@ -67,24 +125,27 @@ class Compiled:
             (index, funcs, expression)
             for index, (funcs, expression) in compiler.get_converters(columns).items()
         ]
-        self._compiled = (queryset.db, sql, slots, converters)
+        # A new name each time: a query compiled again (other settings) is never run as
+        # the statement its former SQL was prepared as on a connection still open.
+        name = f"portal_c{next(_names)}"
+        execute = f"EXECUTE {name}({', '.join(['%s'] * len(slots))})" if slots else f"EXECUTE {name}"
+        self._compiled = _Statement(
+            queryset.db, sql, slots, converters, name, f"PREPARE {name} AS {_numbered(sql)}", execute
+        )
         return self._compiled
 
-    def statement(self, values: dict[str, Any]) -> tuple[str, str, list, list]:
-        """The database alias, the SQL, its parameters for ``values`` and the converters."""
-        using, sql, slots, converters = self._compiled or self._compile()
+    def statement(self, values: dict[str, Any]) -> tuple[_Statement, list]:
+        """The compiled statement and its parameters for ``values``."""
+        statement = self._compiled or self._compile()
         params = [
             constant if name is None else wrap(values[name]) if wrap else values[name]
-            for name, wrap, constant in slots
+            for name, wrap, constant in statement.slots
         ]
-        return using, sql, params, converters
+        return statement, params
 
     def rows(self, **values: Any) -> list[Sequence]:
-        using, sql, params, converters = self.statement(values)
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return _converted(cursor.fetchall(), converters, connection)
+        statement, params = self.statement(values)
+        return _run(statement.using, [(statement, params)])[0]
 
 
 def rows_together(*queries: tuple[Compiled, dict[str, Any]]) -> list[list[Sequence]]:
@@ -95,28 +156,78 @@ def rows_together(*queries: tuple[Compiled, dict[str, Any]]) -> list[list[Sequen
     parameters on the client, so several statements can share one ``execute``) and
     their results are read one after the other (``nextset``).
     """
-    statements = [query.statement(values) for query, values in queries]
-    using = statements[0][0]
-    if any(alias != using for alias, _, _, _ in statements):
+    runs = [query.statement(values) for query, values in queries]
+    using = runs[0][0].using
+    if any(statement.using != using for statement, _ in runs):
         raise ValueError("rows_together: the queries use different databases")
+    return _run(using, runs)
+
+
+# What each psycopg connection has prepared (names), or None when a round trip that may
+# have prepared some failed: its next one begins with DEALLOCATE ALL.
+_prepared: WeakKeyDictionary[Any, set[str] | None] = WeakKeyDictionary()
+_names = itertools.count(1)
+
+
+def _run(using: str, runs: list[tuple[_Statement, list]]) -> list[list[Sequence]]:
+    """The rows of each ``(statement, params)``, in one round trip on PostgreSQL."""
     connection = connections[using]
-    results = []
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             # SQLite (the embedded default) runs one statement per execute.
-            for _, sql, params, converters in statements:
-                cursor.execute(sql, params)
-                results.append(_converted(cursor.fetchall(), converters, connection))
+            results = []
+            for statement, params in runs:
+                cursor.execute(statement.sql, params)
+                results.append(_converted(cursor.fetchall(), statement.converters, connection))
             return results
-        cursor.execute(
-            ";\n".join(sql for _, sql, _, _ in statements),
-            [param for _, _, params, _ in statements for param in params],
+        if not settings.DATABASE_PREPARED_STATEMENTS:
+            return _fetched(cursor, [], [statement.sql for statement, _ in runs], runs, connection)
+        session = connection.connection
+        known = _prepared.get(session, set())
+        first = [] if known is not None else ["DEALLOCATE ALL"]
+        prepared = known or set()
+        new = {statement.name: statement.prepare for statement, _ in runs if statement.name not in prepared}
+        # Unsure until the round trip has gone through (see the module's docstring).
+        _prepared[session] = None
+        results = _fetched(
+            cursor, [*first, *new.values()], [statement.execute for statement, _ in runs], runs, connection
         )
-        for index, (_, _, _, converters) in enumerate(statements):
-            if index:
-                cursor.nextset()
-            results.append(_converted(cursor.fetchall(), converters, connection))
+        _prepared[session] = prepared.union(new)
+        return results
+
+
+def _fetched(
+    cursor: Any, first: list[str], sql: list[str], runs: list, connection: Any
+) -> list[list[Sequence]]:
+    """Run ``first`` (statements without rows), then ``sql`` (one per run), in one
+    ``execute``, and return the converted rows of each of ``sql``."""
+    cursor.execute(";\n".join([*first, *sql]), [param for _, params in runs for param in params])
+    for _ in first:
+        cursor.nextset()
+    results = []
+    for index, (statement, _) in enumerate(runs):
+        if index:
+            cursor.nextset()
+        results.append(_converted(cursor.fetchall(), statement.converters, connection))
     return results
+
+
+_PLACEHOLDER = re.compile(r"%(.)")
+
+
+def _numbered(sql: str) -> str:
+    """``sql`` with Django's placeholders (``%s``) numbered as PREPARE wants them (``$1``…);
+    a literal ``%`` stays ``%%``, the statement being sent with parameters."""
+    numbers = itertools.count(1)
+
+    def number(match: re.Match) -> str:
+        if match[1] == "%":
+            return "%%"
+        if match[1] == "s":
+            return f"${next(numbers)}"
+        raise ValueError(f"{sql}: unexpected placeholder %{match[1]}")
+
+    return _PLACEHOLDER.sub(number, sql)
 
 
 def _converted(rows: list[Sequence], converters: list, connection: Any) -> list[Sequence]:

@@ -1,0 +1,189 @@
+"""The compiled reads as prepared statements on PostgreSQL (``indicators.compiled``): prepared
+once per connection in the round trip that first runs them, run with EXECUTE afterwards, the
+same rows as the plain SQL, prepared again on a new connection, and never believed prepared
+when they are not, whatever a transaction's rollback or a failed round trip left behind."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import DataError, connection, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from indicators import selectors
+from indicators.compiled import Compiled, rows_together
+from indicators.models import Indicator
+from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory, SectionFactory, StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGE_QUERIES = (
+    selectors._chapter_query,
+    selectors._sections_query,
+    selectors._indicators_query,
+    selectors._values_query,
+    selectors._stories_query,
+    selectors._edition_years_query,
+)
+
+
+@pytest.fixture
+def chapter():
+    chapter = ChapterFactory(edition=EditionFactory(year=2023), slug="green")
+    section = SectionFactory(chapter=chapter, number=1)
+    for n in range(3):
+        IndicatorFactory(chapter=chapter, section=section, order=n, values=[(2022, n), (2023, n + 1, "约")])
+    IndicatorFactory(chapter=chapter, draft=True)
+    StoryFactory(chapter=chapter, rank=1)
+    StoryFactory(chapter=chapter, draft=True)
+    return chapter
+
+
+def _page_read() -> tuple[list[str], selectors.ChapterPage]:
+    """The SQL the chapter page's read sent (one round trip) and the page."""
+    with CaptureQueriesContext(connection) as sent:
+        page = selectors.chapter_page(year=2023, slug="green")
+    return [query["sql"] for query in sent.captured_queries], page
+
+
+def _prepared_on_server() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'portal_c%%' ORDER BY name")
+        return [name for (name,) in cursor.fetchall()]
+
+
+def _names(*queries: Compiled) -> set[str]:
+    """The names the queries are prepared under (compiled: run already)."""
+    return {query._compiled.name for query in queries}
+
+
+def _shown(page: selectors.ChapterPage) -> list:
+    return [
+        page.chapter.pk,
+        [s.pk for s in page.sections],
+        [(i.pk, i.code, [(v.year, v.value, v.qualifier) for v in i.series]) for i in page.indicators],
+        [(s.pk, s.title) for s in page.stories],
+        [e.year for e in page.editions],
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_read_prepares_once_per_connection_and_again_on_a_new_one(chapter):
+    connection.close()
+    first, page = _page_read()
+    assert len(first) == 1  # one round trip, the PREPAREs in it
+    names = [query._compiled.name for query in PAGE_QUERIES]
+    assert [line.split()[1] for line in first[0].split(";\n") if line.startswith("PREPARE ")] == names
+    assert set(_prepared_on_server()) >= set(names)
+    shown = _shown(page)
+
+    again, page = _page_read()
+    assert len(again) == 1 and "PREPARE" not in again[0]
+    assert again[0].count("EXECUTE portal_c") == len(PAGE_QUERIES)
+    assert _shown(page) == shown
+
+    # A new connection (CONN_MAX_AGE, a failed health check) has nothing prepared: it prepares again.
+    connection.close()
+    assert _prepared_on_server() == []
+    after, page = _page_read()
+    assert after[0].count("PREPARE portal_c") == len(PAGE_QUERIES)
+    assert _shown(page) == shown
+
+
+def test_prepared_statements_return_the_rows_of_the_plain_sql(chapter):
+    now = timezone.now()
+    reads = [
+        (query, {"year": 2023, "slug": slug, "now": now})
+        for slug in ("green", "no-such-chapter")
+        for query in PAGE_QUERIES
+    ]
+    reads = [(query, {name: values[name] for name in query.params}) for query, values in reads]
+    with (
+        override_settings(DATABASE_PREPARED_STATEMENTS=False),
+        CaptureQueriesContext(connection) as plain_sql,
+    ):
+        plain = rows_together(*reads)
+    assert "EXECUTE" not in plain_sql.captured_queries[0]["sql"]
+    prepared = rows_together(*reads)
+    assert [[list(row) for row in rows] for rows in prepared] == [
+        [list(row) for row in rows] for rows in plain
+    ]
+    assert any(plain[:6]) and plain[2]  # the chapter's rows, not only empty results
+    # Prepared already: run again with other values, the same rows as the plain SQL's.
+    assert rows_together(*reads[6:]) == plain[6:]
+
+
+def test_a_rolled_back_transaction_leaves_its_statements_prepared(chapter):
+    """PREPARE is not transactional in PostgreSQL: what a rolled-back transaction (every test's
+    here, an ``atomic`` block that raised, a savepoint's) prepared is still prepared, and the
+    process, which believes it prepared, is right."""
+
+    class RolledBack(Exception):
+        pass
+
+    codes = Compiled(
+        lambda chapter: Indicator.objects.filter(chapter_id=chapter).values_list("code"), chapter=int
+    )
+    with pytest.raises(RolledBack), transaction.atomic():
+        with CaptureQueriesContext(connection) as sent:
+            inside = codes.rows(chapter=chapter.pk)
+        assert sent.captured_queries[0]["sql"].startswith(f"PREPARE {codes._compiled.name} AS SELECT")
+        raise RolledBack
+    assert codes._compiled.name in _prepared_on_server()
+    with CaptureQueriesContext(connection) as sent:
+        assert codes.rows(chapter=chapter.pk) == inside
+    assert sent.captured_queries[0]["sql"] == f"EXECUTE {codes._compiled.name}({chapter.pk})"
+    assert sorted(inside) == sorted(Indicator.objects.filter(chapter=chapter).values_list("code"))
+
+
+def test_a_round_trip_that_fails_part_way_is_not_believed_and_prepares_afresh(chapter):
+    """The PREPAREs before a failed EXECUTE of the same round trip ran, those after it did not:
+    the next round trip on the connection drops them all (DEALLOCATE ALL) and prepares what it runs,
+    never a PREPARE of a name that exists (an error that would abort the transaction)."""
+    by_pk = Compiled(lambda pk: Indicator.objects.filter(pk=pk).values_list("code"), pk=int)
+    first = Indicator.objects.order_by("pk").first()
+    rows_together((by_pk, {"pk": first.pk}))  # prepared, known
+    with pytest.raises(DataError), transaction.atomic():
+        # Prepared in this round trip, then its EXECUTE fails after by_pk's: bigint out of range.
+        rows_together((selectors._sections_query, {"year": 2023, "slug": "green"}), (by_pk, {"pk": 2**70}))
+    with CaptureQueriesContext(connection) as sent:
+        rows = rows_together(
+            (by_pk, {"pk": first.pk}), (selectors._sections_query, {"year": 2023, "slug": "green"})
+        )
+    assert rows[0] == [(first.code,)]
+    assert [row[0] for row in rows[1]] == list(chapter.sections.values_list("pk", flat=True))
+    assert sent.captured_queries[0]["sql"].startswith("DEALLOCATE ALL;\nPREPARE ")
+    on_server = _prepared_on_server()
+    assert sorted(on_server) == sorted(_names(by_pk, selectors._sections_query))
+    with CaptureQueriesContext(connection) as sent:
+        rows_together((by_pk, {"pk": first.pk}))
+    assert sent.captured_queries[0]["sql"] == f"EXECUTE {by_pk._compiled.name}({first.pk})"
+
+
+def test_a_query_compiled_again_is_prepared_under_a_new_name(chapter):
+    _page_read()
+    before = _names(*PAGE_QUERIES)
+    # The time zone is one of the settings the queries were compiled under.
+    with override_settings(TIME_ZONE="Asia/Shanghai"):
+        sent, page = _page_read()
+        after = _names(*PAGE_QUERIES)
+    assert not before & after
+    assert sent[0].count("PREPARE portal_c") == len(PAGE_QUERIES)
+    assert page.chapter.slug == "green"
+
+
+def test_the_setting_turns_prepared_statements_off(chapter):
+    with override_settings(DATABASE_PREPARED_STATEMENTS=False):
+        sent, page = _page_read()
+    assert "PREPARE" not in sent[0] and "EXECUTE" not in sent[0]
+    assert page.chapter.slug == "green"
+
+
+def test_a_parameter_of_each_kind_reaches_the_prepared_statement(chapter):
+    # int (a small integer field's Int2), str, a datetime: each typed by its place in the SQL.
+    later = datetime(2100, 1, 1, tzinfo=UTC)
+    found = selectors._chapter_query.rows(year=2023, slug="green", now=later)
+    assert len(found) == 1
+    assert selectors._chapter_query.rows(year=2023, slug="green'; --", now=later) == []
+    assert selectors._chapter_query.rows(year=2022, slug="green", now=later) == []
