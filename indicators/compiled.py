@@ -21,8 +21,11 @@ chapter page's six joins cost it more to plan than to run). Django's psycopg
 backend binds parameters on the client (no ``prepare=``), so this is SQL: the
 first use on a connection sends ``PREPARE portal_c<n> AS <the SQL, $1…$n>``
 in the same round trip as its ``EXECUTE portal_c<n>(<the values>)``, later
-uses only the ``EXECUTE`` (the values rendered as literals as before, each
-taking the type PostgreSQL inferred for its place). What has been prepared is
+uses only the ``EXECUTE`` (the values rendered as literals as before). Each
+parameter takes the type of its place, but an integer is a bigint: a smallint
+parameter (a year) would refuse a value the plain SQL compares and finds
+nothing for (a 500 for a URL's 14-digit year, not a 404), and a round trip with
+an integer beyond bigint runs the plain SQL. What has been prepared is
 kept per psycopg connection (a new connection, after ``CONN_MAX_AGE``, a failed
 health check or a test's ``connection.close()``, prepares again), and a query
 compiled again (``setting_changed``) gets a new name, never a stale statement.
@@ -91,6 +94,7 @@ class _Statement(NamedTuple):
     sql: str
     slots: list
     converters: list
+    integers: list[int]
     name: str
     prepare: str
     execute: str
@@ -128,10 +132,15 @@ class Compiled:
         # A new name each time: a query compiled again (other settings) is never run as
         # the statement its former SQL was prepared as on a connection still open.
         name = f"portal_c{next(_names)}"
+        # An integer parameter is a bigint, whatever its column: as in the plain SQL, where
+        # it is a literal, a value out of the column's range matches nothing (a smallint
+        # parameter would refuse it: a 500 for a year of 14 digits in a URL). The others
+        # take the type of their place.
+        integers = [index for index, (slot, _, _) in enumerate(slots) if self.params.get(slot) is int]
+        types = ", ".join("bigint" if index in integers else "unknown" for index in range(len(slots)))
+        prepare = f"PREPARE {name} ({types}) AS {_numbered(sql)}" if slots else f"PREPARE {name} AS {sql}"
         execute = f"EXECUTE {name}({', '.join(['%s'] * len(slots))})" if slots else f"EXECUTE {name}"
-        self._compiled = _Statement(
-            queryset.db, sql, slots, converters, name, f"PREPARE {name} AS {_numbered(sql)}", execute
-        )
+        self._compiled = _Statement(queryset.db, sql, slots, converters, integers, name, prepare, execute)
         return self._compiled
 
     def statement(self, values: dict[str, Any]) -> tuple[_Statement, list]:
@@ -180,7 +189,7 @@ def _run(using: str, runs: list[tuple[_Statement, list]]) -> list[list[Sequence]
                 cursor.execute(statement.sql, params)
                 results.append(_converted(cursor.fetchall(), statement.converters, connection))
             return results
-        if not settings.DATABASE_PREPARED_STATEMENTS:
+        if not settings.DATABASE_PREPARED_STATEMENTS or not all(map(_fits, runs)):
             return _fetched(cursor, [], [statement.sql for statement, _ in runs], runs, connection)
         session = connection.connection
         known = _prepared.get(session, set())
@@ -210,6 +219,13 @@ def _fetched(
             cursor.nextset()
         results.append(_converted(cursor.fetchall(), statement.converters, connection))
     return results
+
+
+def _fits(run: tuple[_Statement, list]) -> bool:
+    """Whether the integers of ``run`` are bigints (a larger one, which the plain SQL
+    compares as a numeric, matching nothing, is not one of the prepared statement's)."""
+    statement, params = run
+    return all(-(2**63) <= params[index] < 2**63 for index in statement.integers)
 
 
 _PLACEHOLDER = re.compile(r"%(.)")

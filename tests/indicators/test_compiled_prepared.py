@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import DataError, connection, transaction
+from django.db.models import ExpressionWrapper, F, IntegerField, Value
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -128,7 +129,8 @@ def test_a_rolled_back_transaction_leaves_its_statements_prepared(chapter):
     with pytest.raises(RolledBack), transaction.atomic():
         with CaptureQueriesContext(connection) as sent:
             inside = codes.rows(chapter=chapter.pk)
-        assert sent.captured_queries[0]["sql"].startswith(f"PREPARE {codes._compiled.name} AS SELECT")
+        prepare = f"PREPARE {codes._compiled.name} (bigint) AS SELECT"
+        assert sent.captured_queries[0]["sql"].startswith(prepare)
         raise RolledBack
     assert codes._compiled.name in _prepared_on_server()
     with CaptureQueriesContext(connection) as sent:
@@ -139,26 +141,34 @@ def test_a_rolled_back_transaction_leaves_its_statements_prepared(chapter):
 
 def test_a_round_trip_that_fails_part_way_is_not_believed_and_prepares_afresh(chapter):
     """The PREPAREs before a failed EXECUTE of the same round trip ran, those after it did not:
-    the next round trip on the connection drops them all (DEALLOCATE ALL) and prepares what it runs,
-    never a PREPARE of a name that exists (an error that would abort the transaction)."""
-    by_pk = Compiled(lambda pk: Indicator.objects.filter(pk=pk).values_list("code"), pk=int)
-    first = Indicator.objects.order_by("pk").first()
-    rows_together((by_pk, {"pk": first.pk}))  # prepared, known
-    with pytest.raises(DataError), transaction.atomic():
-        # Prepared in this round trip, then its EXECUTE fails after by_pk's: bigint out of range.
-        rows_together((selectors._sections_query, {"year": 2023, "slug": "green"}), (by_pk, {"pk": 2**70}))
+    the next round trip on the connection drops them all (DEALLOCATE ALL) and prepares what it
+    runs, never a PREPARE of a name that exists (an error that would abort the transaction)."""
+    ratios = Compiled(
+        lambda chapter, by: (
+            Indicator.objects.filter(chapter_id=chapter)
+            .annotate(ratio=ExpressionWrapper(F("order") / Value(by), output_field=IntegerField()))
+            .order_by("pk")
+            .values_list("code", "ratio")
+        ),
+        chapter=int,
+        by=int,
+    )
+    sections = (selectors._sections_query, {"year": 2023, "slug": "green"})
+    expected = [(i.code, i.order) for i in Indicator.objects.filter(chapter=chapter).order_by("pk")]
+    first = rows_together((ratios, {"chapter": chapter.pk, "by": 1}))  # prepared, known
+    assert [tuple(row) for row in first[0]] == expected
+    with pytest.raises(DataError, match="division by zero"), transaction.atomic():
+        # The sections' statement is prepared in this round trip, then the ratios' EXECUTE fails.
+        rows_together(sections, (ratios, {"chapter": chapter.pk, "by": 0}))
     with CaptureQueriesContext(connection) as sent:
-        rows = rows_together(
-            (by_pk, {"pk": first.pk}), (selectors._sections_query, {"year": 2023, "slug": "green"})
-        )
-    assert rows[0] == [(first.code,)]
+        rows = rows_together((ratios, {"chapter": chapter.pk, "by": 1}), sections)
+    assert [tuple(row) for row in rows[0]] == expected
     assert [row[0] for row in rows[1]] == list(chapter.sections.values_list("pk", flat=True))
     assert sent.captured_queries[0]["sql"].startswith("DEALLOCATE ALL;\nPREPARE ")
-    on_server = _prepared_on_server()
-    assert sorted(on_server) == sorted(_names(by_pk, selectors._sections_query))
+    assert sorted(_prepared_on_server()) == sorted(_names(ratios, selectors._sections_query))
     with CaptureQueriesContext(connection) as sent:
-        rows_together((by_pk, {"pk": first.pk}))
-    assert sent.captured_queries[0]["sql"] == f"EXECUTE {by_pk._compiled.name}({first.pk})"
+        rows_together((ratios, {"chapter": chapter.pk, "by": 1}))
+    assert sent.captured_queries[0]["sql"] == f"EXECUTE {ratios._compiled.name}(1, {chapter.pk})"
 
 
 def test_a_query_compiled_again_is_prepared_under_a_new_name(chapter):
@@ -187,3 +197,17 @@ def test_a_parameter_of_each_kind_reaches_the_prepared_statement(chapter):
     assert len(found) == 1
     assert selectors._chapter_query.rows(year=2023, slug="green'; --", now=later) == []
     assert selectors._chapter_query.rows(year=2022, slug="green", now=later) == []
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_values_out_of_their_columns_range_are_a_404_prepared_or_not(client, chapter, prepared):
+    # The plain SQL compares a literal out of the column's range and finds nothing; the prepared
+    # statement's integers are bigints (not the column's smallint), a larger one runs the plain SQL.
+    with override_settings(DATABASE_PREPARED_STATEMENTS=prepared):
+        for path in (
+            "/99999999999999/chapters/green/",
+            f"/{10**30}/chapters/green/",
+            f"/2023/chapters/{'g' * 300}/",
+        ):
+            assert client.get(path).status_code == 404, path
+        assert client.get("/2023/chapters/green/").status_code == 200
