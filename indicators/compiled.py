@@ -53,6 +53,12 @@ prepares on it: Django's psycopg backend binds on the client, and psycopg
 prepares only with server-side binding (``OPTIONS["server_side_binding"]``),
 which ``rows_together``'s several statements per ``execute`` cannot use anyway.
 
+Plans, checked with ``EXPLAIN ANALYZE EXECUTE`` on the 2023 report: after its
+fifth run PostgreSQL keeps a generic plan for each of the chapter page's
+statements (``pg_prepared_statements``: generic plans counted from the sixth),
+with the same index scans as the plain SQL's; their planning went from 1.86 ms
+to 0.11 ms a page, their execution unchanged (0.99 and 0.92 ms).
+
 ``DATABASE_PREPARED_STATEMENTS`` (default on) turns this off: a connection
 pooler in transaction mode (PgBouncer's ``pool_mode = transaction``) hands each
 transaction any server connection, on which a statement prepared by another
