@@ -20,10 +20,21 @@ from django.utils.translation import gettext_lazy as _
 
 def localized(obj: models.Model, field: str) -> str:
     """The English text of ``field`` when the interface is English and it exists."""
-    if (get_language() or "").startswith("en"):
-        english = getattr(obj, f"{field}_en", "")
-        if english:
-            return english
+    return localized_in(obj, field, english=is_english())
+
+
+def is_english() -> bool:
+    """Whether the interface is English (the ``_en`` texts are shown)."""
+    return (get_language() or "").startswith("en")
+
+
+def localized_in(obj: models.Model, field: str, *, english: bool) -> str:
+    """``localized`` with the language decided by the caller: a list of rows asks once
+    (``is_english``) rather than once per text of every row."""
+    if english:
+        text = getattr(obj, f"{field}_en", "")
+        if text:
+            return text
     return getattr(obj, field)
 
 
@@ -421,23 +432,31 @@ class Indicator(Publishable):
         return localized(self, "name")
 
     def _values(self) -> list["IndicatorValue"]:
-        # Uses the prefetch cache when the selector prefetched ``values``.
+        # The prefetch cache when the selector prefetched ``values`` (read as it is: the
+        # related manager that ``values.all()`` builds to reach it costs more than the rows).
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("values")
+        if prefetched is not None and prefetched._result_cache is not None:
+            return list(prefetched._result_cache)
         return list(self.values.all())
 
     @property
     def current_value(self) -> "IndicatorValue | None":
         """The value for the indicator's own year (the figure the report headlines)."""
-        annual = [v for v in self._values() if v.month is None]
-        for value in annual:
-            if value.year == self.year:
-                return value
-        return annual[-1] if annual else None
+        return self.current_and_previous()[0]
 
     @property
     def previous_value(self) -> "IndicatorValue | None":
-        current = self.current_value
-        earlier = [v for v in self._values() if v.month is None and current and v.year < current.year]
-        return earlier[-1] if earlier else None
+        """The latest annual value before ``current_value``'s year (the report's comparison)."""
+        return self.current_and_previous()[1]
+
+    def current_and_previous(self) -> tuple["IndicatorValue | None", "IndicatorValue | None"]:
+        """``(current_value, previous_value)`` from one reading of the values (a list row shows both)."""
+        annual = [v for v in self._values() if v.month is None]
+        current = next((v for v in annual if v.year == self.year), annual[-1] if annual else None)
+        if current is None:
+            return None, None
+        earlier = [v for v in annual if v.year < current.year]
+        return current, earlier[-1] if earlier else None
 
     @property
     def series(self) -> list["IndicatorValue"]:

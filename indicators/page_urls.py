@@ -5,13 +5,36 @@ route differ only in the item's key, so the route is reversed once per edition
 year with a stand-in for the key, and each item's key put in its place (a key
 is a slug, which a URL carries as it is). The result is ``get_absolute_url()``'s
 (tests compare the two for every item of the 2023 report).
+
+The reversed patterns depend only on the code and the settings (the URLconf, the
+script prefix, the language), so they are kept for the life of the process, by
+all of these, and forgotten when a setting changes (a test's ``override_settings``).
 """
 
-from django.urls import reverse
+import re
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 
 # Stands in for the item's key when the route is reversed: a valid slug, or reverse()
 # refuses it, and nothing else in the URL can contain it.
 _KEY = "0-key-0"
+# What the routes' ``slug`` converter accepts: ASCII, which reverse() quotes as it is.
+# Any other key goes to reverse() itself, which refuses it as get_absolute_url() would.
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+# The reversed pattern of each route, key name, year, language, script prefix and URLconf.
+_patterns: dict[tuple, str] = {}
+PATTERN_ENTRIES = 1000
+
+
+def _patterns_forget(**kwargs: Any) -> None:
+    _patterns.clear()
+
+
+setting_changed.connect(_patterns_forget)
 
 
 class PageUrls:
@@ -21,12 +44,25 @@ class PageUrls:
         self.route = route
         self.key_name = key_name
         self.by_year: dict[int, str] = {}
+        # What reverse() reads besides the route (read once per list, not per row).
+        self.scope = (route, key_name, get_language(), get_script_prefix(), get_urlconf())
 
     def __call__(self, year: int, key: str) -> str:
         pattern = self.by_year.get(year)
         if pattern is None:
-            pattern = self.by_year[year] = reverse(self.route, kwargs={"year": year, self.key_name: _KEY})
+            pattern = self.by_year[year] = self._pattern(year)
+        if not _SLUG.fullmatch(key):
+            return reverse(self.route, kwargs={"year": year, self.key_name: key})
         return pattern.replace(_KEY, key, 1)
+
+    def _pattern(self, year: int) -> str:
+        scope = (*self.scope, year)
+        pattern = _patterns.get(scope)
+        if pattern is None:
+            if len(_patterns) >= PATTERN_ENTRIES:
+                _patterns.clear()
+            pattern = _patterns[scope] = reverse(self.route, kwargs={"year": year, self.key_name: _KEY})
+        return pattern
 
 
 def indicator_urls() -> PageUrls:

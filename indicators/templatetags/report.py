@@ -22,6 +22,8 @@ from indicators.models import (
     Story,
     StoryKind,
     format_quantity,
+    is_english,
+    localized_in,
 )
 from indicators.page_urls import indicator_urls, story_urls
 
@@ -119,36 +121,65 @@ def highlight(text: str, query: str) -> SafeString:
 # markup is the one the included templates had; every text is escaped (``_e``: the
 # standard library's ``html.escape``, which Django's ``escape`` is, without its lazy-text
 # wrapper: every text here is a plain ``str``); the URLs are get_absolute_url()'s,
-# reversed once per route and edition (``indicators.page_urls``).
+# reversed once per route and edition (``indicators.page_urls``). What depends on the
+# language (the English texts or not, the translated labels) is decided once per list.
 
-_e = html.escape
+# Most texts have nothing to escape: found by one search, they are used as they are.
+_TO_ESCAPE = re.compile("[&<>\"']")
 
 
-def _indicator_item(indicator: Indicator, url: str, year_label: str, missing: list[str]) -> str:
-    current = indicator.current_value
-    value = format_quantity(current.value, indicator.unit, current.qualifier) if current is not None else ""
-    if not value:
-        if not missing:
-            missing.append(f'<span class="muted">{_e(gettext("报告未给出数值"))}</span>')
-        shown = missing[0]
-    else:
-        shown = _e(value)
-    row = (
-        f'<li class="indicator-item">\n  <a class="indicator-item__name" href="{_e(url)}">'
-        f"{_e(indicator.display_name)}</a>\n"
-        f'  <span class="indicator-item__value">{shown}</span>'
-    )
-    previous = indicator.previous_value
-    if previous is not None:
-        before = format_quantity(previous.value, indicator.unit, previous.qualifier)
-        row += (
-            f'\n  <span class="indicator-item__compare">{_e(year_label % {"year": previous.year})} '
-            f"{_e(before)} → {_e(year_label % {'year': current.year})} {_e(value)}</span>"
+def _e(text: str) -> str:
+    """``html.escape(text)``."""
+    return html.escape(text) if _TO_ESCAPE.search(text) else text
+
+
+class _IndicatorRows:
+    """What every indicator row of a page shares: the URLs, the language, the labels."""
+
+    def __init__(self) -> None:
+        self.urls = indicator_urls()
+        self.english = is_english()
+        # The same msgid as ``{% blocktranslate %}{{ year }} 年{% endblocktranslate %}``.
+        self.year_label = gettext("%(year)s 年")
+        self._years: dict[int, str] = {}
+        self._missing = ""  # "no figure", translated once when a row needs it
+
+    def year(self, year: int) -> str:
+        """``2023 年`` (``2023``, in English), escaped."""
+        label = self._years.get(year)
+        if label is None:
+            label = self._years[year] = _e(self.year_label % {"year": year})
+        return label
+
+    def missing(self) -> str:
+        if not self._missing:
+            self._missing = f'<span class="muted">{_e(gettext("报告未给出数值"))}</span>'
+        return self._missing
+
+    def rows(self, indicators: Iterable[Indicator]) -> str:
+        return "".join([self.row(indicator) for indicator in indicators])
+
+    def row(self, indicator: Indicator) -> str:
+        url = self.urls(indicator.edition.year, indicator.code)
+        current, previous = indicator.current_and_previous()
+        unit = indicator.unit
+        value = format_quantity(current.value, unit, current.qualifier) if current is not None else ""
+        shown = _e(value) if value else self.missing()
+        row = (
+            f'<li class="indicator-item">\n  <a class="indicator-item__name" href="{_e(url)}">'
+            f"{_e(localized_in(indicator, 'name', english=self.english))}</a>\n"
+            f'  <span class="indicator-item__value">{shown}</span>'
         )
-    change = indicator.display_change
-    if change:
-        row += f'\n  <span class="indicator-item__change">{_e(change)}</span>'
-    return row + "\n</li>"
+        if previous is not None:
+            before = format_quantity(previous.value, unit, previous.qualifier)
+            row += (
+                f'\n  <span class="indicator-item__compare">{self.year(previous.year)} '
+                f"{_e(before)} → {self.year(current.year)} {_e(value)}</span>"
+            )
+        change = indicator.display_change
+        if change:
+            row += f'\n  <span class="indicator-item__change">{_e(change)}</span>'
+        return row + "\n</li>"
 
 
 @register.simple_tag
@@ -156,12 +187,10 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
     """``<li class="indicator-item">`` rows: name (linked), figure, the comparison with the
     previous year the report gives, and the change. Each indicator's edition is read
     (for its URL): select or set it with the rows (``indicators.selectors``)."""
-    urls = indicator_urls()
-    # The same msgid as ``{% blocktranslate %}{{ year }} 年{% endblocktranslate %}``.
-    year_label = gettext("%(year)s 年")
-    missing: list[str] = []  # "no figure", translated once when a row needs it
-    rows = [_indicator_item(i, urls(i.edition.year, i.code), year_label, missing) for i in indicators]
-    return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
+    return mark_safe(_IndicatorRows().rows(indicators))  # noqa: S308 - every text in the rows is escaped
+
+
+_KINDS = frozenset(StoryKind.values)
 
 
 class _KindLabels(dict):
@@ -169,23 +198,25 @@ class _KindLabels(dict):
     (``get_kind_display`` rebuilds the choices and translates every label per call)."""
 
     def __missing__(self, kind: str) -> str:
-        label = self[kind] = str(StoryKind(kind).label) if kind in StoryKind.values else kind
+        label = self[kind] = str(StoryKind(kind).label) if kind in _KINDS else kind
         return label
 
 
-def _story_item(story: Story, url: str, kinds: _KindLabels) -> str:
+def _story_item(story: Story, url: str, kinds: _KindLabels, english: bool) -> str:
     place = ""
     if story.district_id:
-        street = f" · {_e(localized(story.street, 'name'))}" if story.street_id else ""
-        place = f' <span class="place">{_e(story.district.display_name)}{street}</span>'
+        district = _e(localized_in(story.district, "name", english=english))
+        street = f" · {_e(localized_in(story.street, 'name', english=english))}" if story.street_id else ""
+        place = f' <span class="place">{district}{street}</span>'
     text = story.summary
     if len(text) > SUMMARY_LENGTH:  # ``truncatechars``; a shorter text is itself
         text = Truncator(text).chars(SUMMARY_LENGTH)
     summary = f'\n  <p class="story-item__summary">{_e(text)}</p>' if text else ""
+    title = localized_in(story, "title", english=english)
     return (
         f'<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{_e(story.kind)}">'
         f"{_e(kinds[story.kind])}</span>{place}</p>\n"
-        f'  <h3 class="story-item__title"><a href="{_e(url)}">{_e(story.display_title)}</a></h3>'
+        f'  <h3 class="story-item__title"><a href="{_e(url)}">{_e(title)}</a></h3>'
         f"{summary}\n</li>"
     )
 
@@ -196,33 +227,36 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     Each story's edition, district and street are read: select them with the rows."""
     urls = story_urls()
     kinds = _KindLabels()
-    rows = [_story_item(s, urls(s.edition.year, s.slug), kinds) for s in stories]
+    english = is_english()
+    rows = [_story_item(s, urls(s.edition.year, s.slug), kinds, english) for s in stories]
     return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
 
 
-def _section(section: Section, indicators: list[Indicator], heading: str) -> str:
+def _section(section: Section, indicators: list[Indicator], heading: str, rows: _IndicatorRows) -> str:
     number = section.number
-    paragraphs = "".join(f"<p>{_e(paragraph)}</p>" for paragraph in section.paragraphs)
+    paragraphs = "".join([f"<p>{_e(paragraph)}</p>" for paragraph in section.paragraphs])
     listed = ""
     if indicators:
         listed = (
             f'\n    <h3 class="list-title">{heading}</h3>\n'
-            f'    <ul class="indicator-list">{indicator_items(indicators)}</ul>\n    '
+            f'    <ul class="indicator-list">{rows.rows(indicators)}</ul>\n    '
         )
+    title = localized_in(section, "title", english=rows.english)
     return (
         f'\n  <section class="section" id="section-{number}" aria-labelledby="section-{number}-title">\n'
         f'    <h2 id="section-{number}-title"><span class="section__number">{number:02d}</span> '
-        f"{_e(section.display_title)}</h2>\n    {paragraphs}\n    {listed}\n  </section>\n  "
+        f"{_e(title)}</h2>\n    {paragraphs}\n    {listed}\n  </section>\n  "
     )
 
 
 @register.simple_tag
 def section_contents(sections: Iterable[tuple[Section, list[Indicator]]]) -> SafeString:
     """The chapter's table of contents: a link to each section, numbered as its heading is."""
-    rows = (
-        f'<li><a href="#section-{s.number}">{s.number:02d} {_e(s.display_title)}</a></li>'
-        for s, _ in sections
-    )
+    english = is_english()
+    rows = []
+    for section, _ in sections:
+        title = _e(localized_in(section, "title", english=english))
+        rows.append(f'<li><a href="#section-{section.number}">{section.number:02d} {title}</a></li>')
     return mark_safe("".join(rows))  # noqa: S308 - the titles are escaped
 
 
@@ -231,7 +265,8 @@ def section_items(sections: Iterable[tuple[Section, list[Indicator]]]) -> SafeSt
     """A chapter's sections, each with its number, title, text and the list of its
     indicators (``indicator_items``), written here for the reason the rows are."""
     heading = _e(gettext("本节指标"))
-    return mark_safe("".join(_section(s, indicators, heading) for s, indicators in sections))  # noqa: S308 - escaped
+    rows = _IndicatorRows()
+    return mark_safe("".join([_section(s, indicators, heading, rows) for s, indicators in sections]))  # noqa: S308 - escaped
 
 
 # On the request: the published editions, read once per page (the switcher and the indicator page).
