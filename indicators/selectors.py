@@ -10,12 +10,15 @@ page will touch, so a page runs the same number of queries however much the
 report holds.
 """
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, IntegerField, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.base import ModelState
 from django.db.models.functions import Coalesce
+from django.db.models.signals import post_init, pre_init
 from django.http import Http404
 from django.utils import timezone
 
@@ -363,9 +366,20 @@ class FetchedRows(QuerySet):
         raise TypeError("rows fetched with their parent: query the model instead")
 
 
+@functools.cache
+def _fetched_state(model: type[Model]) -> dict:
+    """A ``FetchedRows(model)``'s attributes before its rows: its query is never changed
+    (``_chain`` refuses), so one per model serves every parent's rows."""
+    return dict(FetchedRows(model).__dict__)
+
+
 def _fetched(instance: Model, name: str, model: type[Model], rows: list) -> None:
     """Put ``rows`` where ``prefetch_related(name)`` puts them (``instance.<name>.all()`` reads them)."""
-    fetched = FetchedRows(model)
+    fetched = FetchedRows.__new__(FetchedRows)
+    fetched.__dict__.update(_fetched_state(model))
+    # The per-queryset mutable state, fresh for each.
+    fetched._hints = {}
+    fetched._known_related_objects = {}
     fetched._result_cache = rows
     fetched._prefetch_done = True
     instance._prefetched_objects_cache = {name: fetched}
@@ -386,20 +400,70 @@ class ChapterPage:
     editions: list[Edition]
 
 
+# Makes the instance ``columns.model_from`` makes of ``values`` with its related objects
+# ``related`` (by field name) cached as ``attach`` caches them.
+_Maker = Callable[[Sequence, dict[str, Model | None]], Model]
+
+
+def _maker(columns: Columns) -> _Maker:
+    """``columns.model_from`` and ``attach`` for the rows of a list: whether the model's
+    ``__init__`` signals have receivers (then ``from_db`` makes each instance) and where
+    each related object is cached are looked up once per list, not once per row."""
+    model, names = columns.model, columns.names
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+
+        def make_listened(values: Sequence, related: dict[str, Model | None]) -> Model:
+            instance = columns.model_from(values)
+            for name, obj in related.items():
+                attach(instance, name, obj)
+            return instance
+
+        return make_listened
+    new = model.__new__
+    # A foreign key keeps its object under its name (``set_cached_value``: its ``cache_name``).
+    renamed = {
+        field.name: field.cache_name
+        for field in model._meta.concrete_fields
+        if field.is_relation and field.cache_name != field.name
+    }
+
+    def make(values: Sequence, related: dict[str, Model | None]) -> Model:
+        # As ``Columns.model_from``; ``related`` (a new dict each row) becomes the cache.
+        instance = new(model)
+        instance.__dict__.update(zip(names, values, strict=True))
+        state = instance._state = ModelState()
+        state.adding = False
+        state.db = "default"
+        if renamed:
+            related = {renamed.get(name, name): obj for name, obj in related.items()}
+        state.fields_cache = related
+        return instance
+
+    return make
+
+
+def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
+    """A story of the chapter from its row (the story's columns, its district's, its
+    street's), with its chapter, edition, district and street."""
+    story_end = len(_STORY.names)
+    district_end = story_end + len(_DISTRICT.names)
+    make_story, make_district, make_street = _maker(_STORY), _maker(_DISTRICT), _maker(_STREET)
+    edition = chapter.edition
+    # A story's district and street ids are its first columns' (``district_id``, ``street_id``).
+    district_at, street_at = _STORY.names.index("district_id"), _STORY.names.index("street_id")
+
+    def make(row: Sequence) -> Story:
+        district = make_district(row[story_end:district_end], {}) if row[district_at] is not None else None
+        street = make_street(row[district_end:], {}) if row[street_at] is not None else None
+        related = {"chapter": chapter, "edition": edition, "district": district, "street": street}
+        return make_story(row[:story_end], related)
+
+    return make
+
+
 def _split(columns: Columns, row: Sequence, start: int) -> tuple[Model, int]:
     end = start + len(columns.names)
     return columns.model_from(row[start:end]), end
-
-
-def _story_from(row: Sequence, chapter: Chapter) -> Story:
-    story, at = _split(_STORY, row, 0)
-    district, at = _split(_DISTRICT, row, at)
-    street, _ = _split(_STREET, row, at)
-    attach(story, "chapter", chapter)
-    attach(story, "edition", chapter.edition)
-    attach(story, "district", district if story.district_id is not None else None)
-    attach(story, "street", street if story.street_id is not None else None)
-    return story
 
 
 def chapter_page(*, year: int, slug: str) -> ChapterPage:
@@ -420,20 +484,22 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     chapter, at = _split(_CHAPTER, found[0], 0)
     edition, _ = _split(_EDITION, found[0], at)
     attach(chapter, "edition", edition)
-    sections = [_SECTION.model_from(row) for row in section_rows]
-    indicators = [_INDICATOR.model_from(row) for row in indicator_rows]
-    values: dict[int, list[IndicatorValue]] = {indicator.pk: [] for indicator in indicators}
+    make_section = _maker(_SECTION)
+    sections = [make_section(row, {}) for row in section_rows]
+    make_indicator = _maker(_INDICATOR)
+    indicators = [make_indicator(row, {"chapter": chapter, "edition": edition}) for row in indicator_rows]
+    by_id = {indicator.id: indicator for indicator in indicators}
+    values: dict[int, list[IndicatorValue]] = {pk: [] for pk in by_id}
+    make_value = _maker(_VALUE)
+    indicator_at = _VALUE.names.index("indicator_id")
     for row in value_rows:
-        value = _VALUE.model_from(row)
-        if value.indicator_id in values:
-            values[value.indicator_id].append(value)
+        indicator = by_id.get(row[indicator_at])
+        if indicator is not None:  # a draft's values are dropped
+            values[indicator.id].append(make_value(row, {"indicator": indicator}))
     for indicator in indicators:
-        attach(indicator, "chapter", chapter)
-        attach(indicator, "edition", edition)
-        for value in values[indicator.pk]:
-            attach(value, "indicator", indicator)
-        _fetched(indicator, "values", IndicatorValue, values[indicator.pk])
-    stories = [_story_from(row, chapter) for row in story_rows]
+        _fetched(indicator, "values", IndicatorValue, values[indicator.id])
+    make_story = _story_maker(chapter)
+    stories = [make_story(row) for row in story_rows]
     return ChapterPage(
         chapter=chapter,
         sections=sections,
