@@ -486,11 +486,15 @@ def chapter_scores(
         aggregate = _AGGREGATE.model_from(row)
         found[aggregate.scope, aggregate.object_id] = aggregate
     summary = score_summary(found.get((AggregateScope.CHAPTER, chapter.pk)))
+    # An item's mean is shown from the minimum of raters up (``ScoreSummary``): the
+    # summaries of the others, which would show none, are not made.
+    minimum = settings.AGGREGATE_MIN_COUNT
     items: list[tuple[Indicator | Story, ScoreSummary]] = []
     for scope, targets in ((AggregateScope.INDICATOR, indicators), (AggregateScope.STORY, stories)):
         for target in targets:
-            aggregate = found.get((scope, target.pk))
-            if aggregate is not None:
+            # ``id``: the primary key of both (``pk`` is a property that looks it up).
+            aggregate = found.get((scope, target.id))
+            if aggregate is not None and aggregate.raters >= minimum and aggregate.mean is not None:
                 item = score_summary(aggregate)
                 if item.mean is not None:
                     items.append((target, item))

@@ -73,15 +73,18 @@ _CHAPTER_ITEMS = "_participation_chapter_items"
 
 
 def _item_ids(indicators, stories) -> tuple:
-    return tuple(i.pk for i in indicators), tuple(s.pk for s in stories)
+    # ``id``, the primary key of both (``pk`` is a property that looks it up).
+    return tuple([i.id for i in indicators]), tuple([s.id for s in stories])
 
 
-def _chapter_depend(request, chapter, indicators, stories) -> None:
+def _chapter_depend(request, chapter, ids: tuple) -> None:
+    """``depend`` on the aggregates of the chapter and of its items (``_item_ids``)."""
+    tag = page_cache.aggregate_tag
     page_cache.depend(
         request,
-        *((page_cache.aggregate_tag(AggregateScope.CHAPTER, chapter.pk),) if chapter is not None else ()),
-        *(page_cache.aggregate_tag(AggregateScope.INDICATOR, i.pk) for i in indicators),
-        *(page_cache.aggregate_tag(AggregateScope.STORY, s.pk) for s in stories),
+        *((tag(AggregateScope.CHAPTER, chapter.pk),) if chapter is not None else ()),
+        *[tag(AggregateScope.INDICATOR, pk) for pk in ids[0]],
+        *[tag(AggregateScope.STORY, pk) for pk in ids[1]],
     )
 
 
@@ -94,12 +97,13 @@ def chapter_score(context, chapter, indicators=None, stories=None) -> dict:
     request = context.get("request")
     if indicators is None or stories is None or request is None:
         if request is not None:
-            _chapter_depend(request, chapter, (), ())
+            _chapter_depend(request, chapter, ((), ()))
         return {"summary": selectors.chapter_summary(chapter), "chapter": chapter}
     indicators, stories = list(indicators), list(stories)
-    _chapter_depend(request, chapter, indicators, stories)
+    ids = _item_ids(indicators, stories)
+    _chapter_depend(request, chapter, ids)
     summary, items = selectors.chapter_scores(chapter, indicators=indicators, stories=stories)
-    setattr(request, _CHAPTER_ITEMS, (_item_ids(indicators, stories), items))
+    setattr(request, _CHAPTER_ITEMS, (ids, items))
     return {"summary": summary, "chapter": chapter}
 
 
@@ -196,11 +200,12 @@ def chapter_chart(context, indicators, stories) -> dict:
     indicators, stories = list(indicators), list(stories)
     request = context.get("request")
     read = getattr(request, _CHAPTER_ITEMS, None)
-    if read is not None and read[0] == _item_ids(indicators, stories):
+    ids = _item_ids(indicators, stories)
+    if read is not None and read[0] == ids:
         items = list(read[1])
     else:
         if request is not None:
-            _chapter_depend(request, None, indicators, stories)
+            _chapter_depend(request, None, ids)
         items = selectors.chapter_item_summaries(indicators=indicators, stories=stories)
     items.sort(key=lambda item: -item[1].mean)
     chart = None
