@@ -182,6 +182,20 @@ def qr_svg(url: str, title: str) -> SafeString:
     return mark_safe(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))  # noqa: S308 - segno's markup, escaped title
 
 
+@functools.cache
+def _share_image() -> str:
+    """The share card's absolute URL: the static file's URL (its hashed name from the
+    manifest) depends only on the code and the settings, so it is found once per process."""
+    return settings.SITE_URL.rstrip("/") + static("img/share-card.png")
+
+
+def _share_image_forget(**kwargs: Any) -> None:
+    _share_image.cache_clear()  # a test changing SITE_URL or the static files' settings
+
+
+setting_changed.connect(_share_image_forget)
+
+
 @register.inclusion_tag("portal/_og.html", takes_context=True)
 def open_graph(context: template.Context, title: str, description: str) -> dict:
     """``og:*`` tags (and the canonical link) of a public page; nothing on other pages."""
@@ -198,7 +212,7 @@ def open_graph(context: template.Context, title: str, description: str) -> dict:
         "locale": OG_LOCALES.get(language, "zh_CN"),
         "alternates": [locale for code, locale in OG_LOCALES.items() if code != language],
         "site_name": gettext("北京城市体检"),
-        "image": settings.SITE_URL.rstrip("/") + static("img/share-card.png"),
+        "image": _share_image(),
     }
 
 
