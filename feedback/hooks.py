@@ -28,6 +28,12 @@ Events (the keyword arguments each receiver gets):
 Unlike Django signals, an unknown event name is an error, and there are no
 senders or weak references to reason about: receivers are plain functions
 registered once at start-up.
+
+A receiver may be registered with ``acts``: a predicate on the event's keyword
+arguments that says whether the receiver would do anything with them. A service
+asks :func:`acting` before it prepares for receivers what only they need (a
+transaction around a write that is atomic by itself, for example); a receiver
+registered without ``acts`` always acts.
 """
 
 from collections.abc import Callable
@@ -35,14 +41,27 @@ from collections.abc import Callable
 EVENTS = ("feedback_stored", "comment_moderated", "ratings_hold_decided", "resident_data_deleting")
 
 _receivers: dict[str, list[Callable[..., object]]] = {event: [] for event in EVENTS}
+# receiver → its ``acts`` predicate, for those registered with one
+_acts: dict[Callable[..., object], Callable[..., bool]] = {}
 
 
-def register(event: str, receiver: Callable[..., object]) -> None:
-    """Call ``receiver(**kwargs)`` on every ``event``; idempotent per receiver."""
+def register(event: str, receiver: Callable[..., object], *, acts: Callable[..., bool] | None = None) -> None:
+    """Call ``receiver(**kwargs)`` on every ``event``; idempotent per receiver.
+
+    ``acts(**kwargs)``: whether the receiver does anything with those arguments
+    (it must answer False only where the receiver then returns without a query).
+    """
     if event not in _receivers:
         raise ValueError(f"Unknown feedback event {event!r}; known: {', '.join(EVENTS)}")
     if receiver not in _receivers[event]:
         _receivers[event].append(receiver)
+    if acts is not None:
+        _acts[receiver] = acts
+
+
+def acting(event: str, **kwargs: object) -> bool:
+    """Whether any receiver of ``event`` would act on ``kwargs`` (see ``register``)."""
+    return any((acts := _acts.get(receiver)) is None or acts(**kwargs) for receiver in _receivers[event])
 
 
 def notify(event: str, **kwargs: object) -> None:

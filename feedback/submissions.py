@@ -4,7 +4,9 @@ Each is validated, written in one transaction and acknowledged at once.
 Inside that transaction the apps above hear of it (``hooks.notify
 ("feedback_stored")``: the review workspace opens its case), so the feedback
 and its case commit or roll back together. After the commit the affected
-aggregates are queued for one coalesced refresh (``tasks``).
+aggregates are queued for one coalesced refresh (``tasks``). (A new resident's
+rating that no receiver acts on is one statement, atomic by itself: it runs in
+autocommit, without a transaction around it; see ``_rating_insert_new``.)
 
 Each service takes the submission's ``source`` (``feedback.limits.
 SubmissionSource``, computed once per request by the pipeline): its keyed
@@ -353,17 +355,27 @@ def _rating_insert_new(
     rating = Rating(score=score, district=district, **{f"{ref.kind}_id": ref.pk}, **_screened_fields(source))
     params += _insert_values(resident, statement.resident_fields, statement.resident_plan)
     params += _insert_values(rating, statement.rating_fields, statement.rating_plan)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement.sql, params)
-            row = cursor.fetchone()
-        if row is None:  # the target is unknown or not public: nothing was inserted
-            raise _target_unknown()
-        rating.pk, rating.resident_id, chapter_id = row
-        hooks.notify("feedback_stored", rating=rating)
-        aggregates_refresh_queue(
-            keys=item_aggregate_keys(ref.kind, ref.pk, chapter_id=chapter_id, district_id=rating.district_id)
-        )
+    if hooks.acting("feedback_stored", rating=rating):
+        # A receiver writes (a low rating's review case): it commits or rolls back with the rating.
+        with transaction.atomic():
+            return _rating_store_new(statement.sql, params, ref, rating)
+    # Nothing else writes: the one statement is atomic by itself, so in autocommit it needs
+    # no BEGIN and COMMIT around it (two round trips and Django's transaction bookkeeping).
+    # Outside a transaction ``on_commit`` runs its function at once, i.e. after the commit.
+    return _rating_store_new(statement.sql, params, ref, rating)
+
+
+def _rating_store_new(sql: str, params: list, ref: TargetRef, rating: Rating) -> Rating:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the target is unknown or not public: nothing was inserted
+        raise _target_unknown()
+    rating.pk, rating.resident_id, chapter_id = row
+    hooks.notify("feedback_stored", rating=rating)
+    aggregates_refresh_queue(
+        keys=item_aggregate_keys(ref.kind, ref.pk, chapter_id=chapter_id, district_id=rating.district_id)
+    )
     return rating
 
 

@@ -41,7 +41,8 @@ def aggregates_reconcile() -> dict[str, int]:
 
 
 def aggregates_refresh_queue(*, keys: Iterable[str]) -> None:
-    """After the current transaction commits, queue one refresh of ``keys``."""
+    """After the current transaction commits, queue one refresh of ``keys`` (at once when
+    no transaction is open: a statement in autocommit has committed when it returns)."""
     wanted = sorted(set(keys))
     if wanted:
         transaction.on_commit(partial(_aggregates_refresh_enqueue, wanted))

@@ -12,7 +12,9 @@ class ReviewConfig(AppConfig):
         from feedback import hooks  # noqa: PLC0415 - app registry must be ready first
         from review import services  # noqa: PLC0415 - models load only once apps are ready
 
-        hooks.register("feedback_stored", services.case_open_on_feedback_stored)
+        hooks.register(
+            "feedback_stored", services.case_open_on_feedback_stored, acts=services.feedback_opens_case
+        )
         hooks.register("comment_moderated", services.case_record_moderation)
         hooks.register("ratings_hold_decided", services.case_record_hold_decision)
         hooks.register("resident_data_deleting", services.cases_record_feedback_deleted)

@@ -114,6 +114,22 @@ def case_open_for_feedback(
     return _open(lookup={"rating": rating}, defaults=_rating_case(rating))
 
 
+def feedback_opens_case(
+    *,
+    comment: Comment | None = None,
+    answer: SurveyAnswer | None = None,
+    rating: Rating | None = None,
+) -> bool:
+    """Whether ``case_open_on_feedback_stored`` acts on this row (its ``acts`` in
+    ``feedback.hooks``): a comment, an answer with free text, a rating of 1–2.
+    Reads only the row's score or text, so it may be asked before the row is stored."""
+    if rating is not None:
+        return rating.score <= LOW_RATING_MAX
+    if answer is not None:
+        return bool((answer.comment or "").strip())
+    return True
+
+
 def case_open_on_feedback_stored(
     *,
     comment: Comment | None = None,
@@ -125,12 +141,11 @@ def case_open_on_feedback_stored(
     A rating of 3–5 or an answer without free text opens none, and the receiver's
     answer is not used, so the lookup of a case it may already have is skipped: on
     launch day most ratings are such, and that query was a fifth of a rating POST.
+    Nor does it query anything then, so a new resident's rating of 3–5 needs no
+    transaction around its one statement (``feedback.submissions``).
     """
-    if rating is not None and rating.score > LOW_RATING_MAX:
-        return
-    if answer is not None and not (answer.comment or "").strip():
-        return
-    case_open_for_feedback(comment=comment, answer=answer, rating=rating)
+    if feedback_opens_case(comment=comment, answer=answer, rating=rating):
+        case_open_for_feedback(comment=comment, answer=answer, rating=rating)
 
 
 def _item_fields(feedback: Comment | Rating) -> dict:
