@@ -231,6 +231,14 @@ def test_every_dependency_of_a_pinned_package_is_pinned(path, base):
     assert not missing, f"{path.name} is not closed (--no-deps would break):\n" + "\n".join(missing)
 
 
+def test_redis_py_parses_and_packs_with_hiredis():
+    # requirements.txt pins hiredis for the page cache's hits (one MGET each); redis-py only
+    # uses it when it imports and is recent enough, and falls back silently otherwise.
+    from redis.utils import HIREDIS_AVAILABLE  # noqa: PLC0415 - the installed client, read here
+
+    assert HIREDIS_AVAILABLE, "redis-py does not use hiredis (missing, or older than it accepts)"
+
+
 # --- The checks can fail ---------------------------------------------------------------
 
 
