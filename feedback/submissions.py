@@ -330,7 +330,26 @@ def _new_rating_statement(kind: str) -> _NewRatingStatement:
     return _statements[kind]
 
 
-def _insert_values(obj: models.Model, fields: tuple[models.Field, ...], plan: tuple) -> list:
+class _NewRow:
+    """A new row of ``model`` as ``Field.pre_save`` sees an unsaved instance: the attributes
+    given, and any other field's default, made when asked for (as ``Model.__init__`` sets
+    it). For the resident, of whom the statement needs only its values: building the
+    model instance (every field, the init signals) cost more than computing them."""
+
+    def __init__(self, model: type[models.Model], **given: object) -> None:
+        self._meta = model._meta
+        self.__dict__.update(given)
+
+    def __getattr__(self, attname: str) -> object:
+        field = next((f for f in self._meta.concrete_fields if f.attname == attname), None)
+        if field is None:
+            raise AttributeError(attname)
+        value = field.get_default()
+        setattr(self, attname, value)
+        return value
+
+
+def _insert_values(obj: models.Model | _NewRow, fields: tuple[models.Field, ...], plan: tuple) -> list:
     """What the ORM's INSERT of ``obj`` would write in ``fields`` (defaults, ``auto_now``…):
     the constants of ``plan``, and for the rest what the ORM computes for each row."""
     return [
@@ -351,7 +370,7 @@ def _rating_insert_new(
     now = timezone.now()
     for i in statement.now_at:
         params[i] = now
-    resident = Resident(key_hash=key_hash, district=district)
+    resident = _NewRow(Resident, key_hash=key_hash, district_id=district.pk if district else None)
     rating = Rating(score=score, district=district, **{f"{ref.kind}_id": ref.pk}, **_screened_fields(source))
     params += _insert_values(resident, statement.resident_fields, statement.resident_plan)
     params += _insert_values(rating, statement.rating_fields, statement.rating_plan)

@@ -88,3 +88,17 @@ def test_a_receiver_that_does_not_say_when_it_acts_gets_the_transaction(indicato
 def test_the_review_receiver_acts_on_low_ratings_only():
     assert hooks.acting("feedback_stored", rating=Rating(score=2))
     assert not hooks.acting("feedback_stored", rating=Rating(score=3))
+
+
+def test_the_new_residents_row_is_what_the_orm_writes(indicator, districts):
+    response = api_rate(new_resident_client(), indicator, 4, district=districts[0].pk)
+    assert response.status_code == 201
+    by_statement = Resident.objects.get()
+    by_orm = Resident.objects.create(key_hash="x" * 64, district=districts[0])
+    by_orm.refresh_from_db()
+    columns = [f.attname for f in Resident._meta.concrete_fields if f.attname not in ("id", "key_hash")]
+    assert {c: getattr(by_statement, c) for c in columns if c != "created_at"} == {
+        c: getattr(by_orm, c) for c in columns if c != "created_at"
+    }
+    assert by_statement.created_at <= Rating.objects.get().created_at <= by_orm.created_at
+    assert len(by_statement.key_hash) == 64
