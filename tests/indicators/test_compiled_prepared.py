@@ -104,15 +104,17 @@ def test_prepared_statements_return_the_rows_of_the_plain_sql(chapter):
         override_settings(DATABASE_PREPARED_STATEMENTS=False),
         CaptureQueriesContext(connection) as plain_sql,
     ):
-        plain = rows_together(*reads)
+        plain = _lists(rows_together(*reads))
     assert "EXECUTE" not in plain_sql.captured_queries[0]["sql"]
-    prepared = rows_together(*reads)
-    assert [[list(row) for row in rows] for rows in prepared] == [
-        [list(row) for row in rows] for rows in plain
-    ]
-    assert any(plain[:6]) and plain[2]  # the chapter's rows, not only empty results
+    assert _lists(rows_together(*reads)) == plain
+    assert all(plain[:6]) and not any(plain[6:11])  # the chapter's rows; none for no chapter
     # Prepared already: run again with other values, the same rows as the plain SQL's.
-    assert rows_together(*reads[6:]) == plain[6:]
+    assert _lists(rows_together(*reads[6:])) == plain[6:]
+    assert _lists(rows_together(*reads[:6])) == plain[:6]
+
+
+def _lists(results: list) -> list:
+    return [[list(row) for row in rows] for rows in results]
 
 
 def test_a_rolled_back_transaction_leaves_its_statements_prepared(chapter):
@@ -211,3 +213,29 @@ def test_values_out_of_their_columns_range_are_a_404_prepared_or_not(client, cha
         ):
             assert client.get(path).status_code == 404, path
         assert client.get("/2023/chapters/green/").status_code == 200
+
+
+def test_a_literal_percent_and_a_query_without_parameters_are_prepared_as_they_read(chapter):
+    # Django writes the modulo operator %% (a literal % once the parameters are bound).
+    odd = Compiled(
+        lambda chapter: (
+            Indicator.objects.filter(chapter_id=chapter)
+            .annotate(odd=F("order") % 2)
+            .order_by("pk")
+            .values_list("code", "odd")
+        ),
+        chapter=int,
+    )
+    codes = Compiled(lambda: Indicator.objects.order_by("pk").values_list("code"))
+    with override_settings(DATABASE_PREPARED_STATEMENTS=False):
+        plain = _lists(rows_together((odd, {"chapter": chapter.pk}), (codes, {})))
+    with CaptureQueriesContext(connection) as sent:
+        prepared = _lists(rows_together((odd, {"chapter": chapter.pk}), (codes, {})))
+    assert prepared == plain and plain[0] and plain[1]
+    sql = sent.captured_queries[0]["sql"]
+    assert f"PREPARE {codes._compiled.name} AS SELECT" in sql
+    assert sql.endswith(f"EXECUTE {codes._compiled.name}")  # no parentheses: no parameters
+    assert [row[1] for row in prepared[0]] == [
+        i.order % 2 for i in Indicator.objects.filter(chapter=chapter).order_by("pk")
+    ]
+    assert _lists([odd.rows(chapter=chapter.pk), codes.rows()]) == plain
