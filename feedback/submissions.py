@@ -16,6 +16,7 @@ until a person decides (``feedback.trust``). A later change by the same
 resident never lifts a hold or a discard: only a person does.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -358,6 +359,19 @@ def _insert_values(obj: models.Model | _NewRow, fields: tuple[models.Field, ...]
     ]
 
 
+@functools.cache
+def _rating_foreign_keys_unset() -> dict[str, None]:
+    """The rating's foreign keys none of which a new row sets (``None``, their default),
+    given to ``Rating()`` outright: asking each for its default took longer than the
+    rest of the instance. The request's own target replaces its; the district is given
+    as the instance (a low rating's case reads it), so it is not among them."""
+    return {
+        field.attname: None
+        for field in Rating._meta.concrete_fields
+        if field.many_to_one and not field.has_default() and field.name != "district"
+    }
+
+
 def _rating_insert_new(
     key_hash: str, ref: TargetRef, score: int, district: District | None, source: SubmissionSource
 ) -> Rating:
@@ -371,7 +385,8 @@ def _rating_insert_new(
     for i in statement.now_at:
         params[i] = now
     resident = _NewRow(Resident, key_hash=key_hash, district_id=district.pk if district else None)
-    rating = Rating(score=score, district=district, **{f"{ref.kind}_id": ref.pk}, **_screened_fields(source))
+    given = {"score": score, "district": district, f"{ref.kind}_id": ref.pk, **_screened_fields(source)}
+    rating = Rating(**(_rating_foreign_keys_unset() | given))
     params += _insert_values(resident, statement.resident_fields, statement.resident_plan)
     params += _insert_values(rating, statement.rating_fields, statement.rating_plan)
     if hooks.acting("feedback_stored", rating=rating):
