@@ -65,6 +65,18 @@ class PageUrls:
         return pattern
 
 
+def edition_url(year: int) -> str:
+    """``Edition.get_absolute_url()`` of the edition ``year``, reversed once per process
+    (by what reverse() reads, as the patterns above)."""
+    scope = ("indicators:edition", None, get_language(), get_script_prefix(), get_urlconf(), year)
+    url = _patterns.get(scope)
+    if url is None:
+        if len(_patterns) >= PATTERN_ENTRIES:
+            _patterns.clear()
+        url = _patterns[scope] = reverse("indicators:edition", kwargs={"year": year})
+    return url
+
+
 def indicator_urls() -> PageUrls:
     return PageUrls("indicators:indicator", "code")
 

@@ -14,14 +14,16 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
 from indicators.cache import REPORT, cached_page, depend, dont_store, edition_tags, year_tag
-from indicators.models import Edition, Indicator, IndicatorValue, StoryKind
-from indicators.templatetags.report import published_editions, published_editions_given
+from indicators.models import Edition, Indicator, IndicatorValue, StoryKind, is_english, localized_in
+from indicators.page_urls import edition_url
+from indicators.templatetags.report import paragraphs, published_editions, published_editions_given
 
 # --- Home and editions -----------------------------------------------------------------
 
@@ -71,12 +73,22 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
     # The page's fixed phrases with their figures, translated once here rather than by a
     # {% blocktranslate %} each time the template says them (the same msgids).
     counts = {"indicators": len(page.indicators), "stories": len(page.stories)}
+    # The chapter's texts, each said more than once by the page (title, description, head).
+    english = is_english()
+    title = localized_in(chapter, "title", english=english)
+    summary = chapter.summary
     return render(
         request,
         "indicators/chapter.html",
         {
             "edition": edition,
-            "edition_url": edition.get_absolute_url(),
+            "edition_url": edition_url(edition.year),
+            "edition_title": localized_in(edition, "title", english=english),
+            "chapter_theme": localized_in(chapter, "theme", english=english),
+            "chapter_title": title,
+            # ``{{ title }} {{ summary|truncatechars:100 }}`` (the page's description).
+            "chapter_description": f"{title} {truncatechars(summary, 100)}" if summary else title,
+            "chapter_lead": paragraphs(summary),
             "edition_label": gettext("%(year)s 年度") % {"year": edition.year},
             "chapter_label": gettext("第 %(number)s 章") % {"number": chapter.number},
             "counts": " · ".join(

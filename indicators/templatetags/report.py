@@ -3,8 +3,10 @@
 import html
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django import template
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -191,14 +193,35 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
 
 
 _KINDS = frozenset(StoryKind.values)
+# The kinds' labels by language: the code's choices and catalogues (forgotten on setting_changed).
+_kind_labels: dict[tuple[str | None, str], str] = {}
+
+
+def _kind_labels_forget(**kwargs: Any) -> None:
+    _kind_labels.clear()
+
+
+setting_changed.connect(_kind_labels_forget)
 
 
 class _KindLabels(dict):
-    """A story kind's label, translated once per list and only for the kinds it has
-    (``get_kind_display`` rebuilds the choices and translates every label per call)."""
+    """A story kind's label, found once per list and only for the kinds it has
+    (``get_kind_display`` rebuilds the choices and translates every label per call);
+    each translated once per process and language."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.language = get_language()
 
     def __missing__(self, kind: str) -> str:
-        label = self[kind] = str(StoryKind(kind).label) if kind in _KINDS else kind
+        if kind not in _KINDS:  # a kind the code does not know (not kept: it is data)
+            self[kind] = kind
+            return kind
+        key = (self.language, kind)
+        label = _kind_labels.get(key)
+        if label is None:
+            label = _kind_labels[key] = str(StoryKind(kind).label)
+        self[kind] = label
         return label
 
 
