@@ -101,7 +101,11 @@ class SubmissionView(APIView):
             renderer is JSONRenderer
             and request.META.get("HTTP_ACCEPT", "*/*") in _ANY_OR_JSON
             and not self.format_kwarg
-            and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
+            # Without a query string there is no ``?format=``: the query's dict is not built.
+            and (
+                not request.META.get("QUERY_STRING")
+                or api_settings.URL_FORMAT_OVERRIDE not in request.query_params
+            )
         ):
             return renderer(), renderer.media_type
         return super().perform_content_negotiation(request, force)

@@ -167,3 +167,21 @@ def test_the_answer_is_negotiated_as_drf_does(chapter, accept, content_type):
     assert response["Content-Type"] == content_type
     assert response.status_code == (406 if accept == "image/png" else 201)
     assert (b'\n  "id"' in response.content) == (accept == "application/json; indent=2")
+
+
+@pytest.mark.parametrize(
+    ("query", "content_type"),
+    [
+        ("?format=api", "text/html; charset=utf-8"),  # the browsable API, asked in the URL
+        ("?format=json", "application/json"),
+        ("?other=1", "application/json"),
+    ],
+)
+def test_a_format_asked_in_the_query_string_is_negotiated_as_drf_does(chapter, query, content_type):
+    indicator = IndicatorFactory(chapter=chapter)
+    body = json.dumps({"target_type": "indicator", "target_id": indicator.pk, "score": 4})
+    response = new_resident_client().post(
+        f"/api/v1/ratings/{query}", data=body, content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert response["Content-Type"] == content_type
