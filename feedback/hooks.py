@@ -11,7 +11,9 @@ Events (the keyword arguments each receiver gets):
 ``feedback_stored``
     ``comment=``, ``answer=`` or ``rating=`` (exactly one): a row was created
     or changed. Receivers run inside the submission's transaction, so what
-    they write commits or rolls back with the feedback itself.
+    they write commits or rolls back with the feedback itself (unless every
+    receiver's ``acts`` says it does nothing with the row: a new resident's
+    rating of 3–5 is then one statement, without a transaction around it).
 ``comment_moderated``
     ``comment=``, ``moderator=``, ``before=`` (the state label before),
     ``reason=``: a moderator approved or rejected a comment, from the admin,
