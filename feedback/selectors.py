@@ -28,7 +28,7 @@ from feedback.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from indicators.compiled import Columns, Compiled
+from indicators.compiled import Columns, Compiled, rows_together
 from indicators.models import Chapter, District, Indicator, Story
 from indicators.selectors import public_q
 
@@ -176,15 +176,7 @@ def score_summary(aggregate: ScoreAggregate | None, *, verified_only: bool = Fal
     minimum = settings.AGGREGATE_MIN_COUNT
     if aggregate is None:
         return ScoreSummary(min_count=minimum, verified_only=verified_only)
-    counts = {
-        "updated_at": aggregate.updated_at,
-        "min_count": minimum,
-        "held_count": aggregate.held_count,
-        "verified_count": aggregate.verified_count,
-        "verified_raters": aggregate.verified_raters,
-        "verified_share": (round(aggregate.verified_count / aggregate.count, 4) if aggregate.count else None),
-        "verified_only": verified_only,
-    }
+    counts = _summary_counts(aggregate, minimum=minimum, verified_only=verified_only)
     if verified_only:
         distribution = list(aggregate.verified_distribution or [0] * 5)
         stats = statistics(distribution)
@@ -208,6 +200,19 @@ def score_summary(aggregate: ScoreAggregate | None, *, verified_only: bool = Fal
         raters=aggregate.raters,
         **counts,
     )
+
+
+def _summary_counts(aggregate: ScoreAggregate, *, minimum: int, verified_only: bool) -> dict:
+    """What a summary says of the whole aggregate, whichever tier it describes."""
+    return {
+        "updated_at": aggregate.updated_at,
+        "min_count": minimum,
+        "held_count": aggregate.held_count,
+        "verified_count": aggregate.verified_count,
+        "verified_raters": aggregate.verified_raters,
+        "verified_share": (round(aggregate.verified_count / aggregate.count, 4) if aggregate.count else None),
+        "verified_only": verified_only,
+    }
 
 
 def aggregate_get(*, scope: str, object_id: int) -> ScoreAggregate | None:
@@ -453,15 +458,25 @@ def chapter_item_summaries(
     return items
 
 
-# The chapter page's satisfaction: the chapter's aggregate and its items', in one query
-# compiled once per process (``indicators.compiled``). The items are those of the chapter
-# (drafts included: the page keeps those it lists).
+# The chapter page's satisfaction: the chapter's aggregate and its items', in one round trip
+# of two queries compiled once per process (``indicators.compiled``). The items are those of
+# the chapter (drafts included: the page keeps those it lists), read without their
+# distributions and breakdown by district, which the chart does not show (a few kB of JSON
+# decoded per page otherwise).
 _AGGREGATE = Columns(ScoreAggregate)
-_chapter_aggregates_query = Compiled(
+_ITEM_AGGREGATE = Columns(ScoreAggregate, exclude=("distribution", "by_district", "verified_distribution"))
+_chapter_aggregate_query = Compiled(
+    lambda chapter: (
+        ScoreAggregate.objects.filter(scope=AggregateScope.CHAPTER, object_id=chapter)
+        .order_by()
+        .values_list(*_AGGREGATE.lookups())
+    ),
+    chapter=int,
+)
+_item_aggregates_query = Compiled(
     lambda chapter: (
         ScoreAggregate.objects.filter(
-            Q(scope=AggregateScope.CHAPTER, object_id=chapter)
-            | Q(
+            Q(
                 scope=AggregateScope.INDICATOR,
                 object_id__in=Indicator.objects.filter(chapter_id=chapter).values("pk"),
             )
@@ -471,21 +486,40 @@ _chapter_aggregates_query = Compiled(
             )
         )
         .order_by()
-        .values_list(*_AGGREGATE.lookups())
+        .values_list(*_ITEM_AGGREGATE.lookups())
     ),
     chapter=int,
 )
 
 
+def _chart_summary(aggregate: ScoreAggregate, *, minimum: int) -> ScoreSummary:
+    """``score_summary(aggregate)`` as the chapter chart shows it (mean, interval, raters):
+    without the distribution and the breakdown by district (not read: ``_ITEM_AGGREGATE``).
+    Withheld below the minimum by ``ScoreSummary`` as every summary."""
+    return ScoreSummary(
+        count=aggregate.count,
+        mean=aggregate.mean,
+        ci_low=aggregate.ci_low,
+        ci_high=aggregate.ci_high,
+        raters=aggregate.raters,
+        **_summary_counts(aggregate, minimum=minimum, verified_only=False),
+    )
+
+
 def chapter_scores(
     chapter: Chapter, *, indicators: list[Indicator], stories: list[Story]
 ) -> tuple[ScoreSummary, list[tuple[Indicator | Story, ScoreSummary]]]:
-    """``chapter_summary`` and ``chapter_item_summaries`` of the chapter page in one query."""
+    """``chapter_summary`` and ``chapter_item_summaries`` of the chapter page in one round trip;
+    the items' summaries without their distributions and breakdowns (``_chart_summary``)."""
+    chapter_rows, item_rows = rows_together(
+        (_chapter_aggregate_query, {"chapter": chapter.pk}),
+        (_item_aggregates_query, {"chapter": chapter.pk}),
+    )
+    summary = score_summary(_AGGREGATE.model_from(chapter_rows[0]) if chapter_rows else None)
     found = {}
-    for row in _chapter_aggregates_query.rows(chapter=chapter.pk):
-        aggregate = _AGGREGATE.model_from(row)
+    for row in item_rows:
+        aggregate = _ITEM_AGGREGATE.model_from(row)
         found[aggregate.scope, aggregate.object_id] = aggregate
-    summary = score_summary(found.get((AggregateScope.CHAPTER, chapter.pk)))
     # An item's mean is shown from the minimum of raters up (``ScoreSummary``): the
     # summaries of the others, which would show none, are not made.
     minimum = settings.AGGREGATE_MIN_COUNT
@@ -495,7 +529,7 @@ def chapter_scores(
             # ``id``: the primary key of both (``pk`` is a property that looks it up).
             aggregate = found.get((scope, target.id))
             if aggregate is not None and aggregate.raters >= minimum and aggregate.mean is not None:
-                item = score_summary(aggregate)
+                item = _chart_summary(aggregate, minimum=minimum)
                 if item.mean is not None:
                     items.append((target, item))
     return summary, items

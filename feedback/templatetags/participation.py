@@ -14,14 +14,17 @@ aggregate and comments it is about to read (``depend``), before reading them.
 """
 
 import functools
+import html
+import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.template.defaultfilters import floatformat
-from django.utils.formats import localize
-from django.utils.html import escape
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
@@ -30,7 +33,7 @@ from feedback import selectors
 from feedback.forms import CommentForm, RatingForm
 from feedback.models import AggregateScope
 from indicators import cache as page_cache
-from indicators.models import Indicator, Story
+from indicators.models import Indicator, Story, is_english, localized_in
 from indicators.page_urls import indicator_urls, story_urls
 
 register = template.Library()
@@ -152,10 +155,6 @@ def edition_scores(context, indicators) -> list[tuple[Indicator, selectors.Score
     return [(indicator, summaries[indicator.pk]) for indicator in indicators]
 
 
-def _item_name(item: Indicator | Story) -> str:
-    return item.display_name if isinstance(item, Indicator) else item.display_title
-
-
 @functools.lru_cache(maxsize=4096)
 def _two_places(value: Decimal, language: str | None) -> str:
     """``value|floatformat:2`` in ``language``: a mean or a bound (1–5, three decimals
@@ -170,7 +169,37 @@ def _forget_formats(**kwargs) -> None:
 setting_changed.connect(_forget_formats)
 
 
-def _chart_rows(items: list[tuple[Indicator | Story, selectors.ScoreSummary]]) -> SafeString:
+# The chart's items: each with its summary.
+_Items = list[tuple[Indicator | Story, selectors.ScoreSummary]]
+
+
+def _item_names(items: _Items) -> list[str]:
+    """Each item's name (an indicator's ``display_name``, a story's ``display_title``),
+    English or not decided once for the list."""
+    english = is_english()
+    return [
+        localized_in(item, "name" if isinstance(item, Indicator) else "title", english=english)
+        for item, _ in items
+    ]
+
+
+def _integers() -> Callable[[int], str]:
+    """``formats.localize`` for the integers of one list: ``number_format``'s call, with the
+    language's formats looked up once rather than for every number."""
+    language = get_language()
+    decimal_separator = get_format("DECIMAL_SEPARATOR", language, use_l10n=True)
+    grouping = get_format("NUMBER_GROUPING", language, use_l10n=True)
+    thousand_separator = get_format("THOUSAND_SEPARATOR", language, use_l10n=True)
+
+    def integer(value: int) -> str:
+        return numberformat.format(
+            value, decimal_separator, None, grouping, thousand_separator, force_grouping=False, use_l10n=True
+        )
+
+    return integer
+
+
+def _chart_rows(items: _Items, names: list[str]) -> SafeString:
     """The table under the chart, one ``<tr>`` per item: name (linked), mean, interval,
     raters. Written here rather than by a loop of the template, whose lookups, filters and
     a URL reversed per row cost most of a chapter page whose items are all rated; the
@@ -178,19 +207,28 @@ def _chart_rows(items: list[tuple[Indicator | Story, selectors.ScoreSummary]]) -
     escaped, the URLs are get_absolute_url()'s (``indicators.page_urls``)."""
     urls = {Indicator: indicator_urls(), Story: story_urls()}
     language = get_language()
+    integer = _integers()
     rows = []
-    for item, summary in items:
+    for (item, summary), name in zip(items, names, strict=True):
         key = item.code if isinstance(item, Indicator) else item.slug
         url = urls[type(item)](item.edition.year, key)
         interval = ""
         if summary.ci_low is not None:
             interval = f"{_two_places(summary.ci_low, language)}–{_two_places(summary.ci_high, language)}"
         rows.append(
-            f'<tr><th scope="row"><a href="{escape(url)}">{escape(_item_name(item))}</a></th>'
+            f'<tr><th scope="row"><a href="{html.escape(url)}">{html.escape(name)}</a></th>'
             f"<td>{_two_places(summary.mean, language)}</td><td>{interval}</td>"
-            f"<td>{localize(summary.raters)}</td></tr>\n      "
+            f"<td>{integer(summary.raters)}</td></tr>\n      "
         )
     return mark_safe("".join(rows))  # noqa: S308 - the texts are escaped, the figures are numbers
+
+
+def _chart_label(name: str) -> str:
+    """``Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")``: a name short enough (and
+    in the normal form Truncator gives) is itself."""
+    if len(name) <= CHART_LABEL_LENGTH and unicodedata.is_normalized("NFC", name):
+        return name
+    return Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
 
 
 @register.inclusion_tag("feedback/_chapter_chart.html", takes_context=True)
@@ -208,15 +246,14 @@ def chapter_chart(context, indicators, stories) -> dict:
             _chapter_depend(request, None, ids)
         items = selectors.chapter_item_summaries(indicators=indicators, stories=stories)
     items.sort(key=lambda item: -item[1].mean)
+    names = _item_names(items)
     chart = None
     if items:
         chart = {
             "type": "interval",
             "label": gettext("平均分"),
             "interval_label": gettext("95% 区间"),
-            "labels": [
-                Truncator(_item_name(item)).chars(CHART_LABEL_LENGTH, truncate="…") for item, _ in items
-            ],
+            "labels": [_chart_label(name) for name in names],
             "values": [float(summary.mean) for _, summary in items],
             "low": [float(summary.ci_low) if summary.ci_low is not None else None for _, summary in items],
             "high": [float(summary.ci_high) if summary.ci_high is not None else None for _, summary in items],
@@ -224,7 +261,7 @@ def chapter_chart(context, indicators, stories) -> dict:
             "max": 5,
         }
     return {
-        "rows": _chart_rows(items),
+        "rows": _chart_rows(items, names),
         "chart": chart,
         "below_minimum": len(indicators) + len(stories) - len(items),
         "min_count": settings.AGGREGATE_MIN_COUNT,
