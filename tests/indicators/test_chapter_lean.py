@@ -1,0 +1,90 @@
+"""The chapter page's shortcuts say what the long way said: the rows' URLs (reversed once
+per process) follow the settings and the script prefix and refuse what reverse() refuses,
+an indicator's current and previous values read at once agree with its properties, and
+the chart's labels and numbers are Truncator's and localize()'s."""
+
+import pytest
+from django.template import Context, Template
+from django.test import override_settings
+from django.urls import NoReverseMatch, set_script_prefix
+from django.utils import translation
+from django.utils.formats import localize
+from django.utils.text import Truncator
+
+from feedback.templatetags.participation import CHART_LABEL_LENGTH, _chart_label, _integers
+from indicators import selectors
+from indicators.models import Indicator
+from indicators.page_urls import edition_url, indicator_urls, story_urls
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_rows_links_follow_the_script_prefix_and_the_settings(report_2023):
+    chapter = report_2023.chapters.order_by("number").first()
+    page = selectors.chapter_page(year=2023, slug=chapter.slug)
+    rows = Template("{% load report %}{% indicator_items indicators %}{% story_items stories %}")
+    context = {"indicators": page.indicators, "stories": page.stories}
+
+    html = rows.render(Context(context))
+    for item in [*page.indicators, *page.stories]:
+        assert f'href="{item.get_absolute_url()}"' in html
+    assert edition_url(2023) == report_2023.get_absolute_url()
+    with override_settings(FORCE_SCRIPT_NAME="/portal/"):
+        set_script_prefix("/portal/")
+        try:
+            prefixed = rows.render(Context(context))
+            assert edition_url(2023) == report_2023.get_absolute_url() == "/portal/2023/"
+            for item in [*page.indicators, *page.stories]:
+                assert f'href="{item.get_absolute_url()}"' in prefixed
+                assert item.get_absolute_url().startswith("/portal/")
+        finally:
+            set_script_prefix("/")
+    assert rows.render(Context(context)) == html
+
+
+def test_a_key_reverse_refuses_is_refused_not_put_in_the_url():
+    for urls in (indicator_urls(), story_urls()):
+        assert urls(2023, "a-valid_slug-1").endswith("/a-valid_slug-1/")
+        for key in ("中文", "a b", "a/b", "a?b", ""):
+            with pytest.raises(NoReverseMatch):
+                urls(2023, key)
+
+
+def test_current_and_previous_values_agree_with_the_properties(report_2023):
+    for chapter in report_2023.chapters.all():
+        for indicator in selectors.chapter_page(year=2023, slug=chapter.slug).indicators:
+            assert indicator.current_and_previous() == (indicator.current_value, indicator.previous_value)
+    # Without the values prefetched: each reads them from the database, as before.
+    for indicator in Indicator.objects.filter(edition=report_2023):
+        current, previous = indicator.current_and_previous()
+        annual = [v for v in indicator.values.order_by("year", "month") if v.month is None]
+        same_year = [v for v in annual if v.year == indicator.year]
+        assert current == (same_year[0] if same_year else annual[-1] if annual else None)
+        earlier = [v for v in annual if current is not None and v.year < current.year]
+        assert previous == (earlier[-1] if earlier else None)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "公园绿地500米服务半径覆盖率",  # 15 characters
+        "公园绿地 500 米服务半径覆盖率达到",  # longer than the label
+        "Coverage of park service radius within 500 metres",
+        "Cafe\u0301 in the old town",  # a combining accent: Truncator's normal form
+        "Cafe\u0301",  # short, but not in that form
+        "e\u0301" * 16,
+        "",
+    ],
+)
+def test_the_charts_labels_are_truncators(name):
+    assert _chart_label(name) == Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
+
+
+@pytest.mark.parametrize("thousands", [False, True])
+def test_the_charts_rater_counts_are_localized_as_localize_does(settings, thousands):
+    settings.USE_THOUSAND_SEPARATOR = thousands
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            integer = _integers()
+            for value in (0, 5, 999, 1000, 12345, 1234567):
+                assert integer(value) == localize(value)
