@@ -48,6 +48,7 @@ from feedback.models import (
 )
 from feedback.moderation import HELD_REASON_MAX_LENGTH, comment_hold_reasons
 from feedback.tasks import aggregates_refresh_queue
+from indicators.compiled import Statement, sql_statement, statement_rows
 from indicators.models import District, Indicator, Story, public_q
 
 Target = Indicator | Story
@@ -245,6 +246,7 @@ class _NewRatingStatement:
     """The statement for one kind of target, with where each request's values go."""
 
     sql: str
+    prepared: Statement  # the same SQL, prepared once per connection (indicators.compiled)
     params: tuple  # the target's query's, with the stand-ins
     pk_at: int
     now_at: tuple[int, ...]
@@ -318,8 +320,17 @@ def _new_rating_statement(kind: str) -> _NewRatingStatement:
         f"SELECT resident.id, target.id, {values} FROM resident, target RETURNING id, {resident_column}) "
         f"SELECT rating.id, rating.{resident_column}, target.chapter_id FROM rating, target"
     )
+    # PostgreSQL planned this statement (three CTEs) in more time than it ran it: each
+    # parameter has its type, the target's id a bigint (a larger id runs the plain SQL and
+    # finds nothing, as before), the other values their columns'.
+    types = ["unknown"] * len(params)
+    types[pk_at[0]] = "bigint"
+    for i in now_at:
+        types[i] = "timestamptz"
+    types += [field.db_type(connection) for field in (*resident_fields, *rating_fields)]
     _statements[kind] = _NewRatingStatement(
         sql,
+        sql_statement(connection.alias, sql, types, integers=pk_at),
         tuple(params),
         pk_at[0],
         now_at,
@@ -392,20 +403,18 @@ def _rating_insert_new(
     if hooks.acting("feedback_stored", rating=rating):
         # A receiver writes (a low rating's review case): it commits or rolls back with the rating.
         with transaction.atomic():
-            return _rating_store_new(statement.sql, params, ref, rating)
+            return _rating_store_new(statement.prepared, params, ref, rating)
     # Nothing else writes: the one statement is atomic by itself, so in autocommit it needs
     # no BEGIN and COMMIT around it (two round trips and Django's transaction bookkeeping).
     # Outside a transaction ``on_commit`` runs its function at once, i.e. after the commit.
-    return _rating_store_new(statement.sql, params, ref, rating)
+    return _rating_store_new(statement.prepared, params, ref, rating)
 
 
-def _rating_store_new(sql: str, params: list, ref: TargetRef, rating: Rating) -> Rating:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:  # the target is unknown or not public: nothing was inserted
+def _rating_store_new(statement: Statement, params: list, ref: TargetRef, rating: Rating) -> Rating:
+    rows = statement_rows(statement, params)
+    if not rows:  # the target is unknown or not public: nothing was inserted
         raise _target_unknown()
-    rating.pk, rating.resident_id, chapter_id = row
+    rating.pk, rating.resident_id, chapter_id = rows[0]
     hooks.notify("feedback_stored", rating=rating)
     aggregates_refresh_queue(
         keys=item_aggregate_keys(ref.kind, ref.pk, chapter_id=chapter_id, district_id=rating.district_id)

@@ -95,7 +95,7 @@ _STAND_INS: dict[type, Callable[[int], Any]] = {
 }
 
 
-class _Statement(NamedTuple):
+class Statement(NamedTuple):
     """A query compiled for its database: its SQL, where its parameters go (``slots``)
     and its columns' conversions; on PostgreSQL also the statements that prepare it
     under ``name`` and that run it prepared."""
@@ -121,10 +121,10 @@ class Compiled:
     def __init__(self, build: Callable[..., QuerySet], **params: type) -> None:
         self.build = build
         self.params = params
-        self._compiled: _Statement | None = None
+        self._compiled: Statement | None = None
         _every.append(self)
 
-    def _compile(self) -> _Statement:
+    def _compile(self) -> Statement:
         stand_ins = {name: _STAND_INS[kind](n) for n, (name, kind) in enumerate(self.params.items())}
         queryset = self.build(**stand_ins)
         compiler = queryset.query.get_compiler(queryset.db)
@@ -141,19 +141,16 @@ class Compiled:
         ]
         # A new name each time: a query compiled again (other settings) is never run as
         # the statement its former SQL was prepared as on a connection still open.
-        name = f"portal_c{next(_names)}"
         # An integer parameter is a bigint, whatever its column: as in the plain SQL, where
         # it is a literal, a value out of the column's range matches nothing (a smallint
         # parameter would refuse it: a 500 for a year of 14 digits in a URL). The others
         # take the type of their place.
         integers = [index for index, (slot, _, _) in enumerate(slots) if self.params.get(slot) is int]
-        types = ", ".join("bigint" if index in integers else "unknown" for index in range(len(slots)))
-        prepare = f"PREPARE {name} ({types}) AS {_numbered(sql)}" if slots else f"PREPARE {name} AS {sql}"
-        execute = f"EXECUTE {name}({', '.join(['%s'] * len(slots))})" if slots else f"EXECUTE {name}"
-        self._compiled = _Statement(queryset.db, sql, slots, converters, integers, name, prepare, execute)
+        types = ["bigint" if index in integers else "unknown" for index in range(len(slots))]
+        self._compiled = Statement(queryset.db, sql, slots, converters, integers, *_prepared_as(sql, types))
         return self._compiled
 
-    def statement(self, values: dict[str, Any]) -> tuple[_Statement, list]:
+    def statement(self, values: dict[str, Any]) -> tuple[Statement, list]:
         """The compiled statement and its parameters for ``values``."""
         statement = self._compiled or self._compile()
         params = [
@@ -165,6 +162,30 @@ class Compiled:
     def rows(self, **values: Any) -> list[Sequence]:
         statement, params = self.statement(values)
         return _run(statement.using, [(statement, params)])[0]
+
+
+def sql_statement(using: str, sql: str, types: Sequence[str], *, integers: Sequence[int] = ()) -> Statement:
+    """SQL written with Django's placeholders (``%s``), run as the compiled queries are
+    (``statement_rows``): prepared once per connection on PostgreSQL. ``types``: each
+    parameter's type for PREPARE (``unknown`` lets PostgreSQL take its place's);
+    ``integers``: the parameters that are bigints (a larger value runs the plain SQL)."""
+    return Statement(using, sql, [], [], list(integers), *_prepared_as(sql, types))
+
+
+def _prepared_as(sql: str, types: Sequence[str]) -> tuple[str, str, str]:
+    """A new name for ``sql`` (a query compiled again, under other settings, is never run
+    as the statement its former SQL was prepared as on a connection still open), and the
+    statements that prepare it under that name and that run it."""
+    name = f"portal_c{next(_names)}"
+    if not types:
+        return name, f"PREPARE {name} AS {sql}", f"EXECUTE {name}"
+    prepare = f"PREPARE {name} ({', '.join(types)}) AS {_numbered(sql)}"
+    return name, prepare, f"EXECUTE {name}({', '.join(['%s'] * len(types))})"
+
+
+def statement_rows(statement: Statement, params: list) -> list[Sequence]:
+    """The rows of ``sql_statement``'s ``statement`` run with ``params``."""
+    return _run(statement.using, [(statement, params)])[0]
 
 
 def rows_together(*queries: tuple[Compiled, dict[str, Any]]) -> list[list[Sequence]]:
@@ -188,7 +209,7 @@ _prepared: WeakKeyDictionary[Any, set[str] | None] = WeakKeyDictionary()
 _names = itertools.count(1)
 
 
-def _run(using: str, runs: list[tuple[_Statement, list]]) -> list[list[Sequence]]:
+def _run(using: str, runs: list[tuple[Statement, list]]) -> list[list[Sequence]]:
     """The rows of each ``(statement, params)``, in one round trip on PostgreSQL."""
     connection = connections[using]
     with connection.cursor() as cursor:
@@ -231,7 +252,7 @@ def _fetched(
     return results
 
 
-def _fits(run: tuple[_Statement, list]) -> bool:
+def _fits(run: tuple[Statement, list]) -> bool:
     """Whether the integers of ``run`` are bigints (a larger one, which the plain SQL
     compares as a numeric, matching nothing, is not one of the prepared statement's)."""
     statement, params = run

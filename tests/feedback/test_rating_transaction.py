@@ -40,8 +40,9 @@ def test_a_new_residents_rating_of_3_to_5_is_one_statement_and_queues_its_refres
     with CaptureQueriesContext(connection) as captured:
         response = api_rate(new_resident_client(), indicator, 4)
     assert response.status_code == 201
-    # The statement alone: no BEGIN, no COMMIT, no savepoint.
-    assert [query["sql"].split(maxsplit=1)[0] for query in captured] == ["WITH"]
+    # The statement alone (prepared on the connection's first rating, then only run): no
+    # BEGIN, no COMMIT, no savepoint.
+    assert [query["sql"].split(maxsplit=1)[0] for query in captured] in (["PREPARE"], ["EXECUTE"])
     rating = Rating.objects.get()
     assert rating.score == 4 and rating.resident == Resident.objects.get()
     assert response.json()["id"] == rating.pk
@@ -102,3 +103,28 @@ def test_the_new_residents_row_is_what_the_orm_writes(indicator, districts):
     }
     assert by_statement.created_at <= Rating.objects.get().created_at <= by_orm.created_at
     assert len(by_statement.key_hash) == 64
+
+
+def test_a_new_residents_rating_is_prepared_once_per_connection(indicator, story):
+    # PostgreSQL plans the statement once per connection (indicators.compiled), in the round
+    # trip of the connection's first new resident's rating; later ones only run it.
+    connection.close()
+    with CaptureQueriesContext(connection) as captured:
+        responses = [api_rate(new_resident_client(), it, 4) for it in (indicator, indicator, story, story)]
+    assert [response.status_code for response in responses] == [201] * 4
+    sent = [query["sql"] for query in captured]
+    assert [sql.split(maxsplit=1)[0] for sql in sent] == ["PREPARE", "EXECUTE", "PREPARE", "EXECUTE"]
+    assert "INSERT INTO" in sent[0] and "INSERT" not in sent[1]
+    assert Rating.objects.filter(indicator=indicator, score=4).count() == 2
+    assert Rating.objects.filter(story=story, score=4).count() == 2
+    assert Resident.objects.count() == 4
+
+
+@pytest.mark.parametrize("target_id", [2**63, 10**30])
+def test_a_target_id_beyond_the_prepared_statements_bigint_is_the_plain_answer(indicator, target_id):
+    # The prepared statement's id is a bigint; a larger one runs the plain SQL, which finds no
+    # such target: the same 400 as any unknown target, nothing stored.
+    unknown = api_rate(new_resident_client(), indicator, 4, target_id=indicator.pk + 10_000)
+    response = api_rate(new_resident_client(), indicator, 4, target_id=target_id)
+    assert (response.status_code, response.json()) == (unknown.status_code, unknown.json())
+    assert not Rating.objects.exists() and not Resident.objects.exists()
