@@ -449,7 +449,7 @@ def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
     district_end = story_end + len(_DISTRICT.names)
     make_story, make_district, make_street = _maker(_STORY), _maker(_DISTRICT), _maker(_STREET)
     edition = chapter.edition
-    # A story's district and street ids are its first columns' (``district_id``, ``street_id``).
+    # Where a story's row holds its district's and its street's ids (among the story's columns).
     district_at, street_at = _STORY.names.index("district_id"), _STORY.names.index("street_id")
 
     def make(row: Sequence) -> Story:
