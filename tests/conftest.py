@@ -37,6 +37,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, models, transaction
 from django.test.utils import override_settings
+from django.utils import translation
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -311,6 +312,16 @@ def start_worker(transactional_db, tmp_path):
 def _clear_cache_and_queue(redis_client) -> None:
     """Each test starts with an empty cache and broker: no limits or tasks carried over."""
     redis_client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """Each test starts in the site's default language: a request in English leaves English
+    active in the thread (the locale middleware activates and never deactivates), and a
+    test rendering a template after it in the same process would render English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
