@@ -64,6 +64,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Query
 from django.db.models.functions import Coalesce
 
 from feedback.models import AggregateScope, Rating, ScoreAggregate, SurveyAnswer, TrustState
+from indicators.models import Indicator, Story
 
 Z_95 = 1.96
 _THOUSANDTH = Decimal("0.001")
@@ -116,8 +117,13 @@ def _source(scope: str, object_id: int | None) -> _Source:
         case AggregateScope.CHAPTER:
             qs = Rating.objects.all()
             if object_id is not None:
-                # Filter on the columns first so the item indexes are used.
-                qs = qs.filter(Q(indicator__chapter_id=object_id) | Q(story__chapter_id=object_id))
+                # The chapter's items first (two small reads by their chapter index), then
+                # their ratings by the ratings' own item indexes. Filtered on the joined
+                # items' chapter instead, PostgreSQL scanned every rating: at 1,000,000
+                # ratings each of a chapter refresh's three reads took 0.4-0.5 s.
+                indicators = list(Indicator.objects.filter(chapter_id=object_id).values_list("pk", flat=True))
+                stories = list(Story.objects.filter(chapter_id=object_id).values_list("pk", flat=True))
+                qs = qs.filter(Q(indicator_id__in=indicators) | Q(story_id__in=stories))
             oid = Coalesce("indicator__chapter_id", "story__chapter_id")
             return _Source(qs, oid, F("district_id"), raters=RATERS_DISTINCT, **ratings)
         case AggregateScope.DISTRICT:

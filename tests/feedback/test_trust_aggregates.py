@@ -19,7 +19,7 @@ from feedback.models import Rating, Resident, ScoreAggregate, SurveyAnswer, Surv
 from feedback.residents import resident_key_hash
 from feedback.submissions import AnswerInput, rating_submit, survey_response_submit
 from indicators.models import Chapter, District, Indicator, Story
-from tests.factories import DistrictFactory, IndicatorFactory
+from tests.factories import ChapterFactory, DistrictFactory, IndicatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -497,3 +497,27 @@ def test_refresh_and_reconciliation_agree_after_mixed_changes(chapter, indicator
     # discarded, m-5 deleted.
     chapter_figures = reconciled[("chapter", chapter.pk)]
     assert (chapter_figures["count"], chapter_figures["raters"], chapter_figures["held_count"]) == (10, 7, 3)
+
+
+def test_a_chapter_refresh_counts_its_own_items_ratings_only(chapter, indicator, story):
+    # A chapter's refresh reads its items' ratings by the items' ids (the ratings' indexes):
+    # the ratings of another chapter's items, and of items moved away, are not its own.
+    other = IndicatorFactory(chapter=ChapterFactory(edition=chapter.edition))
+    for n, (target, score) in enumerate([(indicator, 5), (story, 3), (other, 1), (other, 1)]):
+        _rate_as(resident_key_hash(f"chapter-{n}"), target, score)
+    key = aggregate_key("chapter", chapter.pk)
+    aggregates_refresh(keys=[key, aggregate_key("chapter", other.chapter_id)])
+    mine = ScoreAggregate.objects.get(scope="chapter", object_id=chapter.pk)
+    assert (mine.count, mine.distribution) == (2, [0, 0, 1, 0, 1])
+    assert ScoreAggregate.objects.get(scope="chapter", object_id=other.chapter_id).count == 2
+
+    # Only stories left in the chapter, then nothing: the same figures as a reconciliation.
+    Indicator.objects.filter(pk=indicator.pk).update(chapter=other.chapter)
+    aggregates_refresh(keys=[key])
+    assert ScoreAggregate.objects.get(scope="chapter", object_id=chapter.pk).count == 1
+    Story.objects.filter(pk=story.pk).update(chapter=other.chapter)
+    aggregates_refresh(keys=[key])
+    mine = ScoreAggregate.objects.filter(scope="chapter", object_id=chapter.pk)
+    refreshed = list(mine.values_list("count", flat=True))
+    aggregates_reconcile()
+    assert refreshed == list(mine.values_list("count", flat=True)) == []
