@@ -319,19 +319,47 @@ class Columns:
         return [f"{prefix}{name}" for name in self.names]
 
     def model_from(self, values: Sequence, using: str = "default") -> Model:
-        model = self.model
+        return self.maker(using)(values, {})
+
+    def maker(self, using: str = "default") -> Callable[[Sequence, dict[str, Model | None]], Model]:
+        """``make(values, related)``: the instance of ``values``, its related objects
+        ``related`` (by field name, a new dict each time) cached as ``attach`` caches
+        them. What depends on the model alone (whether its ``__init__`` signals have
+        receivers, where each related object is cached) is looked up here, once for the
+        rows of a list, not once per row."""
+        model, names = self.model, self.names
         if pre_init.has_listeners(model) or post_init.has_listeners(model):
-            return model.from_db(using, self.names, values)
-        # What ``from_db`` makes, without ``Model.__init__``'s walk over every field:
-        # with no receiver of its signals, ``__init__`` only sets each value given as an
-        # attribute (a foreign key's through a descriptor that clears a cached object,
-        # which a new instance has none of) and the state of a row read from ``using``.
-        instance = model.__new__(model)
-        instance.__dict__.update(zip(self.names, values, strict=True))
-        state = instance._state = ModelState()
-        state.adding = False
-        state.db = using
-        return instance
+
+            def make_listened(values: Sequence, related: dict[str, Model | None]) -> Model:
+                instance = model.from_db(using, names, values)
+                for name, obj in related.items():
+                    attach(instance, name, obj)
+                return instance
+
+            return make_listened
+        # A foreign key keeps its object under its name (``set_cached_value``: its ``cache_name``).
+        renamed = {
+            field.name: field.cache_name
+            for field in model._meta.concrete_fields
+            if field.is_relation and field.cache_name != field.name
+        }
+
+        def make(values: Sequence, related: dict[str, Model | None]) -> Model:
+            # What ``from_db`` makes, without ``Model.__init__``'s walk over every field:
+            # with no receiver of its signals, ``__init__`` only sets each value given as
+            # an attribute (a foreign key's through a descriptor that clears a cached
+            # object, which a new instance has none of) and the state of a row read from
+            # ``using``; ``related`` becomes the cache of related objects.
+            instance = model.__new__(model)
+            instance.__dict__.update(zip(names, values, strict=True))
+            state = instance._state = ModelState()
+            state.adding = False
+            state.db = using
+            if related:
+                state.fields_cache = {renamed.get(name, name): obj for name, obj in related.items()}
+            return instance
+
+        return make
 
 
 def attach(instance: Model, name: str, related: Model | None) -> None:

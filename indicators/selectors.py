@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, IntegerField, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.base import ModelState
 from django.db.models.functions import Coalesce
-from django.db.models.signals import post_init, pre_init
 from django.http import Http404
 from django.utils import timezone
 
@@ -400,54 +398,12 @@ class ChapterPage:
     editions: list[Edition]
 
 
-# Makes the instance ``columns.model_from`` makes of ``values`` with its related objects
-# ``related`` (by field name) cached as ``attach`` caches them.
-_Maker = Callable[[Sequence, dict[str, Model | None]], Model]
-
-
-def _maker(columns: Columns) -> _Maker:
-    """``columns.model_from`` and ``attach`` for the rows of a list: whether the model's
-    ``__init__`` signals have receivers (then ``from_db`` makes each instance) and where
-    each related object is cached are looked up once per list, not once per row."""
-    model, names = columns.model, columns.names
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
-
-        def make_listened(values: Sequence, related: dict[str, Model | None]) -> Model:
-            instance = columns.model_from(values)
-            for name, obj in related.items():
-                attach(instance, name, obj)
-            return instance
-
-        return make_listened
-    new = model.__new__
-    # A foreign key keeps its object under its name (``set_cached_value``: its ``cache_name``).
-    renamed = {
-        field.name: field.cache_name
-        for field in model._meta.concrete_fields
-        if field.is_relation and field.cache_name != field.name
-    }
-
-    def make(values: Sequence, related: dict[str, Model | None]) -> Model:
-        # As ``Columns.model_from``; ``related`` (a new dict each row) becomes the cache.
-        instance = new(model)
-        instance.__dict__.update(zip(names, values, strict=True))
-        state = instance._state = ModelState()
-        state.adding = False
-        state.db = "default"
-        if renamed:
-            related = {renamed.get(name, name): obj for name, obj in related.items()}
-        state.fields_cache = related
-        return instance
-
-    return make
-
-
 def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
     """A story of the chapter from its row (the story's columns, its district's, its
     street's), with its chapter, edition, district and street."""
     story_end = len(_STORY.names)
     district_end = story_end + len(_DISTRICT.names)
-    make_story, make_district, make_street = _maker(_STORY), _maker(_DISTRICT), _maker(_STREET)
+    make_story, make_district, make_street = _STORY.maker(), _DISTRICT.maker(), _STREET.maker()
     edition = chapter.edition
     # Where a story's row holds its district's and its street's ids (among the story's columns).
     district_at, street_at = _STORY.names.index("district_id"), _STORY.names.index("street_id")
@@ -484,13 +440,13 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     chapter, at = _split(_CHAPTER, found[0], 0)
     edition, _ = _split(_EDITION, found[0], at)
     attach(chapter, "edition", edition)
-    make_section = _maker(_SECTION)
+    make_section = _SECTION.maker()
     sections = [make_section(row, {}) for row in section_rows]
-    make_indicator = _maker(_INDICATOR)
+    make_indicator = _INDICATOR.maker()
     indicators = [make_indicator(row, {"chapter": chapter, "edition": edition}) for row in indicator_rows]
     by_id = {indicator.id: indicator for indicator in indicators}
     values: dict[int, list[IndicatorValue]] = {pk: [] for pk in by_id}
-    make_value = _maker(_VALUE)
+    make_value = _VALUE.maker()
     indicator_at = _VALUE.names.index("indicator_id")
     for row in value_rows:
         indicator = by_id.get(row[indicator_at])
