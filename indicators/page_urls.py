@@ -12,11 +12,11 @@ all of these, and forgotten when a setting changes (a test's ``override_settings
 """
 
 import re
-from typing import Any
 
-from django.core.signals import setting_changed
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
+
+from indicators.memo import settings_memo
 
 # Stands in for the item's key when the route is reversed: a valid slug, or reverse()
 # refuses it, and nothing else in the URL can contain it.
@@ -25,16 +25,16 @@ _KEY = "0-key-0"
 # Any other key goes to reverse() itself, which refuses it as get_absolute_url() would.
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
-# The reversed pattern of each route, key name, year, language, script prefix and URLconf.
-_patterns: dict[tuple, str] = {}
-PATTERN_ENTRIES = 1000
+
+@settings_memo(maxsize=1000)
+def _reversed(route: str, kwargs: tuple, language: str | None, prefix: str, urlconf: object) -> str:
+    """``reverse(route, kwargs=dict(kwargs))``, by all it reads besides (the language, the
+    script prefix, the URLconf): once per process."""
+    return reverse(route, kwargs=dict(kwargs))
 
 
-def _patterns_forget(**kwargs: Any) -> None:
-    _patterns.clear()
-
-
-setting_changed.connect(_patterns_forget)
+def _reverse(route: str, **kwargs: object) -> str:
+    return _reversed(route, tuple(kwargs.items()), get_language(), get_script_prefix(), get_urlconf())
 
 
 class PageUrls:
@@ -44,37 +44,20 @@ class PageUrls:
         self.route = route
         self.key_name = key_name
         self.by_year: dict[int, str] = {}
-        # What reverse() reads besides the route (read once per list, not per row).
-        self.scope = (route, key_name, get_language(), get_script_prefix(), get_urlconf())
 
     def __call__(self, year: int, key: str) -> str:
         pattern = self.by_year.get(year)
         if pattern is None:
-            pattern = self.by_year[year] = self._pattern(year)
+            pattern = self.by_year[year] = _reverse(self.route, year=year, **{self.key_name: _KEY})
         if not _SLUG.fullmatch(key):
             return reverse(self.route, kwargs={"year": year, self.key_name: key})
         return pattern.replace(_KEY, key, 1)
-
-    def _pattern(self, year: int) -> str:
-        scope = (*self.scope, year)
-        pattern = _patterns.get(scope)
-        if pattern is None:
-            if len(_patterns) >= PATTERN_ENTRIES:
-                _patterns.clear()
-            pattern = _patterns[scope] = reverse(self.route, kwargs={"year": year, self.key_name: _KEY})
-        return pattern
 
 
 def edition_url(year: int) -> str:
     """``Edition.get_absolute_url()`` of the edition ``year``, reversed once per process
     (by what reverse() reads, as the patterns above)."""
-    scope = ("indicators:edition", None, get_language(), get_script_prefix(), get_urlconf(), year)
-    url = _patterns.get(scope)
-    if url is None:
-        if len(_patterns) >= PATTERN_ENTRIES:
-            _patterns.clear()
-        url = _patterns[scope] = reverse("indicators:edition", kwargs={"year": year})
-    return url
+    return _reverse("indicators:edition", year=year)
 
 
 def indicator_urls() -> PageUrls:

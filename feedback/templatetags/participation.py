@@ -13,7 +13,6 @@ it but in ``/me/fragment/`` (``feedback.views.me_fragment``), which
 aggregate and comments it is about to read (``depend``), before reading them.
 """
 
-import functools
 import html
 import unicodedata
 from collections.abc import Callable
@@ -21,7 +20,6 @@ from decimal import Decimal
 
 from django import template
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.template.defaultfilters import floatformat
 from django.utils import numberformat
 from django.utils.formats import get_format
@@ -33,6 +31,7 @@ from feedback import selectors
 from feedback.forms import CommentForm, RatingForm
 from feedback.models import AggregateScope
 from indicators import cache as page_cache
+from indicators.memo import settings_memo
 from indicators.models import Indicator, Story, is_english, localized_in
 from indicators.page_urls import indicator_urls, story_urls
 
@@ -155,18 +154,11 @@ def edition_scores(context, indicators) -> list[tuple[Indicator, selectors.Score
     return [(indicator, summaries[indicator.pk]) for indicator in indicators]
 
 
-@functools.lru_cache(maxsize=4096)
+@settings_memo(maxsize=4096)
 def _two_places(value: Decimal, language: str | None) -> str:
     """``value|floatformat:2`` in ``language``: a mean or a bound (1–5, three decimals
     stored), so a few thousand values at most; the filter's work is most of a rated row."""
     return str(floatformat(value, 2))
-
-
-def _forget_formats(**kwargs) -> None:
-    _two_places.cache_clear()  # a test changing the formats' settings
-
-
-setting_changed.connect(_forget_formats)
 
 
 # The chart's items: each with its summary.

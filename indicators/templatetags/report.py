@@ -3,10 +3,8 @@
 import html
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from django import template
-from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -15,6 +13,7 @@ from django.utils.translation import get_language, gettext
 
 from indicators import cache as page_cache
 from indicators import selectors
+from indicators.memo import settings_memo
 from indicators.models import (
     Edition,
     Indicator,
@@ -193,39 +192,18 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
 
 
 _KINDS = frozenset(StoryKind.values)
-# The kinds' labels by language: the code's choices and catalogues (forgotten on setting_changed).
-_kind_labels: dict[tuple[str | None, str], str] = {}
 
 
-def _kind_labels_forget(**kwargs: Any) -> None:
-    _kind_labels.clear()
+@settings_memo(maxsize=256)
+def _kind_label(kind: str, language: str | None) -> str:
+    """A kind's label in ``language``, translated once per process (``get_kind_display``
+    rebuilds the choices and translates every label per call)."""
+    return str(StoryKind(kind).label)
 
 
-setting_changed.connect(_kind_labels_forget)
-
-
-class _KindLabels(dict):
-    """A story kind's label, found once per list and only for the kinds it has
-    (``get_kind_display`` rebuilds the choices and translates every label per call);
-    each translated once per process and language."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.language = get_language()
-
-    def __missing__(self, kind: str) -> str:
-        if kind not in _KINDS:  # a kind the code does not know (not kept: it is data)
-            self[kind] = kind
-            return kind
-        key = (self.language, kind)
-        label = _kind_labels.get(key)
-        if label is None:
-            label = _kind_labels[key] = str(StoryKind(kind).label)
-        self[kind] = label
-        return label
-
-
-def _story_item(story: Story, url: str, kinds: _KindLabels, english: bool) -> str:
+def _story_item(story: Story, url: str, language: str | None, english: bool) -> str:
+    # A kind the code does not know (data) is shown as it is.
+    kind = _kind_label(story.kind, language) if story.kind in _KINDS else story.kind
     place = ""
     if story.district_id:
         district = _e(localized_in(story.district, "name", english=english))
@@ -238,7 +216,7 @@ def _story_item(story: Story, url: str, kinds: _KindLabels, english: bool) -> st
     title = localized_in(story, "title", english=english)
     return (
         f'<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{_e(story.kind)}">'
-        f"{_e(kinds[story.kind])}</span>{place}</p>\n"
+        f"{_e(kind)}</span>{place}</p>\n"
         f'  <h3 class="story-item__title"><a href="{_e(url)}">{_e(title)}</a></h3>'
         f"{summary}\n</li>"
     )
@@ -249,9 +227,9 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     """``<li class="story-item">`` rows: kind, district and street, title (linked), summary.
     Each story's edition, district and street are read: select them with the rows."""
     urls = story_urls()
-    kinds = _KindLabels()
+    language = get_language()
     english = is_english()
-    rows = [_story_item(s, urls(s.edition.year, s.slug), kinds, english) for s in stories]
+    rows = [_story_item(s, urls(s.edition.year, s.slug), language, english) for s in stories]
     return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
 
 

@@ -21,6 +21,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from indicators.memo import settings_memo
 from portal import display
 
 register = template.Library()
@@ -182,18 +183,11 @@ def qr_svg(url: str, title: str) -> SafeString:
     return mark_safe(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))  # noqa: S308 - segno's markup, escaped title
 
 
-@functools.cache
+@settings_memo()
 def _share_image() -> str:
     """The share card's absolute URL: the static file's URL (its hashed name from the
     manifest) depends only on the code and the settings, so it is found once per process."""
     return settings.SITE_URL.rstrip("/") + static("img/share-card.png")
-
-
-def _share_image_forget(**kwargs: Any) -> None:
-    _share_image.cache_clear()  # a test changing SITE_URL or the static files' settings
-
-
-setting_changed.connect(_share_image_forget)
 
 
 @register.inclusion_tag("portal/_og.html", takes_context=True)
