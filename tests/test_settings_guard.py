@@ -141,19 +141,24 @@ def test_development_and_embedded_modes_may_go_without_them(probed, mode) -> Non
 # --- The embedded mode: what `scripts/serve` runs ---------------------------------------
 
 
+# The embedded mode's tables made straight from the models, as the migrations leave a new
+# database (their one data migration only updates existing rows; `makemigrations --check`
+# holds models and migrations together): under half a second of CPU instead of five for
+# every migration.
+EMBEDDED_SETUP = (
+    SETUP + "\n"
+    "from django.apps import apps\n"
+    "from django.conf import settings\n"
+    "from django.core.management import call_command\n"
+    "from django.test import Client\n"
+    "settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}\n"
+    "call_command('migrate', run_syncdb=True, verbosity=0)\n"
+)
+
+
 def test_embedded_mode_shows_residents_a_plain_404(tmp_path) -> None:
-    # The tables made straight from the models, as the migrations leave a new database (their
-    # one data migration only updates existing rows; `makemigrations --check` holds models and
-    # migrations together): under half a second of CPU instead of five for every migration.
     code = (
-        SETUP + "\n"
-        "from django.apps import apps\n"
-        "from django.conf import settings\n"
-        "from django.core.management import call_command\n"
-        "from django.test import Client\n"
-        "settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}\n"
-        "call_command('migrate', run_syncdb=True, verbosity=0)\n"
-        "r = Client(HTTP_HOST='127.0.0.1').get('/no-such-page/')\n"
+        EMBEDDED_SETUP + "r = Client(HTTP_HOST='127.0.0.1').get('/no-such-page/')\n"
         "print(r.status_code)\n"
         "print(r.content.decode())\n"
     )
@@ -170,14 +175,7 @@ def test_embedded_mode_serves_a_chapter_and_takes_a_new_residents_rating(tmp_pat
     # The reads compiled once per process and the new resident's one-statement rating are
     # PostgreSQL's way; on SQLite, README's run command, the same pages and answers.
     code = (
-        SETUP + "\n"
-        "import json\n"
-        "from django.apps import apps\n"
-        "from django.conf import settings\n"
-        "from django.core.management import call_command\n"
-        "from django.test import Client\n"
-        "settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}\n"
-        "call_command('migrate', run_syncdb=True, verbosity=0)\n"
+        EMBEDDED_SETUP + "import json\n"
         "from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory\n"
         "chapter = ChapterFactory(edition=EditionFactory(year=2023))\n"
         "item = IndicatorFactory(chapter=chapter)\n"
