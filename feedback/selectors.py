@@ -8,6 +8,7 @@ reads is the visitor's own (one unique-index lookup by their cookie hash).
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -140,10 +141,11 @@ class ScoreSummary:
         if not self.enough:
             for name in WITHHELD_FIELDS:
                 object.__setattr__(self, name, None)
-        breakdown = _breakdown_public(
-            self.by_district, count=self.count, raters=self.raters, minimum=self.min_count
-        )
-        object.__setattr__(self, "by_district", breakdown)
+        if self.by_district:
+            breakdown = _breakdown_public(
+                self.by_district, count=self.count, raters=self.raters, minimum=self.min_count
+            )
+            object.__setattr__(self, "by_district", breakdown)
 
     @property
     def enough(self) -> bool:
@@ -202,6 +204,10 @@ def score_summary(aggregate: ScoreAggregate | None, *, verified_only: bool = Fal
     )
 
 
+def _verified_share(verified: int, count: int) -> float | None:
+    return round(verified / count, 4) if count else None
+
+
 def _summary_counts(aggregate: ScoreAggregate, *, minimum: int, verified_only: bool) -> dict:
     """What a summary says of the whole aggregate, whichever tier it describes."""
     return {
@@ -210,7 +216,7 @@ def _summary_counts(aggregate: ScoreAggregate, *, minimum: int, verified_only: b
         "held_count": aggregate.held_count,
         "verified_count": aggregate.verified_count,
         "verified_raters": aggregate.verified_raters,
-        "verified_share": (round(aggregate.verified_count / aggregate.count, 4) if aggregate.count else None),
+        "verified_share": _verified_share(aggregate.verified_count, aggregate.count),
         "verified_only": verified_only,
     }
 
@@ -464,7 +470,6 @@ def chapter_item_summaries(
 # distributions and breakdown by district, which the chart does not show (a few kB of JSON
 # decoded per page otherwise).
 _AGGREGATE = Columns(ScoreAggregate)
-_ITEM_AGGREGATE = Columns(ScoreAggregate, exclude=("distribution", "by_district", "verified_distribution"))
 _chapter_aggregate_query = Compiled(
     lambda chapter: (
         ScoreAggregate.objects.filter(scope=AggregateScope.CHAPTER, object_id=chapter)
@@ -473,6 +478,25 @@ _chapter_aggregate_query = Compiled(
     ),
     chapter=int,
 )
+
+
+class _ChartRow(NamedTuple):
+    """An item's aggregate as the chapter chart reads it: the figures it shows, what
+    ``ScoreSummary`` needs to withhold them and the counts every summary carries (read as
+    values, a few dozen rows a page: no instance made of them)."""
+
+    scope: str
+    object_id: int
+    count: int
+    mean: Decimal | None
+    ci_low: Decimal | None
+    ci_high: Decimal | None
+    raters: int
+    held_count: int
+    verified_count: int
+    verified_raters: int
+
+
 _item_aggregates_query = Compiled(
     lambda chapter: (
         ScoreAggregate.objects.filter(
@@ -486,23 +510,28 @@ _item_aggregates_query = Compiled(
             )
         )
         .order_by()
-        .values_list(*_ITEM_AGGREGATE.lookups())
+        .values_list(*_ChartRow._fields)
     ),
     chapter=int,
 )
 
 
-def _chart_summary(aggregate: ScoreAggregate, *, minimum: int) -> ScoreSummary:
-    """``score_summary(aggregate)`` as the chapter chart shows it (mean, interval, raters):
-    without the distribution and the breakdown by district (not read: ``_ITEM_AGGREGATE``).
-    Withheld below the minimum by ``ScoreSummary`` as every summary."""
+def _chart_summary(row: _ChartRow, *, minimum: int) -> ScoreSummary:
+    """The summary of an item's aggregate as the chapter chart shows it (mean, interval,
+    raters): without the distribution and the breakdown by district, and without
+    ``updated_at`` (none of them read). Withheld below the minimum by ``ScoreSummary`` as
+    every summary."""
     return ScoreSummary(
-        count=aggregate.count,
-        mean=aggregate.mean,
-        ci_low=aggregate.ci_low,
-        ci_high=aggregate.ci_high,
-        raters=aggregate.raters,
-        **_summary_counts(aggregate, minimum=minimum, verified_only=False),
+        count=row.count,
+        mean=row.mean,
+        ci_low=row.ci_low,
+        ci_high=row.ci_high,
+        raters=row.raters,
+        min_count=minimum,
+        held_count=row.held_count,
+        verified_count=row.verified_count,
+        verified_raters=row.verified_raters,
+        verified_share=_verified_share(row.verified_count, row.count),
     )
 
 
@@ -516,20 +545,17 @@ def chapter_scores(
         (_item_aggregates_query, {"chapter": chapter.pk}),
     )
     summary = score_summary(_AGGREGATE.model_from(chapter_rows[0]) if chapter_rows else None)
-    found = {}
-    for row in item_rows:
-        aggregate = _ITEM_AGGREGATE.model_from(row)
-        found[aggregate.scope, aggregate.object_id] = aggregate
-    # An item's mean is shown from the minimum of raters up (``ScoreSummary``): the
-    # summaries of the others, which would show none, are not made.
+    # (scope, id) → row; an item's mean is shown from the minimum of raters up
+    # (``ScoreSummary``): the summaries of the others, which would show none, are not made.
+    found = {(row[0], row[1]): _ChartRow._make(row) for row in item_rows}
     minimum = settings.AGGREGATE_MIN_COUNT
     items: list[tuple[Indicator | Story, ScoreSummary]] = []
     for scope, targets in ((AggregateScope.INDICATOR, indicators), (AggregateScope.STORY, stories)):
         for target in targets:
             # ``id``: the primary key of both (``pk`` is a property that looks it up).
-            aggregate = found.get((scope, target.id))
-            if aggregate is not None and aggregate.raters >= minimum and aggregate.mean is not None:
-                item = _chart_summary(aggregate, minimum=minimum)
+            row = found.get((scope, target.id))
+            if row is not None and row.raters >= minimum and row.mean is not None:
+                item = _chart_summary(row, minimum=minimum)
                 if item.mean is not None:
                     items.append((target, item))
     return summary, items
