@@ -22,7 +22,7 @@ from django import template
 from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.utils import numberformat
-from django.utils.formats import get_format
+from django.utils.formats import get_format, localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
@@ -67,6 +67,27 @@ def participation_panel(context, target: Indicator | Story) -> dict:
 def score_summary(summary: selectors.ScoreSummary, heading_id: str = "") -> dict:
     """The mean (or 评价人数不足), count, 95 % interval and distribution bar."""
     return {"summary": summary, "heading_id": heading_id}
+
+
+@register.simple_tag
+def score_bars(summary: selectors.ScoreSummary) -> SafeString:
+    """The rows of a score's distribution table, 5 down to 1: label, bar, share and count.
+
+    Written here rather than by a loop of ``_score.html``, whose translation, lookups and
+    filters for each of the five bars cost a fifth of a rated chapter page; the same
+    markup, the label the same msgid, the figures as the template's ``{{ }}`` and
+    ``stringformat`` gave them."""
+    label = gettext("%(s)s 分")
+    rows = [
+        f'<tr>\n        <th scope="row" class="dist__label">{html.escape(label % {"s": bar["score"]})}</th>\n'
+        '        <td class="dist__track"><svg class="dist__bar" viewBox="0 0 100 1"'
+        ' preserveAspectRatio="none" aria-hidden="true" focusable="false"><rect class="dist__fill"'
+        f' width="{bar["percent"]:.1f}" height="1"/></svg>'
+        f'<span class="visually-hidden">{localize(bar["percent"])}%</span></td>\n'
+        f'        <td class="dist__n">{localize(bar["count"])}</td>\n      </tr>'
+        for bar in reversed(summary.bars)
+    ]
+    return mark_safe("\n      ".join(rows))  # noqa: S308 - the label is escaped, the rest are numbers
 
 
 # On the request: the chapter chart's items, when ``chapter_score`` read them with the
