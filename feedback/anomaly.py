@@ -41,26 +41,38 @@ same answer when run again: the rules are idempotent. They only ever turn
 a person has decided (``trust_decided_at`` set). A rating matched by several
 rules keeps the reason of the first, in the order above.
 
-Each rule is a few set-wise queries: a GROUP BY that finds the pattern
-(usually nothing, and the rule stops there), a window function that ranks
-the rows of the few items or addresses concerned (wrapped by Django in a
-subquery to filter on the rank), and one UPDATE of the rows to hold. Python
-reads grouped counts and the ids of the ratings it newly holds (the ranking
-stays in SQL, as the subquery of that read), never the window's ratings one
-by one: under a storm a screen costs Python what the new ratings cost.
+A screen's cost follows the ratings it can still act on, not the size of the
+window: under a storm the window fills with held ratings, which need no new
+decision. Each rule starts from its *candidates*, the window's ratings still
+counted and undecided (an index holds just those), and asks, for each
+partition of theirs (item and address, item and score, item), for the
+partition's threshold-th rating by ``updated_at`` then id: one index look-up
+reading that many rows however large the partition (``_nth_of_each``). Only
+candidates after it can be held, and usually there are none: the rule stops
+there. Rules (b) and (c) then count the shares their pattern needs, for the
+few items concerned only; rule (d) ranks the new residents of the few
+addresses with more recent ratings than its limit. One UPDATE holds the rows.
+Python reads partitions, counts and the ids of the ratings it newly holds,
+never the window's ratings one by one.
+
+Rule (d) takes its addresses from the screened items' candidates, read before
+any rule holds; an address whose ratings of those items were all held or
+decided earlier is screened on its other items when they are refreshed, and
+everywhere by the reconciliation.
 """
 
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import DenseRank, ExtractHour, RowNumber
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import ExtractHour
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -77,17 +89,33 @@ REASON_FEW_SOURCES = gettext_noop("少数来源集中评分")
 REASON_FRESH_RUN = gettext_noop("新身份集中给出相同评分")
 REASON_NIGHT_SPIKE = gettext_noop("深夜评分激增")
 
+# What a rule may still hold: counted, and no person has decided it.
+_UNDECIDED = Q(trust=TrustState.COUNTED, trust_decided_at__isnull=True)
 # A rating's item is (indicator_id, story_id): exactly one is set.
-_ITEM = [F("indicator_id"), F("story_id")]
-_FIRST_FIRST = [F("updated_at").asc(), F("id").asc()]
+_KINDS = ("indicator_id", "story_id")
 
 
 @dataclass(frozen=True)
 class _Window:
     start: datetime
     end: datetime
-    # Which items' ratings are screened; ``None``: every item (the reconciliation).
-    items: Q | None
+    # The items screened: their ids by kind; ``None``: every item (the reconciliation).
+    indicators: tuple[int, ...] | None = None
+    stories: tuple[int, ...] | None = None
+    # Rule (d)'s addresses (``_churn_suspects``), read before the rules run.
+    churn_suspects: tuple[str, ...] = ()
+
+    @property
+    def items(self) -> Q | None:
+        if self.indicators is None:
+            return None
+        return Q(indicator_id__in=self.indicators) | Q(story_id__in=self.stories)
+
+    def kinds(self) -> list[str]:
+        """The item columns (``_KINDS``) some screened item is in."""
+        if self.indicators is None:
+            return list(_KINDS)
+        return [kind for kind, ids in zip(_KINDS, (self.indicators, self.stories), strict=True) if ids]
 
     def all_recent(self) -> QuerySet[Rating]:
         """Every rating changed within the window, on any item (unordered, for GROUP BY)."""
@@ -107,38 +135,86 @@ def _any(queries: Iterable[Q]) -> Q:
     return reduce(or_, queries, Q(pk__in=[]))
 
 
-def _beyond(queryset: QuerySet[Rating], *, partition_by: list, keep: int, function=RowNumber, order_by=None):
-    """The rows of ``queryset`` ranked after the first ``keep`` of their partition, as a
-    query of their ids (``_hold`` runs it as its subquery).
+def _nth_of_each(
+    candidates: QuerySet[Rating], ranked: QuerySet[Rating], partition: list[str], n: int, *, passed: bool
+) -> list[tuple]:
+    """For each value of the ``partition`` fields among the ``candidates``: the ``n``-th
+    row of ``ranked`` with that value, by ``updated_at`` then id, as (values…, its id, its
+    ``updated_at``); ``passed``: only where the last candidate comes after that row.
 
-    The window function ranks the rows, Django wraps it in a subquery to filter on
-    the rank. Conditions on the rows' state must not be added here (they would
-    change the ranking); ``_hold`` applies them outside it.
+    One statement: the candidates' last row of each value (``DISTINCT ON``), then for
+    each a ``LATERAL`` look-up ``ORDER BY updated_at, id OFFSET n - 1 LIMIT 1`` that an
+    index on the partition's fields then ``updated_at`` answers in ``n`` rows, however
+    many the partition holds. Both parts are the querysets' own SQL.
     """
-    ranked = queryset.annotate(
-        position=Window(function(), partition_by=partition_by, order_by=order_by or _FIRST_FIRST)
+    last_sql, last_params = (
+        candidates.order_by(*partition, "-updated_at", "-id")
+        .distinct(*partition)
+        .values_list("id", "updated_at", *partition)
+        .query.sql_with_params()
     )
-    return ranked.filter(position__gt=keep).values("pk")
+    ranked_sql, ranked_params = ranked.values_list("id", "updated_at", *partition).query.sql_with_params()
+    match = " AND ".join(f'r."{field}" = last."{field}"' for field in partition)
+    values = ", ".join(f'last."{field}"' for field in partition)
+    sql = (
+        f"SELECT {values}, nth.id, nth.updated_at FROM ({last_sql}) AS last"  # noqa: S608 - querysets' SQL
+        f" CROSS JOIN LATERAL (SELECT r.id, r.updated_at FROM ({ranked_sql}) AS r WHERE {match}"
+        " ORDER BY r.updated_at, r.id OFFSET %s LIMIT 1) AS nth"
+    )
+    if passed:
+        sql += " WHERE (last.updated_at, last.id) > (nth.updated_at, nth.id)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*last_params, *ranked_params, n - 1))
+        return cursor.fetchall()
+
+
+def _beyond(
+    window: _Window, candidates: QuerySet[Rating], ranked: QuerySet[Rating], by: list[str], keep: int
+) -> Q | None:
+    """The ``candidates`` ranked after the first ``keep`` of their partition of ``ranked``
+    (an item and the fields ``by``, ordered by ``updated_at`` then id), as a condition.
+
+    ``ranked`` holds every rating the rule ranks, whatever its state; ``candidates`` are
+    those of them the rule may still hold (``_UNDECIDED``). Each partition of a candidate
+    is looked up once, its ``keep``-th row read by an index (``_nth_of_each``), and the
+    candidates after that row are beyond it; the condition names only the partitions
+    whose last candidate is beyond; ``None`` if there is none (almost always). So a
+    screen reads the ratings still counted, not the held ones a storm leaves behind.
+    """
+    if keep <= 0:  # every candidate is beyond
+        return Q()
+    after = []
+    for kind in window.kinds():
+        partition = [kind, *by]
+        present = {f"{kind}__isnull": False}
+        for *values, nth_id, nth_at in _nth_of_each(
+            candidates.filter(**present), ranked.filter(**present), partition, keep, passed=True
+        ):
+            after.append(
+                Q(**dict(zip(partition, values, strict=True)))
+                & (Q(updated_at__gt=nth_at) | Q(updated_at=nth_at, pk__gt=nth_id))
+            )
+    return _any(after) if after else None
 
 
 def _hold(beyond: QuerySet[Rating], reason: str) -> set[str]:
-    """Hold the counted, undecided ratings among ``beyond`` (``_beyond``); the aggregate
-    keys they change.
+    """Hold the counted, undecided ratings among ``beyond``; the aggregate keys they change.
 
-    Only those rows come back to Python: under a storm from one address the ranked
-    rows are the whole window, but all except the latest few are already held, so a
-    screen's Python work follows the new ratings, not the size of the window.
+    Only those rows come back to Python, and ``beyond`` is built from the candidates
+    (the rows still counted): under a storm from one address all but the latest few
+    are already held, so a screen follows the new ratings, not the size of the window.
     """
-    undecided = Q(trust=TrustState.COUNTED, trust_decided_at__isnull=True)
     rows = list(
-        Rating.objects.filter(undecided, pk__in=beyond).values_list(
+        Rating.objects.filter(_UNDECIDED, pk__in=beyond.values("pk"))
+        .order_by()
+        .values_list(
             "pk", "indicator_id", "story_id", "district_id", "indicator__chapter_id", "story__chapter_id"
         )
     )
     if not rows:
         return set()
     # The same conditions again: a person may have decided meanwhile.
-    held = Rating.objects.filter(undecided, pk__in=[row[0] for row in rows]).update(
+    held = Rating.objects.filter(_UNDECIDED, pk__in=[row[0] for row in rows]).update(
         trust=TrustState.HELD, hold_reason=reason
     )
     logger.warning("anomaly: %d ratings held (%s)", held, reason)
@@ -157,65 +233,74 @@ def _hold(beyond: QuerySet[Rating], reason: str) -> set[str]:
 
 # --- The rules ------------------------------------------------------------------------
 #
-# Each rule first asks a GROUP BY whether its pattern is there at all (almost
-# always not: then it costs that one query), and only then ranks the rows of
-# the few items or addresses concerned. Small intermediate results (items,
-# addresses) are read into lists rather than nested as subqueries, so the
-# planner never has to guess its way through three levels of IN.
+# Each rule starts from its candidates, the ratings it could still hold, and
+# asks whether any of them ranks beyond its partition's threshold (``_beyond``):
+# almost never, and then the rule stops there. Only then does it count what its
+# pattern needs (rules b and c: shares of an item's ratings), for the few items
+# concerned. Small intermediate results (items, addresses) are read into lists
+# rather than nested as subqueries, so the planner never has to guess its way
+# through three levels of IN.
 
 
 def _source_bursts(window: _Window) -> set[str]:
     """(a) One item, one address: beyond the first ANOMALY_SOURCE_ITEM_MAX."""
-    limit = settings.ANOMALY_SOURCE_ITEM_MAX
-    sourced = window.recent().exclude(source_hash="")
-    bursts = (
-        sourced.values("indicator_id", "story_id", "source_hash")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=limit)
-        .values_list("indicator_id", "story_id", "source_hash")
-    )
-    pairs = [
-        _item_q(indicator_id, story_id) & Q(source_hash=source) for indicator_id, story_id, source in bursts
-    ]
-    if not pairs:
-        return set()
-    beyond = _beyond(sourced.filter(_any(pairs)), partition_by=[*_ITEM, F("source_hash")], keep=limit)
-    return _hold(beyond, REASON_SOURCE_BURST)
+    sourced = window.all_recent().exclude(source_hash="")
+    candidates = window.recent().filter(_UNDECIDED).exclude(source_hash="")
+    beyond = _beyond(window, candidates, sourced, ["source_hash"], settings.ANOMALY_SOURCE_ITEM_MAX)
+    return set() if beyond is None else _hold(candidates.filter(beyond), REASON_SOURCE_BURST)
+
+
+def _fresh_sourced(window: _Window) -> QuerySet[Rating]:
+    """The window's ratings with an address, by residents created within the window (rule d)."""
+    return window.all_recent().exclude(source_hash="").filter(resident__created_at__gt=window.start)
+
+
+def _churn_suspects(window: _Window) -> tuple[str, ...]:
+    """Rule (d)'s addresses, read before any rule holds: those of the screened items' new
+    residents' ratings still undecided (the ones a screen can act on) that have more than
+    ``ANOMALY_NEW_RESIDENTS_PER_SOURCE`` recent ratings on any item (fewer ratings, fewer
+    residents: each address is looked at ``limit + 1`` rows deep)."""
+    limit = settings.ANOMALY_NEW_RESIDENTS_PER_SOURCE
+    seen = _fresh_sourced(window).filter(_UNDECIDED)
+    if window.items is not None:
+        seen = seen.filter(window.items)
+    rows = _nth_of_each(seen, window.all_recent(), ["source_hash"], limit + 1, passed=False)
+    return tuple(source for source, _id, _at in rows)
 
 
 def _cookie_churn(window: _Window) -> set[str]:
     """(d) One address, many new residents: the ratings of the later residents."""
     limit = settings.ANOMALY_NEW_RESIDENTS_PER_SOURCE
-    fresh = window.all_recent().exclude(source_hash="").filter(resident__created_at__gt=window.start)
-    counted_over = fresh
-    if window.items is not None:
-        # The addresses seen on the items being screened, counted over every item.
-        seen = list(fresh.filter(window.items).values_list("source_hash", flat=True).distinct())
-        if not seen:
-            return set()
-        counted_over = fresh.filter(source_hash__in=seen)
-    churning = list(
-        counted_over.values("source_hash")
-        .annotate(residents=Count("resident_id", distinct=True))
-        .filter(residents__gt=limit)
-        .values_list("source_hash", flat=True)
-    )
-    if not churning:
+    if not window.churn_suspects:
         return set()
-    beyond = _beyond(
-        fresh.filter(source_hash__in=churning),
-        partition_by=[F("source_hash")],
-        keep=limit,
-        function=DenseRank,
-        order_by=[F("resident__created_at").asc(), F("resident_id").asc()],
-    )
-    return _hold(beyond, REASON_COOKIE_CHURN)
+    fresh = _fresh_sourced(window)
+    later = []
+    for source in window.churn_suspects:
+        if limit <= 0:  # every new resident is beyond
+            later.append(Q(source_hash=source))
+            continue
+        # The address's ``limit``-th new resident, by creation then id: the later ones are beyond.
+        residents = fresh.filter(source_hash=source).values_list("resident__created_at", "resident_id")
+        nth = residents.distinct().order_by("resident__created_at", "resident_id")[limit - 1 : limit]
+        for created_at, resident_id in nth:
+            later.append(
+                Q(source_hash=source)
+                & (
+                    Q(resident__created_at__gt=created_at)
+                    | Q(resident__created_at=created_at, resident_id__gt=resident_id)
+                )
+            )
+    if not later:
+        return set()
+    return _hold(fresh.filter(_UNDECIDED).filter(_any(later)), REASON_COOKIE_CHURN)
 
 
-def _busy_items(window: _Window, more_than: int) -> dict[tuple, int]:
-    """(indicator_id, story_id) → number of recent ratings, for items with more than ``more_than``."""
+def _busy_items(window: _Window, more_than: int, among: Iterable[tuple]) -> dict[tuple, int]:
+    """(indicator_id, story_id) → number of recent ratings, for those of the items ``among``
+    with more than ``more_than``."""
     rows = (
-        window.recent()
+        window.all_recent()
+        .filter(_any(_item_q(*item) for item in among))
         .values("indicator_id", "story_id")
         .annotate(n=Count("pk"))
         .filter(n__gt=more_than)
@@ -224,13 +309,14 @@ def _busy_items(window: _Window, more_than: int) -> dict[tuple, int]:
     return {(indicator_id, story_id): n for indicator_id, story_id, n in rows}
 
 
-def _few_sources(window: _Window) -> set[str]:
-    """(b) A busy item whose ratings come mostly from a few addresses."""
-    busy = _busy_items(window, settings.ANOMALY_FEW_SOURCES_MIN_RATINGS)
+def _dominant(window: _Window, items: Iterable[tuple]) -> list[Q]:
+    """(b)'s pattern: of the ``items``, the busy ones whose ratings come mostly from a
+    few addresses; a condition on those addresses' ratings of them."""
+    busy = _busy_items(window, settings.ANOMALY_FEW_SOURCES_MIN_RATINGS, items)
     if not busy:
-        return set()
+        return []
     per_source = (
-        window.recent()
+        window.all_recent()
         .filter(_any(_item_q(*item) for item in busy))
         .exclude(source_hash="")
         .values("indicator_id", "story_id", "source_hash")
@@ -245,34 +331,63 @@ def _few_sources(window: _Window) -> set[str]:
         top = sorted(sources, reverse=True)[: settings.ANOMALY_FEW_SOURCES_MAX]
         if sum(n for n, _source in top) * 100 >= settings.ANOMALY_FEW_SOURCES_SHARE * busy[item]:
             dominant.extend(_item_q(*item) & Q(source_hash=source) for _n, source in top)
+    return dominant
+
+
+def _few_sources(window: _Window) -> set[str]:
+    """(b) A busy item whose ratings come mostly from a few addresses: their first rating
+    each stays counted."""
+    candidates = window.recent().filter(_UNDECIDED).exclude(source_hash="")
+    after_first = _beyond(window, candidates, window.all_recent(), ["source_hash"], 1)
+    if after_first is None:  # every candidate is its address's first on its item
+        return set()
+    beyond = candidates.filter(after_first)
+    items = set(beyond.values_list("indicator_id", "story_id").distinct())
+    dominant = _dominant(window, items)
     if not dominant:
         return set()
-    beyond = _beyond(window.recent().filter(_any(dominant)), partition_by=[*_ITEM, F("source_hash")], keep=1)
-    return _hold(beyond, REASON_FEW_SOURCES)
+    return _hold(beyond.filter(_any(dominant)), REASON_FEW_SOURCES)
 
 
 def _fresh_runs(window: _Window) -> set[str]:
     """(c) Many fresh identities giving one item the same score."""
     least = settings.ANOMALY_RUN_MIN
-    fresh = window.recent().filter(resident__created_at__gt=window.start)
-    runs = list(
-        fresh.values("indicator_id", "story_id", "score")
+    fresh = window.all_recent().filter(resident__created_at__gt=window.start)
+    candidates = fresh.filter(_UNDECIDED) if window.items is None else fresh.filter(_UNDECIDED, window.items)
+    after_least = _beyond(window, candidates, fresh, ["score"], least - 1)
+    if after_least is None:
+        return set()
+    beyond = candidates.filter(after_least)
+    runs = set(beyond.values_list("indicator_id", "story_id", "score").distinct())
+    sizes = (
+        fresh.filter(_any(_item_q(i, s) & Q(score=score) for i, s, score in runs))
+        .values("indicator_id", "story_id", "score")
         .annotate(n=Count("pk"))
-        .filter(n__gte=least)
         .values_list("indicator_id", "story_id", "score", "n")
     )
-    if not runs:
-        return set()
-    totals = _busy_items(window, least - 1)
+    totals = _busy_items(window, least - 1, {(i, s) for i, s, _score in runs})
     suspicious = [
         _item_q(indicator_id, story_id) & Q(score=score)
-        for indicator_id, story_id, score, n in runs
-        if n * 100 >= settings.ANOMALY_RUN_SHARE * totals[(indicator_id, story_id)]
+        for indicator_id, story_id, score, n in sizes
+        if n >= least and n * 100 >= settings.ANOMALY_RUN_SHARE * totals[(indicator_id, story_id)]
     ]
     if not suspicious:
         return set()
-    beyond = _beyond(fresh.filter(_any(suspicious)), partition_by=[*_ITEM, F("score")], keep=least - 1)
-    return _hold(beyond, REASON_FRESH_RUN)
+    return _hold(beyond.filter(_any(suspicious)), REASON_FRESH_RUN)
+
+
+def _meets_hours(window: _Window, hours: set[int]) -> bool:
+    """Whether the window has a moment in one of the local ``hours`` (looked at every
+    quarter of an hour, so any time zone's hours are seen; a day or more has them all)."""
+    zone = timezone.get_default_timezone()
+    moment, quarter = window.start, timedelta(minutes=15)
+    for _ in range(24 * 4):
+        if moment.astimezone(zone).hour in hours:
+            return True
+        if moment >= window.end:
+            return False
+        moment = min(moment + quarter, window.end)
+    return True
 
 
 def _night_spikes(window: _Window) -> set[str]:
@@ -282,26 +397,22 @@ def _night_spikes(window: _Window) -> set[str]:
         return set()
     if first < last:
         night = Q(local_hour__gte=first, local_hour__lt=last)
+        hours = set(range(first, last))
     else:  # the hours wrap midnight, e.g. 23–6
         night = Q(local_hour__gte=first) | Q(local_hour__lt=last)
+        hours = set(range(first, 24)) | set(range(last))
+    if not _meets_hours(window, hours):
+        return set()
     at_night = (
-        window.recent()
+        window.all_recent()
         .annotate(local_hour=ExtractHour("updated_at", tzinfo=timezone.get_default_timezone()))
         .filter(night)
     )
-    limit = settings.ANOMALY_NIGHT_MAX
-    spiking = list(
-        at_night.values("indicator_id", "story_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=limit)
-        .values_list("indicator_id", "story_id")
+    candidates = (
+        at_night.filter(_UNDECIDED) if window.items is None else at_night.filter(_UNDECIDED, window.items)
     )
-    if not spiking:
-        return set()
-    beyond = _beyond(
-        at_night.filter(_any(_item_q(*item) for item in spiking)), partition_by=_ITEM, keep=limit
-    )
-    return _hold(beyond, REASON_NIGHT_SPIKE)
+    beyond = _beyond(window, candidates, at_night, [], settings.ANOMALY_NIGHT_MAX)
+    return set() if beyond is None else _hold(candidates.filter(beyond), REASON_NIGHT_SPIKE)
 
 
 RULES = (_source_bursts, _cookie_churn, _few_sources, _fresh_runs, _night_spikes)
@@ -316,15 +427,15 @@ def ratings_screen(*, keys: Iterable[str] | None = None, now: datetime | None = 
     """
     end = now or timezone.now()
     start = end - timedelta(minutes=settings.ANOMALY_WINDOW_MINUTES)
-    items = None
+    window = _Window(start=start, end=end)
     if keys is not None:
         parsed = [aggregate_key_parse(key) for key in keys]
-        indicators = [oid for scope, oid in parsed if scope == AggregateScope.INDICATOR]
-        stories = [oid for scope, oid in parsed if scope == AggregateScope.STORY]
+        indicators = tuple(oid for scope, oid in parsed if scope == AggregateScope.INDICATOR)
+        stories = tuple(oid for scope, oid in parsed if scope == AggregateScope.STORY)
         if not (indicators or stories):
             return set()
-        items = Q(indicator_id__in=indicators) | Q(story_id__in=stories)
-    window = _Window(start=start, end=end, items=items)
+        window = _Window(start=start, end=end, indicators=indicators, stories=stories)
+    window = replace(window, churn_suspects=_churn_suspects(window))
     changed: set[str] = set()
     for rule in RULES:
         changed |= rule(window)

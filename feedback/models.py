@@ -214,6 +214,22 @@ class Rating(Screened, Targeted):
                 fields=["trust", "updated_at"], name="rating_not_counted_idx", condition=~Q(trust="counted")
             ),
             models.Index(fields=["source_hash", "updated_at"], name="rating_source_idx"),
+            # The anomaly rules (feedback.anomaly): the ratings still counted of an item
+            # (a screen's candidates), and the n-th rating of an item from one address or
+            # with one score, read in order without ranking the whole window.
+            *(
+                models.Index(
+                    fields=[kind, *columns, "updated_at", "id"],
+                    name=f"rating_{kind}_{name}_idx",
+                    condition=Q(**{f"{kind}__isnull": False}, **extra),
+                )
+                for kind in ("indicator", "story")
+                for name, columns, extra in (
+                    ("undecided", [], {"trust": "counted", "trust_decided_at__isnull": True}),
+                    ("source", ["source_hash"], {}),
+                    ("score", ["score"], {}),
+                )
+            ),
         ]
 
     def __str__(self) -> str:
