@@ -146,7 +146,12 @@ def _nth_of_each(
     each a ``LATERAL`` look-up ``ORDER BY updated_at, id OFFSET n - 1 LIMIT 1`` that an
     index on the partition's fields then ``updated_at`` answers in ``n`` rows, however
     many the partition holds. Both parts are the querysets' own SQL.
+    PostgreSQL's way (``DISTINCT ON``, ``LATERAL``); elsewhere (SQLite, the embedded
+    default, whose windows hold a few ratings) the same answer a partition at a time
+    (``_nth_of_each_portable``).
     """
+    if connection.vendor != "postgresql":
+        return _nth_of_each_portable(candidates, ranked, partition, n, passed=passed)
     last_sql, last_params = (
         candidates.order_by(*partition, "-updated_at", "-id")
         .distinct(*partition)
@@ -166,6 +171,22 @@ def _nth_of_each(
     with connection.cursor() as cursor:
         cursor.execute(sql, (*last_params, *ranked_params, n - 1))
         return cursor.fetchall()
+
+
+def _nth_of_each_portable(
+    candidates: QuerySet[Rating], ranked: QuerySet[Rating], partition: list[str], n: int, *, passed: bool
+) -> list[tuple]:
+    """``_nth_of_each`` in queries any database runs: the candidates' partitions, then for
+    each the ``n``-th row of ``ranked`` and the last candidate."""
+    found = []
+    for values in candidates.values_list(*partition).distinct().order_by(*partition):
+        same = dict(zip(partition, values, strict=True))
+        nth = ranked.filter(**same).order_by("updated_at", "id").values_list("id", "updated_at")[n - 1 : n]
+        for nth_id, nth_at in nth:
+            last = candidates.filter(**same).order_by("-updated_at", "-id").values_list("updated_at", "id")[0]
+            if not passed or last > (nth_at, nth_id):
+                found.append((*values, nth_id, nth_at))
+    return found
 
 
 def _beyond(

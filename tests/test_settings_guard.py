@@ -192,6 +192,33 @@ def test_embedded_mode_serves_a_chapter_and_takes_a_new_residents_rating(tmp_pat
     assert started.stdout.split() == ["200", "True", "201", "4"]
 
 
+def test_embedded_mode_holds_a_burst_from_one_address(tmp_path) -> None:
+    # The anomaly rules run in-process there (tasks run eagerly), on SQLite: 22 new
+    # residents behind one address rate one item (scores 1-5 in turn: no run of one
+    # score), the request-time limit on new residents raised so that all get through.
+    code = (
+        EMBEDDED_SETUP + "import json\n"
+        "from feedback.models import Rating\n"
+        "from tests.factories import IndicatorFactory\n"
+        "item = IndicatorFactory()\n"
+        "answers = []\n"
+        "for n in range(22):\n"
+        "    body = {'target_type': 'indicator', 'target_id': item.pk, 'score': n % 5 + 1}\n"
+        "    answers.append(Client(HTTP_HOST='127.0.0.1').post('/api/v1/ratings/', json.dumps(body),"
+        " content_type='application/json', secure=True).status_code)\n"
+        "states = [(r.trust, r.hold_reason) for r in Rating.objects.order_by('updated_at', 'id')]\n"
+        "print(json.dumps({'answers': answers, 'states': states}))\n"
+    )
+    environment = {**serve_environment(), "RATE_LIMIT_NEW_RESIDENTS": "1000/h"}
+    environment["RATE_LIMIT_RATINGS"] = "1000/h"
+    started = run(code, **environment, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert started.returncode == 0, started.stderr
+    result = json.loads(started.stdout.splitlines()[-1])
+    assert result["answers"] == [201] * 22
+    # The first 20 from the address counted, the rest held with the burst's reason.
+    assert result["states"] == [["counted", ""]] * 20 + [["held", "同一来源短时集中评分"]] * 2
+
+
 def test_embedded_mode_settings(probed) -> None:
     assert "settings" in probed["scripts/serve"], probed["scripts/serve"]
     read = probed["scripts/serve"]["settings"]
