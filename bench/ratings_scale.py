@@ -33,6 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -76,7 +77,16 @@ def _setup_items(cursor) -> int:
 
 
 def load_ratings(start: int, stop: int, n_items: int, n_districts: int) -> None:
-    """Ratings ``start``…``stop - 1``: resident i // 10 rates item (i // 10 + i % 10) mod items."""
+    """Ratings ``start``…``stop - 1``: resident i // 10 rates item (i // 10 + i % 10) mod items.
+
+    A year's history, as a site has it after a year: rating i was made i minutes before
+    the anomaly rules' window (``ANOMALY_WINDOW_MINUTES``) began, modulo a year, by a
+    resident who arrived more than a year ago. All "now" instead made the whole load one
+    storm in the window, which the rules hold or not by the hour of the day (in Beijing's
+    night hours, the off-hours rule held nearly all of it), and the pages measured then
+    showed what was left.
+    """
+    before = settings.ANOMALY_WINDOW_MINUTES + 1
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.42)")
         for lo in range(start, stop, BATCH):
@@ -86,7 +96,7 @@ def load_ratings(start: int, stop: int, n_items: int, n_districts: int) -> None:
             cursor.execute(
                 """
                 INSERT INTO feedback_resident (key_hash, district_id, created_at, phone_hash, notify_email)
-                SELECT 'bench' || lpad(r::text, 59, '0'), d.id, now(), '', ''
+                SELECT 'bench' || lpad(r::text, 59, '0'), d.id, now() - interval '400 days', '', ''
                   FROM generate_series(%s, %s) AS r
                   JOIN bench_districts d ON d.idx = r %% %s
                 ON CONFLICT (key_hash) DO NOTHING
@@ -99,13 +109,14 @@ def load_ratings(start: int, stop: int, n_items: int, n_districts: int) -> None:
                     (resident_id, indicator_id, story_id, score, district_id, created_at, updated_at,
                      trust, hold_reason, source_hash, trust_note)
                 SELECT res.id, it.indicator_id, it.story_id, 1 + floor(random() * 5)::int,
-                       res.district_id, now(), now(), 'counted', '', '', ''
+                       res.district_id, made.at, made.at, 'counted', '', '', ''
                   FROM generate_series(%s, %s) AS g(i)
+                  CROSS JOIN LATERAL (SELECT now() - make_interval(mins => %s + g.i %% 525600) AS at) AS made
                   JOIN feedback_resident res
                     ON res.key_hash = 'bench' || lpad((g.i / %s)::text, 59, '0')
                   JOIN bench_items it ON it.idx = ((g.i / %s) + (g.i %% %s)) %% %s
                 """,
-                [lo, hi - 1, RATINGS_PER_RESIDENT, RATINGS_PER_RESIDENT, RATINGS_PER_RESIDENT, n_items],
+                [lo, hi - 1, before, *[RATINGS_PER_RESIDENT] * 3, n_items],
             )
         # As autovacuum would after a bulk load; done now so it does not run during the timings.
         cursor.execute("VACUUM ANALYZE feedback_resident")
