@@ -120,6 +120,8 @@ def test_plural_entries_have_both_english_forms(catalogue):
     for entry in plurals:
         assert set(entry["msgstr"]) == {0, 1}, _describe(entry)
         assert entry["msgstr"][0] and entry["msgstr"][1], _describe(entry)
+        # English says one thing and several differently ("1 more item has", "28 more items have").
+        assert entry["msgstr"][0] != entry["msgstr"][1], f"one form for 1 and for many: {_describe(entry)}"
 
 
 def test_translations_keep_every_placeholder(catalogue):
