@@ -303,6 +303,11 @@ PAGES = {
         ["Submit response", "Results so far", "Not enough ratings yet", "5 · Very satisfied"],
         ["提交答卷", "目前的调查结果"],
     ),
+    "survey_results": (
+        "/survey/results/",
+        ["<h1>Survey results: 2023 residents&#x27; satisfaction survey</h1>"],
+        ["问卷结果", "："],
+    ),
     "privacy": (
         "/privacy/",
         ["What we keep", "What we do not keep", "How long we keep it"],
