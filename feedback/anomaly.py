@@ -121,10 +121,11 @@ class _Window:
         """Every rating changed within the window, on any item (unordered, for GROUP BY)."""
         return Rating.objects.filter(updated_at__gt=self.start, updated_at__lte=self.end).order_by()
 
-    def recent(self) -> QuerySet[Rating]:
-        """The recent ratings of the items being screened."""
-        recent = self.all_recent()
-        return recent if self.items is None else recent.filter(self.items)
+    def candidates(self, ranked: QuerySet[Rating]) -> QuerySet[Rating]:
+        """The ratings among ``ranked`` (a query of the window's) a rule may still hold:
+        counted, undecided, of the items being screened."""
+        candidates = ranked.filter(_UNDECIDED)
+        return candidates if self.items is None else candidates.filter(self.items)
 
 
 def _item_q(indicator_id: int | None, story_id: int | None) -> Q:
@@ -266,7 +267,7 @@ def _hold(beyond: QuerySet[Rating], reason: str) -> set[str]:
 def _source_bursts(window: _Window) -> set[str]:
     """(a) One item, one address: beyond the first ANOMALY_SOURCE_ITEM_MAX."""
     sourced = window.all_recent().exclude(source_hash="")
-    candidates = window.recent().filter(_UNDECIDED).exclude(source_hash="")
+    candidates = window.candidates(sourced)
     beyond = _beyond(window, candidates, sourced, ["source_hash"], settings.ANOMALY_SOURCE_ITEM_MAX)
     return set() if beyond is None else _hold(candidates.filter(beyond), REASON_SOURCE_BURST)
 
@@ -282,9 +283,7 @@ def _churn_suspects(window: _Window) -> tuple[str, ...]:
     ``ANOMALY_NEW_RESIDENTS_PER_SOURCE`` recent ratings on any item (fewer ratings, fewer
     residents: each address is looked at ``limit + 1`` rows deep)."""
     limit = settings.ANOMALY_NEW_RESIDENTS_PER_SOURCE
-    seen = _fresh_sourced(window).filter(_UNDECIDED)
-    if window.items is not None:
-        seen = seen.filter(window.items)
+    seen = window.candidates(_fresh_sourced(window))
     rows = _nth_of_each(seen, window.all_recent(), ["source_hash"], limit + 1, passed=False)
     return tuple(source for source, _id, _at in rows)
 
@@ -358,7 +357,7 @@ def _dominant(window: _Window, items: Iterable[tuple]) -> list[Q]:
 def _few_sources(window: _Window) -> set[str]:
     """(b) A busy item whose ratings come mostly from a few addresses: their first rating
     each stays counted."""
-    candidates = window.recent().filter(_UNDECIDED).exclude(source_hash="")
+    candidates = window.candidates(window.all_recent().exclude(source_hash=""))
     after_first = _beyond(window, candidates, window.all_recent(), ["source_hash"], 1)
     if after_first is None:  # every candidate is its address's first on its item
         return set()
@@ -374,7 +373,7 @@ def _fresh_runs(window: _Window) -> set[str]:
     """(c) Many fresh identities giving one item the same score."""
     least = settings.ANOMALY_RUN_MIN
     fresh = window.all_recent().filter(resident__created_at__gt=window.start)
-    candidates = fresh.filter(_UNDECIDED) if window.items is None else fresh.filter(_UNDECIDED, window.items)
+    candidates = window.candidates(fresh)
     after_least = _beyond(window, candidates, fresh, ["score"], least - 1)
     if after_least is None:
         return set()
@@ -429,9 +428,7 @@ def _night_spikes(window: _Window) -> set[str]:
         .annotate(local_hour=ExtractHour("updated_at", tzinfo=timezone.get_default_timezone()))
         .filter(night)
     )
-    candidates = (
-        at_night.filter(_UNDECIDED) if window.items is None else at_night.filter(_UNDECIDED, window.items)
-    )
+    candidates = window.candidates(at_night)
     beyond = _beyond(window, candidates, at_night, [], settings.ANOMALY_NIGHT_MAX)
     return set() if beyond is None else _hold(candidates.filter(beyond), REASON_NIGHT_SPIKE)
 
