@@ -6,13 +6,18 @@ Every form carries a honeypot field (``website``): hidden from people and
 screen readers, filled in by naive bots; a filled one stores nothing.
 """
 
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import COMMENT_MAX_LENGTH, NICKNAME_MAX_LENGTH, SurveyQuestion, SurveyResponse
 from feedback.submissions import AnswerInput
-from indicators.models import District
+from indicators.models import District, is_english, localized_in
 
 SCORE_CHOICES = [
     (1, _("1 分 · 很不满意")),
@@ -33,24 +38,170 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+# --- Widgets written in Python ------------------------------------------------------------
+#
+# Django renders a widget through its templates (django/forms/widgets/*.html): the district
+# <select> of the participation panel, with its ~17 options each an include of an option
+# and of its attributes, costs a template render per option, twice a page, and each score
+# radio and the honeypot's label as much again. The templates below are written here as
+# Python, byte for byte (the renderer's ``strip()`` included); a template not listed goes
+# to Django as before. tests/feedback/test_panel_lean.py renders every case through both.
+
+
+def _formatted(value) -> str:
+    """``{{ value|stringformat:'s' }}``: the filter keeps a safe string safe, escapes the rest."""
+    text = str(value)
+    return text if isinstance(value, SafeData) else escape(text)
+
+
+def _attrs(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html (and django/forms/attrs.html, the same loop)."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{_formatted(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _input(widget: dict) -> str:
+    """django/forms/widgets/input.html (text.html, radio's input)."""
+    value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
+    return (
+        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+        f"{value}{_attrs(widget['attrs'])}>"
+    )
+
+
+def _input_option(widget: dict) -> str:
+    """django/forms/widgets/input_option.html (radio_option.html includes it)."""
+    if not widget.get("wrap_label"):
+        return _input(widget) + "\n\n"
+    label_id = widget["attrs"].get("id")
+    label_for = f' for="{conditional_escape(label_id)}"' if label_id else ""
+    return f"<label{label_for}>{_input(widget)}\n {conditional_escape(widget['label'])}</label>\n"
+
+
+def _option(widget: dict) -> str:
+    """django/forms/widgets/select_option.html."""
+    return (
+        f'<option value="{_formatted(widget["value"])}"{_attrs(widget["attrs"])}>'
+        f"{conditional_escape(widget['label'])}</option>\n"
+    )
+
+
+def _select(widget: dict) -> str:
+    """django/forms/widgets/select.html, its options through their own template."""
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        parts.extend(f"\n  {_render_template(option['template_name'], option)}" for option in group_choices)
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>\n")
+    return "".join(parts)
+
+
+def _render_template(template_name: str, widget: dict) -> str:
+    # An option whose template is not one of these (a subclass's) has no Python form.
+    return _TEMPLATES[template_name](widget)
+
+
+_TEMPLATES: dict[str, Callable[[dict], str]] = {
+    "django/forms/widgets/input.html": lambda widget: _input(widget) + "\n",
+    "django/forms/widgets/text.html": lambda widget: _input(widget) + "\n\n",
+    "django/forms/widgets/input_option.html": _input_option,
+    "django/forms/widgets/radio_option.html": lambda widget: _input_option(widget) + "\n",
+    "django/forms/widgets/select_option.html": _option,
+    "django/forms/widgets/select.html": _select,
+}
+
+
+def _options_known(widget: dict) -> bool:
+    if "optgroups" not in widget:
+        return True
+    return all(
+        option["template_name"] in _TEMPLATES for _, options, _ in widget["optgroups"] for option in options
+    )
+
+
+def _django_templates(renderer) -> bool:
+    """Whether ``renderer`` renders Django's own form templates (the default renderer;
+    another, ``TemplatesSetting`` say, may have templates of its own)."""
+    return renderer is None or type(renderer) is DjangoTemplates
+
+
+class PythonRendered(forms.Widget):
+    """A widget whose templates listed in ``_TEMPLATES`` are rendered in Python (a
+    renderer given with other templates, or an option of another template, goes to
+    Django's templates as before)."""
+
+    def _render(self, template_name: str, context: dict, renderer=None) -> SafeString:
+        render = _TEMPLATES.get(template_name)
+        widget = context["widget"]
+        if render is None or not _django_templates(renderer) or not _options_known(widget):
+            return super()._render(template_name, context, renderer)
+        return mark_safe(render(widget).strip())  # noqa: S308 - every value above is escaped
+
+
+class Select(PythonRendered, forms.Select):
+    pass
+
+
+class RadioSelect(PythonRendered, forms.RadioSelect):
+    pass
+
+
+class TextInput(PythonRendered, forms.TextInput):
+    pass
+
+
+def _label(context: dict) -> str:
+    """django/forms/label.html."""
+    label = conditional_escape(context["label"])
+    if not context["use_tag"]:
+        return label
+    tag = conditional_escape(context["tag"])
+    return f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>"
+
+
+class PythonLabels(forms.Form):
+    """A form whose ``label_tag`` (django/forms/label.html) is rendered in Python."""
+
+    def render(self, template_name=None, context=None, renderer=None) -> SafeString:
+        if (
+            template_name == "django/forms/label.html"
+            and context
+            and renderer is None
+            and _django_templates(self.renderer)
+        ):
+            return mark_safe(_label(context).strip())  # noqa: S308 - escaped in _label
+        return super().render(template_name, context, renderer)
+
+
 class DistrictChoiceField(forms.TypedChoiceField):
     """A district select built from a list the caller already loaded (no extra query)."""
 
     def __init__(self, *, districts: list[District], **kwargs) -> None:
         self.districts = {str(d.pk): d for d in districts}
-        choices = [("", _("不填写"))] + [(str(d.pk), d.display_name) for d in districts]
-        super().__init__(choices=choices, required=False, empty_value=None, **kwargs)
+        # Each district's ``display_name``, the language decided once for the list.
+        english = is_english()
+        names = [(key, localized_in(d, "name", english=english)) for key, d in self.districts.items()]
+        choices = [("", _("不填写")), *names]
+        super().__init__(choices=choices, required=False, empty_value=None, widget=Select, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)
         return self.districts.get(value) if value else None
 
 
-class HoneypotMixin(forms.Form):
+class HoneypotMixin(PythonLabels):
     website = forms.CharField(
         label=_("网站（请留空）"),
         required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+        widget=TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
     @property
@@ -63,7 +214,7 @@ class RatingForm(HoneypotMixin):
         label=_("您的评分"),
         choices=SCORE_CHOICES,
         coerce=int,
-        widget=forms.RadioSelect,
+        widget=RadioSelect,
         error_messages={
             "required": _("请选择 1 到 5 分。"),
             "invalid_choice": _("评分须为 1 到 5 的整数。"),
@@ -91,6 +242,7 @@ class CommentForm(HoneypotMixin):
         label=_("昵称（可选）"),
         max_length=NICKNAME_MAX_LENGTH,
         required=False,
+        widget=TextInput,
         error_messages={"max_length": _("昵称最多 30 字。")},
     )
 
