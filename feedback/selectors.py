@@ -29,7 +29,7 @@ from feedback.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from indicators.compiled import Columns, Compiled, rows_together
+from indicators.compiled import Columns, Compiled, attach, rows_together
 from indicators.models import Chapter, District, Indicator, Story
 from indicators.selectors import public_q
 
@@ -412,7 +412,8 @@ def survey_aggregate_payload(survey: Survey, *, verified_only: bool = False) -> 
 
 @dataclass(frozen=True)
 class ParticipationData:
-    """Everything the participation panel of an item page shows (four queries at most)."""
+    """Everything the participation panel of an item page shows (one round trip, and one
+    lookup more for a visitor's own rating)."""
 
     districts: list[District]
     summary: ScoreSummary
@@ -421,17 +422,93 @@ class ParticipationData:
     more_comments: bool
 
 
+# The panel's reads, compiled once per process and sent in one round trip
+# (``indicators.compiled``): the districts for the forms' select, the item's approved
+# comments with their official replies and districts (as ``comments_public_for_target``,
+# whose queryset stays the description of the public comments) and, unless the page read
+# it already, the item's aggregate.
+_DISTRICT = Columns(District)
+_COMMENT = Columns(Comment)
+_REPLY = Columns(OfficialReply)
+
+_districts_query = Compiled(lambda: district_list().values_list(*_DISTRICT.lookups()))
+
+
+def _target_aggregate_query(scope: str) -> Compiled:
+    return Compiled(
+        lambda target: (
+            ScoreAggregate.objects.filter(scope=scope, object_id=target)
+            .order_by()
+            .values_list(*_AGGREGATE.lookups())
+        ),
+        target=int,
+    )
+
+
+def _comments_query(model: type[Indicator] | type[Story], limit: int) -> Compiled:
+    return Compiled(
+        lambda target: comments_public_for_target(model(pk=target))[:limit].values_list(
+            *_COMMENT.lookups(), *_REPLY.lookups("official_reply__"), *_DISTRICT.lookups("district__")
+        ),
+        target=int,
+    )
+
+
+_target_aggregate_queries: dict[type, Compiled] = {}
+_comments_queries: dict[tuple[type, int], Compiled] = {}
+
+
+def _panel_queries(model: type[Indicator] | type[Story], limit: int) -> tuple[Compiled, Compiled]:
+    """The comments' and the aggregate's queries of ``model``'s items (made once per process)."""
+    comments = _comments_queries.get((model, limit))
+    if comments is None:
+        comments = _comments_queries[model, limit] = _comments_query(model, limit)
+    aggregate = _target_aggregate_queries.get(model)
+    if aggregate is None:
+        scope = AggregateScope.INDICATOR if model is Indicator else AggregateScope.STORY
+        aggregate = _target_aggregate_queries[model] = _target_aggregate_query(scope)
+    return comments, aggregate
+
+
+def _comments_from(rows: list) -> list[Comment]:
+    """The comments of ``_comments_query``'s rows, each with its reply (or none) and its
+    district (or none) cached as ``select_related`` caches them."""
+    comment_end = len(_COMMENT.names)
+    reply_end = comment_end + len(_REPLY.names)
+    make_comment, make_reply, make_district = _COMMENT.maker(), _REPLY.maker(), _DISTRICT.maker()
+    comments = []
+    for row in rows:
+        comment = make_comment(row[:comment_end], {})
+        reply_row, district_row = row[comment_end:reply_end], row[reply_end:]
+        # A comment without a reply or a district: its LEFT JOIN's columns are all NULL.
+        reply = make_reply(reply_row, {"comment": comment}) if reply_row[0] is not None else None
+        district = make_district(district_row, {}) if district_row[0] is not None else None
+        attach(comment, "district", district)
+        comment._state.fields_cache["official_reply"] = reply
+        comments.append(comment)
+    return comments
+
+
 def participation_for_target(
     *, target: Target, key_hash: str | None, comments_shown: int = 20, summary: ScoreSummary | None = None
 ) -> ParticipationData:
     """Districts, the stored aggregate, the approved comments and — for a
     visitor who already has a resident cookie — their own rating.
 
-    ``summary``: the target's aggregate when the page already read it (no second query)."""
-    comments = list(comments_public_for_target(target)[: comments_shown + 1])
+    ``summary``: the target's aggregate when the page already read it (not read again)."""
+    comments_query, aggregate_query = _panel_queries(type(target), comments_shown + 1)
+    queries = [(_districts_query, {}), (comments_query, {"target": target.pk})]
+    if summary is None:
+        queries.append((aggregate_query, {"target": target.pk}))
+    district_rows, comment_rows, *aggregate_rows = rows_together(*queries)
+    if summary is None:
+        rows = aggregate_rows[0]
+        summary = score_summary(_AGGREGATE.model_from(rows[0]) if rows else None)
+    make_district = _DISTRICT.maker()
+    comments = _comments_from(comment_rows)
     return ParticipationData(
-        districts=list(district_list()),
-        summary=summary if summary is not None else aggregate_for_target(target),
+        districts=[make_district(row, {}) for row in district_rows],
+        summary=summary,
         my_rating=resident_rating_for_target(key_hash=key_hash, target=target) if key_hash else None,
         comments=comments[:comments_shown],
         more_comments=len(comments) > comments_shown,
