@@ -16,20 +16,24 @@ aggregate and comments it is about to read (``depend``), before reading them.
 import html
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
 from django.conf import settings
-from django.template.defaultfilters import floatformat
+from django.core.exceptions import ObjectDoesNotExist
+from django.template.defaultfilters import floatformat, linebreaksbr
 from django.utils import numberformat
 from django.utils.formats import get_format, localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext
 
 from feedback import selectors
 from feedback.forms import CommentForm, RatingForm
-from feedback.models import AggregateScope
+from feedback.models import AggregateScope, Comment
 from indicators import cache as page_cache
 from indicators.memo import settings_memo
 from indicators.models import Indicator, Story, is_english, localized_in
@@ -61,6 +65,69 @@ def participation_panel(context, target: Indicator | Story) -> dict:
         "comments": data.comments,
         "more_comments": data.more_comments,
     }
+
+
+@register.simple_tag
+def score_radios(field) -> SafeString:
+    """The score's radio buttons, each in its label: what a ``{% for radio in field %}`` loop
+    of ``<label class="rate-option">`` wrote, without a template pass per radio."""
+    return mark_safe(  # noqa: S308 - the tag is the widget's HTML, the rest is escaped
+        "".join(
+            f'\n      <label class="rate-option" for="{conditional_escape(radio.id_for_label)}">{radio.tag()}'
+            f"<span>{conditional_escape(radio.choice_label)}</span></label>\n    "
+            for radio in field
+        )
+    )
+
+
+def _day(value: datetime) -> tuple[str, str]:
+    """``value|date:'c'`` and ``value|date:"Y-m-d"`` as a template writes them: in the current
+    time zone, ISO 8601 (the ``c`` format is ``isoformat()``) and the date."""
+    local = template_localtime(value)
+    return local.isoformat(), f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+
+
+def _comment_html(comment: Comment, texts: dict[str, str]) -> str:
+    """One ``<li>`` of the panel's comments: author, district, date, text, official reply."""
+    author = conditional_escape(comment.nickname) if comment.nickname else texts["resident"]
+    district = f" · {conditional_escape(comment.district.display_name)}" if comment.district else ""
+    iso, day = _day(comment.created_at)
+    if comment.author_deleted_at:
+        body = f'<div class="comment__body muted">{texts["deleted"]}</div>'
+    else:
+        body = f'<div class="comment__body">{linebreaksbr(comment.body, autoescape=True)}</div>'
+    try:
+        reply = comment.official_reply
+    except ObjectDoesNotExist:
+        reply = None
+    answer = ""
+    if reply is not None and reply.is_public:
+        title = f" · {conditional_escape(reply.author_title)}" if reply.author_title else ""
+        reply_iso, reply_day = _day(reply.created_at)
+        text = linebreaksbr(reply.body, autoescape=True)
+        answer = (
+            '\n    <div class="reply">\n'
+            f'      <p class="reply__meta"><strong>{texts["reply"]}</strong>{title}'
+            f' · <time datetime="{reply_iso}">{reply_day}</time></p>\n'
+            f'      <div class="reply__body">{text}</div>\n    </div>\n  '
+        )
+    return (
+        f'<li class="comment">\n  <p class="comment__meta"><span class="comment__author">{author}</span>'
+        f'{district} · <time datetime="{iso}">{day}</time></p>\n  {body}\n  {answer}\n</li>\n'
+    )
+
+
+@register.simple_tag
+def panel_comments(comments: list[Comment]) -> SafeString:
+    """The approved comments of the panel, each an ``<li>`` with its official reply (written
+    here rather than by an include per comment: up to 20 of them on a page)."""
+    texts = {
+        "resident": conditional_escape(gettext("市民")),
+        "deleted": conditional_escape(gettext("（市民已删除原文）")),
+        "reply": conditional_escape(gettext("官方答复")),
+    }
+    # The texts are escaped; the rest is escaped or numbers.
+    return mark_safe("".join([_comment_html(comment, texts) for comment in comments]))  # noqa: S308
 
 
 @register.inclusion_tag("feedback/_score.html")
