@@ -173,24 +173,6 @@ def indicator_list_for_edition(*, edition: Edition) -> QuerySet[Indicator]:
     return indicator_list_published().filter(edition=edition)
 
 
-def indicator_get_published(*, year: int, code: str) -> Indicator:
-    """The indicator's page: the indicator, its values and its public stories (as list rows)."""
-    # ``get``: (year, code) names one indicator, so no ORDER BY (with one Django hashes
-    # every selected column to match it, a cost that shows on the busiest pages).
-    stories = (
-        _story_public().select_related(None).select_related("edition", "district", "street").defer("body")
-    )
-    try:
-        return (
-            indicator_list_published()
-            .filter(edition__year=year, code=code)
-            .prefetch_related(Prefetch("stories", queryset=stories.order_by("kind", "rank", "order")))
-            .get()
-        )
-    except Indicator.DoesNotExist:
-        raise Http404("No such indicator") from None
-
-
 # --- Stories ------------------------------------------------------------------------------
 
 
@@ -231,27 +213,6 @@ def story_list_published_with_photos() -> QuerySet[Story]:
         )
         .order_by("-edition__year", "kind", "rank", "order", "id")
     )
-
-
-def story_get_published(*, year: int, slug: str) -> Story:
-    """The story's page: the story, its photos and its public indicators (as list rows)."""
-    # The rows show an indicator's name, figures and change, and link to its page.
-    indicators = (
-        indicator_list_published().select_related(None).select_related("edition").defer("source_text", "note")
-    )
-    # ``get``: (year, slug) names one story, so no ORDER BY (see indicator_get_published).
-    try:
-        return (
-            _story_public()
-            .filter(edition__year=year, slug=slug)
-            .prefetch_related(
-                Prefetch("photos", queryset=Photo.objects.order_by("order", "id")),
-                Prefetch("indicators", queryset=indicators.order_by("chapter__number", "order", "id")),
-            )
-            .get()
-        )
-    except Story.DoesNotExist:
-        raise Http404("No such story") from None
 
 
 def district_list_with_stories(*, edition: Edition) -> QuerySet[District]:
@@ -444,16 +405,7 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     sections = [make_section(row, {}) for row in section_rows]
     make_indicator = _INDICATOR.maker()
     indicators = [make_indicator(row, {"chapter": chapter, "edition": edition}) for row in indicator_rows]
-    by_id = {indicator.id: indicator for indicator in indicators}
-    values: dict[int, list[IndicatorValue]] = {pk: [] for pk in by_id}
-    make_value = _VALUE.maker()
-    indicator_at = _VALUE.names.index("indicator_id")
-    for row in value_rows:
-        indicator = by_id.get(row[indicator_at])
-        if indicator is not None:  # a draft's values are dropped
-            values[indicator.id].append(make_value(row, {"indicator": indicator}))
-    for indicator in indicators:
-        _fetched(indicator, "values", IndicatorValue, values[indicator.id])
+    _values_of(indicators, value_rows)  # a draft's values are dropped
     make_story = _story_maker(chapter)
     stories = [make_story(row) for row in story_rows]
     return ChapterPage(
@@ -463,6 +415,322 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
         stories=stories,
         editions=_edition_years(edition_rows),
     )
+
+
+# --- The indicator and story pages --------------------------------------------------------
+#
+# The pages of one item, read as the chapter page is (``Compiled`` queries, the rows made
+# into the instances the ORM would make): each page's reads go to the database in one
+# round trip, whatever the item links to. The indicator page's other editions are read
+# in a second one, after the page has said it depends on them (``indicators.cache``:
+# a tag's version before the rows it guards), and only when another edition is public.
+
+# The item itself is shown whole (an indicator's quoted sentence and note, a story's body).
+_INDICATOR_PAGE = Columns(Indicator, exclude=_UNSHOWN)
+_STORY_PAGE = Columns(Story, exclude=_UNSHOWN)
+_PHOTO = Columns(Photo)
+
+# By (year, code), which name one indicator: no ORDER BY (see ``_chapter_query``). With its
+# edition, its chapter (and the chapter's edition, for its URL) and its section, if any.
+_indicator_query = Compiled(
+    lambda year, code, now: (
+        Indicator.objects.filter(
+            public_q(now=now), public_q("edition__", now=now), edition__year=year, code=code
+        )
+        .order_by()
+        .values_list(
+            *_INDICATOR_PAGE.lookups(),
+            *_EDITION.lookups("edition__"),
+            *_CHAPTER.lookups("chapter__"),
+            *_EDITION.lookups("chapter__edition__"),
+            *_SECTION.lookups("section__"),
+        )
+    ),
+    year=int,
+    code=str,
+    now=datetime,
+)
+# The values of the indicator named by (year, code), from the oldest point to the newest
+# (``_values_prefetch``); not used when the indicator is not public (404).
+_indicator_values_query = Compiled(
+    lambda year, code: (
+        IndicatorValue.objects.filter(indicator__edition__year=year, indicator__code=code)
+        .order_by("year", "month")
+        .values_list(*_VALUE.lookups())
+    ),
+    year=int,
+    code=str,
+)
+# Its public stories (of any public edition), in list order, with edition, district and street.
+_indicator_stories_query = Compiled(
+    lambda year, code, now: (
+        Story.objects.filter(
+            public_q(now=now),
+            public_q("edition__", now=now),
+            indicators__edition__year=year,
+            indicators__code=code,
+        )
+        .order_by("kind", "rank", "order", "id")
+        .values_list(
+            *_STORY.lookups(),
+            *_EDITION.lookups("edition__"),
+            *_DISTRICT.lookups("district__"),
+            *_STREET.lookups("street__"),
+        )
+    ),
+    year=int,
+    code=str,
+    now=datetime,
+)
+# The same indicator (its code) in the other public editions, oldest first, and their values
+# (those of drafts dropped in Python).
+_others_query = Compiled(
+    lambda code, pk, now: (
+        Indicator.objects.filter(public_q(now=now), public_q("edition__", now=now), code=code)
+        .exclude(pk=pk)
+        .order_by("edition__year")
+        .values_list(*_INDICATOR.lookups(), *_EDITION.lookups("edition__"))
+    ),
+    code=str,
+    pk=int,
+    now=datetime,
+)
+_others_values_query = Compiled(
+    lambda code, pk: (
+        IndicatorValue.objects.filter(indicator__code=code)
+        .exclude(indicator_id=pk)
+        .order_by("year", "month")
+        .values_list(*_VALUE.lookups())
+    ),
+    code=str,
+    pk=int,
+)
+
+
+@dataclass(frozen=True)
+class IndicatorPage:
+    """What the indicator page shows: the indicator (with its edition, chapter, section
+    and values), its public stories in list order (with edition, district and street) and
+    the public editions (``edition_list_published_years``), for the header's switcher and
+    for ``indicator_others``."""
+
+    indicator: Indicator
+    stories: list[Story]
+    editions: list[Edition]
+
+
+def _cut(row: Sequence, *columns: Columns) -> list[Sequence]:
+    """``row`` cut into the columns of each of ``columns``, in order."""
+    parts, start = [], 0
+    for part in columns:
+        end = start + len(part.names)
+        parts.append(row[start:end])
+        start = end
+    return parts
+
+
+class _Editions:
+    """Editions made from rows, one instance per edition (the page's own reused)."""
+
+    def __init__(self, *known: Edition) -> None:
+        self.make = _EDITION.maker()
+        self.by_id = {edition.id: edition for edition in known}
+
+    def get(self, values: Sequence) -> Edition:
+        edition = self.by_id.get(values[0])
+        if edition is None:
+            edition = self.by_id[values[0]] = self.make(values, {})
+        return edition
+
+
+def _values_of(indicators: list[Indicator], value_rows: list) -> None:
+    """Give each of ``indicators`` its values among ``value_rows`` (``Indicator.series``
+    reads them as it reads prefetched ones); the rows of other indicators are dropped."""
+    by_id = {indicator.id: indicator for indicator in indicators}
+    values: dict[int, list[IndicatorValue]] = {pk: [] for pk in by_id}
+    make_value = _VALUE.maker()
+    indicator_at = _VALUE.names.index("indicator_id")
+    for row in value_rows:
+        indicator = by_id.get(row[indicator_at])
+        if indicator is not None:
+            values[indicator.id].append(make_value(row, {"indicator": indicator}))
+    for indicator in indicators:
+        _fetched(indicator, "values", IndicatorValue, values[indicator.id])
+
+
+def _indicator_from(row: Sequence) -> Indicator:
+    """The indicator of ``_indicator_query``'s row, with its edition, chapter and section."""
+    own, edition_values, chapter_values, chapter_edition_values, section_values = _cut(
+        row, _INDICATOR_PAGE, _EDITION, _CHAPTER, _EDITION, _SECTION
+    )
+    editions = _Editions()
+    edition = editions.get(edition_values)
+    chapter = _CHAPTER.maker()(chapter_values, {"edition": editions.get(chapter_edition_values)})
+    section = _SECTION.maker()(section_values, {}) if section_values[0] is not None else None
+    return _INDICATOR_PAGE.maker()(own, {"edition": edition, "chapter": chapter, "section": section})
+
+
+def _list_story_maker(editions: _Editions) -> Callable[[Sequence], Story]:
+    """A story from its row (its columns, its edition's, its district's, its street's)."""
+    make_story, make_district, make_street = _STORY.maker(), _DISTRICT.maker(), _STREET.maker()
+
+    def make(row: Sequence) -> Story:
+        own, edition_values, district_values, street_values = _cut(row, _STORY, _EDITION, _DISTRICT, _STREET)
+        district = make_district(district_values, {}) if district_values[0] is not None else None
+        street = make_street(street_values, {}) if street_values[0] is not None else None
+        related = {"edition": editions.get(edition_values), "district": district, "street": street}
+        return make_story(own, related)
+
+    return make
+
+
+def indicator_page(*, year: int, code: str) -> IndicatorPage:
+    """The indicator ``code`` of the public edition ``year`` (404 otherwise) and what its page
+    lists: four statements in one round trip, whatever the indicator links to. Its other
+    editions: ``indicator_others``."""
+    now = timezone.now()
+    found, value_rows, story_rows, edition_rows = rows_together(
+        (_indicator_query, {"year": year, "code": code, "now": now}),
+        (_indicator_values_query, {"year": year, "code": code}),
+        (_indicator_stories_query, {"year": year, "code": code, "now": now}),
+        (_edition_years_query, {"now": now}),
+    )
+    if not found:
+        raise Http404("No such indicator")
+    indicator = _indicator_from(found[0])
+    _values_of([indicator], value_rows)
+    make_story = _list_story_maker(_Editions(indicator.edition))
+    return IndicatorPage(
+        indicator=indicator,
+        stories=[make_story(row) for row in story_rows],
+        editions=_edition_years(edition_rows),
+    )
+
+
+def indicator_others(indicator: Indicator, editions: list[Edition]) -> list[Indicator]:
+    """The same indicator (its code) in the other public editions, oldest first, with
+    their editions and values: one round trip, none when ``editions`` (the public ones, read
+    with the page) hold only the indicator's own, where its code names no other."""
+    if all(edition.id == indicator.edition_id for edition in editions):
+        return []
+    now = timezone.now()
+    values = {"code": indicator.code, "pk": indicator.id}
+    rows, value_rows = rows_together((_others_query, {**values, "now": now}), (_others_values_query, values))
+    make, known = _INDICATOR.maker(), _Editions(indicator.edition)
+    others = []
+    for row in rows:
+        own, edition_values = _cut(row, _INDICATOR, _EDITION)
+        others.append(make(own, {"edition": known.get(edition_values)}))
+    _values_of(others, value_rows)
+    return others
+
+
+# By (year, slug), which name one story: no ORDER BY. With its edition, its chapter (and the
+# chapter's edition, for its URL), its district and its street, each if any.
+_story_query = Compiled(
+    lambda year, slug, now: (
+        Story.objects.filter(public_q(now=now), public_q("edition__", now=now), edition__year=year, slug=slug)
+        .order_by()
+        .values_list(
+            *_STORY_PAGE.lookups(),
+            *_EDITION.lookups("edition__"),
+            *_CHAPTER.lookups("chapter__"),
+            *_EDITION.lookups("chapter__edition__"),
+            *_DISTRICT.lookups("district__"),
+            *_STREET.lookups("street__"),
+        )
+    ),
+    year=int,
+    slug=str,
+    now=datetime,
+)
+_photos_query = Compiled(
+    lambda year, slug: (
+        Photo.objects.filter(story__edition__year=year, story__slug=slug)
+        .order_by("order", "id")
+        .values_list(*_PHOTO.lookups())
+    ),
+    year=int,
+    slug=str,
+)
+# Its public indicators (of any public edition) in report order, with their editions.
+_story_indicators_query = Compiled(
+    lambda year, slug, now: (
+        Indicator.objects.filter(
+            public_q(now=now), public_q("edition__", now=now), stories__edition__year=year, stories__slug=slug
+        )
+        .order_by("chapter__number", "order", "id")
+        .values_list(*_INDICATOR.lookups(), *_EDITION.lookups("edition__"))
+    ),
+    year=int,
+    slug=str,
+    now=datetime,
+)
+# The values of the story's indicators (those of drafts dropped in Python).
+_story_values_query = Compiled(
+    lambda year, slug: (
+        IndicatorValue.objects.filter(indicator__stories__edition__year=year, indicator__stories__slug=slug)
+        .order_by("year", "month")
+        .values_list(*_VALUE.lookups())
+    ),
+    year=int,
+    slug=str,
+)
+
+
+@dataclass(frozen=True)
+class StoryPage:
+    """What the story page shows: the story (with its edition, chapter, district and
+    street), its photos in order, its public indicators in report order (with edition and
+    values) and the public editions, for the header's switcher."""
+
+    story: Story
+    photos: list[Photo]
+    indicators: list[Indicator]
+    editions: list[Edition]
+
+
+def _story_from(row: Sequence) -> Story:
+    """The story of ``_story_query``'s row, with its edition, chapter, district and street."""
+    own, edition_values, chapter_values, chapter_edition_values, district_values, street_values = _cut(
+        row, _STORY_PAGE, _EDITION, _CHAPTER, _EDITION, _DISTRICT, _STREET
+    )
+    editions = _Editions()
+    chapter = None
+    if chapter_values[0] is not None:
+        chapter = _CHAPTER.maker()(chapter_values, {"edition": editions.get(chapter_edition_values)})
+    related = {
+        "edition": editions.get(edition_values),
+        "chapter": chapter,
+        "district": _DISTRICT.maker()(district_values, {}) if district_values[0] is not None else None,
+        "street": _STREET.maker()(street_values, {}) if street_values[0] is not None else None,
+    }
+    return _STORY_PAGE.maker()(own, related)
+
+
+def story_page(*, year: int, slug: str) -> StoryPage:
+    """The story ``slug`` of the public edition ``year`` (404 otherwise) and what its page
+    lists: five statements in one round trip, whatever the story links to."""
+    now = timezone.now()
+    found, photo_rows, indicator_rows, value_rows, edition_rows = rows_together(
+        (_story_query, {"year": year, "slug": slug, "now": now}),
+        (_photos_query, {"year": year, "slug": slug}),
+        (_story_indicators_query, {"year": year, "slug": slug, "now": now}),
+        (_story_values_query, {"year": year, "slug": slug}),
+        (_edition_years_query, {"now": now}),
+    )
+    if not found:
+        raise Http404("No such story")
+    story = _story_from(found[0])
+    make_photo = _PHOTO.maker()
+    photos = [make_photo(row, {"story": story}) for row in photo_rows]
+    make_indicator, editions = _INDICATOR.maker(), _Editions(story.edition)
+    indicators = []
+    for row in indicator_rows:
+        own, edition_values = _cut(row, _INDICATOR, _EDITION)
+        indicators.append(make_indicator(own, {"edition": editions.get(edition_values)}))
+    _values_of(indicators, value_rows)
+    return StoryPage(story=story, photos=photos, indicators=indicators, editions=_edition_years(edition_rows))
 
 
 # --- Search -------------------------------------------------------------------------------------

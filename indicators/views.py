@@ -23,7 +23,7 @@ from indicators import selectors
 from indicators.cache import REPORT, cached_page, depend, dont_store, edition_tags, year_tag
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind, is_english, localized_in
 from indicators.page_urls import edition_url
-from indicators.templatetags.report import paragraphs, published_editions, published_editions_given
+from indicators.templatetags.report import paragraphs, published_editions_given
 
 # --- Home and editions -----------------------------------------------------------------
 
@@ -131,18 +131,16 @@ def indicator_list(request: HttpRequest, year: int) -> HttpResponse:
 
 @cached_page(tags=edition_tags)
 def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
-    indicator = selectors.indicator_get_published(year=year, code=code)
+    page = selectors.indicator_page(year=year, code=code)
+    indicator, editions = page.indicator, page.editions
+    # The page's tags (``edition_tags``) include SHARED, whose version the page cache read
+    # before this view: the switcher's editions are read with the page's own reads.
+    published_editions_given(request, editions)
     # The same indicator in the other public editions (its code is stable from one
     # edition to the next): the page shows their content too, so it depends on each
     # of them (any may add, change or drop that code), read before their rows.
-    editions = published_editions(request)
     depend(request, *(year_tag(e.year) for e in editions if e.year != indicator.edition.year))
-    others = list(
-        selectors.indicator_list_published()
-        .filter(code=indicator.code)
-        .exclude(pk=indicator.pk)
-        .order_by("edition__year")
-    )
+    others = selectors.indicator_others(indicator, editions)
     series = _series_across_editions(indicator, others)
     return render(
         request,
@@ -157,7 +155,7 @@ def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
             "chart": _chart_data(indicator, series) if len(series) > 1 else None,
             # Every edition's indicator of this code, oldest first; none when it is in one only.
             "across_editions": sorted([indicator, *others], key=lambda i: i.edition.year) if others else [],
-            "stories": indicator.stories.all(),
+            "stories": page.stories,
         },
     )
 
@@ -259,15 +257,17 @@ def story_list_latest(request: HttpRequest) -> HttpResponse:
 
 @cached_page(tags=edition_tags)
 def story(request: HttpRequest, year: int, slug: str) -> HttpResponse:
-    story = selectors.story_get_published(year=year, slug=slug)
+    page = selectors.story_page(year=year, slug=slug)
+    # The switcher's editions, read with the page's own reads (after SHARED's version, as above).
+    published_editions_given(request, page.editions)
     return render(
         request,
         "indicators/story.html",
         {
-            "edition": story.edition,
-            "story": story,
-            "photos": story.photos.all(),
-            "indicators": story.indicators.all(),
+            "edition": page.story.edition,
+            "story": page.story,
+            "photos": page.photos,
+            "indicators": page.indicators,
         },
     )
 

@@ -130,17 +130,17 @@ def test_indicator_list_queries(client, django_assert_num_queries, report, size)
 def test_indicator_queries(client, django_assert_num_queries, report, size):
     indicator = report["indicator"]
 
-    # 1 the indicator with its edition, chapter and section
-    # 2 its values
-    # 3 its public stories with edition, district, street and chapter
-    # 4 the published editions: the header's switcher, and the other editions the page depends on
-    # 5 the same indicator (its code) in the other public editions (none here, so no values query)
-    # 6 the stored score aggregate of the indicator and of those (never the raw ratings), shown
+    # 1 one round trip of four statements (indicators.selectors.indicator_page): the indicator
+    #   with its edition, chapter (and its edition) and section, its values, its public stories
+    #   with edition, district and street, and the published editions (the header's switcher,
+    #   and the other editions the page depends on); the same indicator in the other public
+    #   editions is a second round trip, none here (no other public edition): was 5 queries
+    # 2 the stored score aggregate of the indicator and of those (never the raw ratings), shown
     #   beside its figure and reused by the participation panel
-    # participation panel (feedback app), for a visitor without a resident cookie:
-    # 7 the districts for the rating and comment forms
-    # 8 its approved comments with their official replies
-    with django_assert_num_queries(8):
+    # 3 participation panel (feedback app), for a visitor without a resident cookie: one round
+    #   trip of the districts for the rating and comment forms and its approved comments with
+    #   their official replies (was 2 queries)
+    with django_assert_num_queries(3):
         response = client.get(indicator.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["stories"]) == size
@@ -166,13 +166,13 @@ def test_story_list_queries(client, django_assert_num_queries, report, size):
 def test_story_queries(client, django_assert_num_queries, report, size):
     story = report["story"]
 
-    # 1 the story with its edition, chapter, district and street
-    # 2 its photos
-    # 3 its public indicators with edition, chapter and section
-    # 4 the values of those indicators
-    # participation panel (feedback app): 5 districts, 6 comments with replies, 7 aggregate
-    # 8 the published editions, for the header's edition switcher (indicators.templatetags.report)
-    with django_assert_num_queries(8):
+    # 1 one round trip of five statements (indicators.selectors.story_page): the story with its
+    #   edition, chapter (and its edition), district and street, its photos, its public
+    #   indicators with their editions, the values of those, and the published editions for
+    #   the header's edition switcher (was 5 queries)
+    # 2 participation panel (feedback app): one round trip of the districts, its comments with
+    #   replies and its aggregate (was 3 queries)
+    with django_assert_num_queries(2):
         response = client.get(story.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["photos"]) == size + 1
