@@ -458,16 +458,28 @@ _target_aggregate_queries: dict[type, Compiled] = {}
 _comments_queries: dict[tuple[type, int], Compiled] = {}
 
 
-def _panel_queries(model: type[Indicator] | type[Story], limit: int) -> tuple[Compiled, Compiled]:
-    """The comments' and the aggregate's queries of ``model``'s items (made once per process)."""
-    comments = _comments_queries.get((model, limit))
-    if comments is None:
-        comments = _comments_queries[model, limit] = _comments_query(model, limit)
-    aggregate = _target_aggregate_queries.get(model)
-    if aggregate is None:
+def _panel_comments_query(model: type[Indicator] | type[Story], limit: int) -> Compiled:
+    """The approved comments' query of ``model``'s items (made once per process)."""
+    query = _comments_queries.get((model, limit))
+    if query is None:
+        query = _comments_queries[model, limit] = _comments_query(model, limit)
+    return query
+
+
+def _panel_aggregate_query(model: type[Indicator] | type[Story]) -> Compiled:
+    """The aggregate's query of ``model``'s items (made once per process)."""
+    query = _target_aggregate_queries.get(model)
+    if query is None:
         scope = AggregateScope.INDICATOR if model is Indicator else AggregateScope.STORY
-        aggregate = _target_aggregate_queries[model] = _target_aggregate_query(scope)
-    return comments, aggregate
+        query = _target_aggregate_queries[model] = _target_aggregate_query(scope)
+    return query
+
+
+def target_summary(target: Target) -> ScoreSummary:
+    """``aggregate_for_target`` through the panel's compiled query (one statement, built and
+    compiled once per process)."""
+    rows = _panel_aggregate_query(type(target)).rows(target=target.pk)
+    return score_summary(_AGGREGATE.model_from(rows[0]) if rows else None)
 
 
 def _comments_from(rows: list) -> list[Comment]:
@@ -496,10 +508,10 @@ def participation_for_target(
     visitor who already has a resident cookie — their own rating.
 
     ``summary``: the target's aggregate when the page already read it (not read again)."""
-    comments_query, aggregate_query = _panel_queries(type(target), comments_shown + 1)
+    comments_query = _panel_comments_query(type(target), comments_shown + 1)
     queries = [(_districts_query, {}), (comments_query, {"target": target.pk})]
     if summary is None:
-        queries.append((aggregate_query, {"target": target.pk}))
+        queries.append((_panel_aggregate_query(type(target)), {"target": target.pk}))
     district_rows, comment_rows, *aggregate_rows = rows_together(*queries)
     if summary is None:
         rows = aggregate_rows[0]

@@ -220,7 +220,12 @@ def _indicator_summaries(request, indicators) -> dict[int, selectors.ScoreSummar
             page_cache.depend(
                 request, *(page_cache.aggregate_tag(AggregateScope.INDICATOR, pk) for pk in missing)
             )
-        memo.update(selectors.aggregates_by_object(scope=AggregateScope.INDICATOR, object_ids=missing))
+        if len(missing) == 1:
+            # The indicator page's own (no other edition): the compiled query of one.
+            indicator = next(indicator for indicator in indicators if indicator.pk == missing[0])
+            memo[indicator.pk] = selectors.target_summary(indicator)
+        else:
+            memo.update(selectors.aggregates_by_object(scope=AggregateScope.INDICATOR, object_ids=missing))
     if request is not None:
         setattr(request, _SUMMARIES, memo)
     return memo
