@@ -25,7 +25,8 @@ uses only the ``EXECUTE`` (the values rendered as literals as before). Each
 parameter takes the type of its place, but an integer is a bigint: a smallint
 parameter (a year) would refuse a value the plain SQL compares and finds
 nothing for (a 500 for a URL's 14-digit year, not a 404), and a round trip with
-an integer beyond bigint runs the plain SQL. What has been prepared is
+an integer beyond bigint runs the plain SQL (SQLite, which binds no such integer, gets
+its digits, which it compares as a number too). What has been prepared is
 kept per psycopg connection (a new connection, after ``CONN_MAX_AGE``, a failed
 health check or a test's ``connection.close()``, prepares again), and a query
 compiled again (``setting_changed``) gets a new name, never a stale statement.
@@ -217,7 +218,8 @@ def _run(using: str, runs: list[tuple[Statement, list]]) -> list[list[Sequence]]
             # SQLite (the embedded default) runs one statement per execute.
             results = []
             for statement, params in runs:
-                cursor.execute(statement.sql, params)
+                bound = params if _fits((statement, params)) else _as_text(statement, params)
+                cursor.execute(statement.sql, bound)
                 results.append(_converted(cursor.fetchall(), statement.converters, connection))
             return results
         if not settings.DATABASE_PREPARED_STATEMENTS or not all(map(_fits, runs)):
@@ -257,6 +259,18 @@ def _fits(run: tuple[Statement, list]) -> bool:
     compares as a numeric, matching nothing, is not one of the prepared statement's)."""
     statement, params = run
     return all(-(2**63) <= params[index] < 2**63 for index in statement.integers)
+
+
+def _as_text(statement: Statement, params: list) -> list:
+    """``params`` with each integer beyond 64 bits as its digits, for SQLite, which binds no
+    such integer (an OverflowError: a 500 for a URL's 20-digit year, not a 404). A column of
+    integers compares the text as the number it is, as PostgreSQL's plain SQL compares a
+    numeric: it equals no row's value."""
+    params = list(params)
+    for index in statement.integers:
+        if not -(2**63) <= params[index] < 2**63:
+            params[index] = str(params[index])
+    return params
 
 
 _PLACEHOLDER = re.compile(r"%(.)")
