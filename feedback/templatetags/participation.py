@@ -25,14 +25,13 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.template.defaultfilters import floatformat, linebreaksbr
 from django.utils import numberformat
 from django.utils.formats import get_format, localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext
 
 from feedback import selectors
-from feedback.forms import CommentForm, RatingForm
+from feedback.forms import CommentForm, RatingForm, escaped
 from feedback.models import AggregateScope, Comment
 from indicators import cache as page_cache
 from indicators.memo import settings_memo
@@ -73,8 +72,8 @@ def score_radios(field) -> SafeString:
     of ``<label class="rate-option">`` wrote, without a template pass per radio."""
     return mark_safe(  # noqa: S308 - the tag is the widget's HTML, the rest is escaped
         "".join(
-            f'\n      <label class="rate-option" for="{conditional_escape(radio.id_for_label)}">{radio.tag()}'
-            f"<span>{conditional_escape(radio.choice_label)}</span></label>\n    "
+            f'\n      <label class="rate-option" for="{escaped(radio.id_for_label)}">{radio.tag()}'
+            f"<span>{escaped(radio.choice_label)}</span></label>\n    "
             for radio in field
         )
     )
@@ -89,8 +88,8 @@ def _day(value: datetime) -> tuple[str, str]:
 
 def _comment_html(comment: Comment, texts: dict[str, str]) -> str:
     """One ``<li>`` of the panel's comments: author, district, date, text, official reply."""
-    author = conditional_escape(comment.nickname) if comment.nickname else texts["resident"]
-    district = f" · {conditional_escape(comment.district.display_name)}" if comment.district else ""
+    author = escaped(comment.nickname) if comment.nickname else texts["resident"]
+    district = f" · {escaped(comment.district.display_name)}" if comment.district else ""
     iso, day = _day(comment.created_at)
     if comment.author_deleted_at:
         body = f'<div class="comment__body muted">{texts["deleted"]}</div>'
@@ -102,7 +101,7 @@ def _comment_html(comment: Comment, texts: dict[str, str]) -> str:
         reply = None
     answer = ""
     if reply is not None and reply.is_public:
-        title = f" · {conditional_escape(reply.author_title)}" if reply.author_title else ""
+        title = f" · {escaped(reply.author_title)}" if reply.author_title else ""
         reply_iso, reply_day = _day(reply.created_at)
         text = linebreaksbr(reply.body, autoescape=True)
         answer = (
@@ -122,9 +121,9 @@ def panel_comments(comments: list[Comment]) -> SafeString:
     """The approved comments of the panel, each an ``<li>`` with its official reply (written
     here rather than by an include per comment: up to 20 of them on a page)."""
     texts = {
-        "resident": conditional_escape(gettext("市民")),
-        "deleted": conditional_escape(gettext("（市民已删除原文）")),
-        "reply": conditional_escape(gettext("官方答复")),
+        "resident": escaped(gettext("市民")),
+        "deleted": escaped(gettext("（市民已删除原文）")),
+        "reply": escaped(gettext("官方答复")),
     }
     # The texts are escaped; the rest is escaped or numbers.
     return mark_safe("".join([_comment_html(comment, texts) for comment in comments]))  # noqa: S308
