@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.renderers import DjangoTemplates
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.utils.functional import Promise
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +50,7 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 def escaped(value) -> str:
-    """``escaped(value)``: the same text (``html.escape``, as Django's ``escape``),
+    """``conditional_escape(value)``: the same text (``html.escape``, as Django's ``escape``),
     without the check for lazy arguments its decorator makes on every call, a third of
     the cost of writing a widget."""
     if isinstance(value, Promise):
@@ -139,8 +139,9 @@ def _options_known(widget: dict) -> bool:
 
 def _django_templates(renderer) -> bool:
     """Whether ``renderer`` renders Django's own form templates (the default renderer;
-    another, ``TemplatesSetting`` say, may have templates of its own)."""
-    return renderer is None or type(renderer) is DjangoTemplates
+    another, ``TemplatesSetting`` say, may have templates of its own). None: the one
+    ``FORM_RENDERER`` names, which a widget rendered without a renderer uses."""
+    return type(renderer or get_default_renderer()) is DjangoTemplates
 
 
 class PythonRendered(forms.Widget):
