@@ -417,6 +417,93 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     )
 
 
+# --- The edition page (home and ``/<year>/``) ----------------------------------------------
+#
+# Read as the chapter page is, once the edition is known (the view finds it first: the home
+# page's latest public edition, or ``/<year>/``'s): its chapters with their public indicator
+# and story counts, its headline indicators with their chapters and values, and the public
+# editions for the header's switcher, in one round trip whatever the edition holds.
+
+# ``chapter_list_for_edition``'s rows: the chapters in order with the correlated COUNT
+# subqueries of their public indicators and stories.
+_edition_chapters_query = Compiled(
+    lambda edition, now: (
+        Chapter.objects.filter(edition_id=edition)
+        .annotate(
+            indicator_count=_count_of(Indicator, "chapter", public_q(now=now)),
+            story_count=_count_of(Story, "chapter", public_q(now=now)),
+        )
+        .order_by("number")
+        .values_list(*_CHAPTER.lookups(), "indicator_count", "story_count")
+    ),
+    edition=int,
+    now=datetime,
+)
+# ``indicator_list_headline``'s rows (the edition's public headline indicators in report
+# order, the model's ``chapter__number, order, id``), with their chapters and the chapters'
+# editions; the edition itself is public (the view found it so).
+_headlines_query = Compiled(
+    lambda edition, now: (
+        Indicator.objects.filter(public_q(now=now), edition_id=edition, headline=True)
+        .order_by("chapter__number", "order", "id")
+        .values_list(
+            *_INDICATOR.lookups(), *_CHAPTER.lookups("chapter__"), *_EDITION.lookups("chapter__edition__")
+        )
+    ),
+    edition=int,
+    now=datetime,
+)
+# Their values, each indicator's from the oldest point to the newest (a draft's dropped in Python).
+_headline_values_query = Compiled(
+    lambda edition: (
+        IndicatorValue.objects.filter(indicator__edition_id=edition, indicator__headline=True)
+        .order_by("year", "month")
+        .values_list(*_VALUE.lookups())
+    ),
+    edition=int,
+)
+
+
+@dataclass(frozen=True)
+class EditionPage:
+    """What an edition's page shows: its chapters in order (each with its edition and
+    ``indicator_count``, ``story_count``: its public ones), its public headline indicators in
+    report order (with edition, chapter and values) and the public editions, for the switcher."""
+
+    chapters: list[Chapter]
+    headlines: list[Indicator]
+    editions: list[Edition]
+
+
+def edition_page(*, edition: Edition) -> EditionPage:
+    """The lists of the public ``edition``'s page: four statements in one round trip."""
+    now = timezone.now()
+    chapter_rows, headline_rows, value_rows, edition_rows = rows_together(
+        (_edition_chapters_query, {"edition": edition.id, "now": now}),
+        (_headlines_query, {"edition": edition.id, "now": now}),
+        (_headline_values_query, {"edition": edition.id}),
+        (_edition_years_query, {"now": now}),
+    )
+    make_chapter = _CHAPTER.maker()
+    counted = len(_CHAPTER.names)
+    chapters = []
+    for row in chapter_rows:
+        chapter = make_chapter(row[:counted], {"edition": edition})
+        chapter.indicator_count, chapter.story_count = row[counted:]
+        chapters.append(chapter)
+    make_indicator, editions = _INDICATOR.maker(), _Editions(edition)
+    chapter_of: dict[int, Chapter] = {chapter.id: chapter for chapter in chapters}
+    headlines = []
+    for row in headline_rows:
+        own, chapter_values, chapter_edition_values = _cut(row, _INDICATOR, _CHAPTER, _EDITION)
+        chapter = chapter_of.get(chapter_values[0]) or make_chapter(
+            chapter_values, {"edition": editions.get(chapter_edition_values)}
+        )
+        headlines.append(make_indicator(own, {"edition": edition, "chapter": chapter}))
+    _values_of(headlines, value_rows)
+    return EditionPage(chapters=chapters, headlines=headlines, editions=_edition_years(edition_rows))
+
+
 # --- The indicator and story pages --------------------------------------------------------
 #
 # The pages of one item, read as the chapter page is (``Compiled`` queries, the rows made

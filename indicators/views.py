@@ -20,7 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
-from indicators.cache import REPORT, cached_page, depend, dont_store, edition_tags, year_tag
+from indicators.cache import REPORT, SHARED, cached_page, depend, dont_store, edition_tags, year_tag
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind, is_english, localized_in
 from indicators.page_urls import edition_url
 from indicators.templatetags.report import paragraphs, published_editions_given
@@ -43,6 +43,11 @@ def edition(request: HttpRequest, year: int) -> HttpResponse:
 
 
 def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> HttpResponse:
+    # The switcher's editions are read with the page's lists: the page depends on SHARED
+    # first (its version read before them; ``/<year>/``'s tags include it, the home page's not).
+    depend(request, SHARED)
+    page = selectors.edition_page(edition=edition)
+    published_editions_given(request, page.editions)
     return render(
         request,
         "indicators/edition.html",
@@ -50,8 +55,8 @@ def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> H
             "edition": edition,
             "is_home": is_home,
             "nav": "home" if is_home else "",
-            "chapters": selectors.chapter_list_for_edition(edition=edition),
-            "headlines": selectors.indicator_list_headline(edition=edition),
+            "chapters": page.chapters,
+            "headlines": page.headlines,
         },
     )
 

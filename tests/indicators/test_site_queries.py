@@ -93,11 +93,10 @@ def report(size, module_transaction, django_db_blocker) -> Iterator[dict]:
 
 def test_home_queries(client, django_assert_num_queries, report, size):
     # 1 the latest public edition
-    # 2 the headline indicators with their edition, chapter (and its edition) and section
-    # 3 the values of those indicators
-    # 4 the chapters, each with its public indicator and story counts (subqueries, not joins)
-    # 5 the published editions, for the header's edition switcher (indicators.templatetags.report)
-    with django_assert_num_queries(5):
+    # 2 one round trip (indicators.selectors.edition_page): the chapters with their public
+    #   indicator and story counts, the headline indicators with their chapters, their values
+    #   and the published editions for the header's switcher (was 4 queries)
+    with django_assert_num_queries(2):
         response = client.get("/")
     assert response.status_code == 200
     assert len(response.context["headlines"]) == 7 * size
