@@ -10,7 +10,9 @@ SQLite, the embedded mode README's command serves, the same pages."""
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from indicators import selectors
 from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory, StoryFactory
@@ -130,3 +132,44 @@ def test_embedded_mode_serves_the_home_and_edition_pages(tmp_path):
     started = run(code, **serve_environment(), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert started.returncode == 0, started.stderr
     assert started.stdout.split() == ["200", "True", "False", "True", "200", "True"]
+
+
+# The loops the edition page's template had, which ``headline_figures`` and ``chapter_cards``
+# (indicators.templatetags.report) write in Python: the same bytes.
+FIGURES_LOOP = """{% load i18n report %}{% for indicator in headlines %}
+      <li class="figure">
+        <a class="figure__link" href="{{ indicator.get_absolute_url }}">
+          <span class="figure__value">{{ indicator|quantity|default:_("报告未给出数值") }}</span>
+          <span class="figure__name">{{ indicator.display_name }}</span>
+          <span class="figure__meta">{% blocktranslate with year=indicator.year %}{{ year }} 年{% endblocktranslate %} · {{ indicator.chapter.display_theme }}</span>
+        </a>
+      </li>
+      {% endfor %}"""  # noqa: E501 - the template's line
+CARDS_LOOP = """{% load i18n %}{% for chapter in chapters %}
+      <li class="card chapter-card">
+        <p class="card__eyebrow">{% blocktranslate with number=chapter.number %}第 {{ number }} 章{% endblocktranslate %} · <span class="theme">{{ chapter.display_theme }}</span></p>
+        <h3 class="card__title"><a href="{{ chapter.get_absolute_url }}">{{ chapter.display_title }}</a></h3>
+        <p class="card__meta">{% blocktranslate count counter=chapter.indicator_count %}{{ counter }} 项指标{% plural %}{{ counter }} 项指标{% endblocktranslate %} · {% blocktranslate count counter=chapter.story_count %}{{ counter }} 个亮点故事{% plural %}{{ counter }} 个亮点故事{% endblocktranslate %}</p>
+      </li>
+      {% endfor %}"""  # noqa: E501 - the template's line
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_figures_and_cards_are_the_templates_loops(language):
+    edition = EditionFactory(year=2023)
+    theme = "<空间> & 布局"  # in both languages (no English theme)
+    chapter = ChapterFactory(edition=edition, number=1, theme=theme, theme_en="", title_en="A & <b>")
+    ChapterFactory(edition=edition, number=2, title_en="")  # no English title: the Chinese one
+    IndicatorFactory(chapter=chapter, headline=True, name="人口 <规模> & “调控”", unit="万人")
+    IndicatorFactory(chapter=chapter, headline=True, values=[])  # no figure
+    IndicatorFactory(chapter=chapter, headline=True, year=2022, values=[(2022, "1.5", "约"), (2023, 2)])
+    StoryFactory(edition=edition, chapter=chapter)
+    with translation.override(language):
+        page = selectors.edition_page(edition=edition)
+        context = Context({"headlines": page.headlines, "chapters": page.chapters})
+        figures = Template("{% load report %}{% headline_figures headlines %}").render(context)
+        cards = Template("{% load report %}{% chapter_cards chapters %}").render(context)
+        assert figures == Template(FIGURES_LOOP).render(context)
+        assert cards == Template(CARDS_LOOP).render(context)
+    assert "&lt;空间&gt; &amp; 布局" in cards
+    assert figures.count('<li class="figure">') == 3

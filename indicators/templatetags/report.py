@@ -9,12 +9,13 @@ from django.http import HttpRequest
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from indicators import cache as page_cache
 from indicators import selectors
 from indicators.memo import settings_memo
 from indicators.models import (
+    Chapter,
     Edition,
     Indicator,
     IndicatorValue,
@@ -26,7 +27,7 @@ from indicators.models import (
     is_english,
     localized_in,
 )
-from indicators.page_urls import indicator_urls, story_urls
+from indicators.page_urls import PageUrls, indicator_urls, story_urls
 
 register = template.Library()
 
@@ -310,3 +311,67 @@ def edition_switcher(context: template.Context) -> dict:
         return {"editions": []}
     editions = published_editions(context.get("request"))
     return {"editions": editions if len(editions) > 1 else [], "current": current}
+
+
+# --- The edition page's lists (the home page and ``/<year>/``) ------------------------------
+#
+# Written here for the reason the rows above are: the template's work per headline figure
+# and per chapter card (a URL reversed, two or three translations, a dozen lookups with
+# escaping) was most of the page's cost. The markup and whitespace are the ones the
+# template's loops wrote; the translations the same msgids as their {% blocktranslate %}.
+
+
+def _figure(indicator: Indicator, rows: _IndicatorRows, missing: str) -> str:
+    current = indicator.current_value
+    value = format_quantity(current.value, indicator.unit, current.qualifier) if current is not None else ""
+    name = _e(localized_in(indicator, "name", english=rows.english))
+    theme = _e(localized_in(indicator.chapter, "theme", english=rows.english))
+    return (
+        f'\n      <li class="figure">\n        <a class="figure__link" href="'
+        f'{_e(rows.urls(indicator.edition.year, indicator.code))}">\n'
+        f'          <span class="figure__value">{_e(value) if value else missing}</span>\n'
+        f'          <span class="figure__name">{name}</span>\n'
+        f'          <span class="figure__meta">{rows.year(indicator.year)} · {theme}</span>\n'
+        "        </a>\n      </li>\n      "
+    )
+
+
+@register.simple_tag
+def headline_figures(indicators: Iterable[Indicator]) -> SafeString:
+    """The edition page's headline figures (``<li class="figure">``): the figure (the
+    report's, or a note that it gives none), the name, the year and the chapter's theme,
+    linked to the indicator. Each indicator's edition, chapter and values are read."""
+    rows = _IndicatorRows()
+    # ``default:_("…")``: a translated literal, which the template does not escape.
+    missing = gettext("报告未给出数值")
+    return mark_safe("".join([_figure(indicator, rows, missing) for indicator in indicators]))  # noqa: S308 - escaped
+
+
+def _chapter_card(chapter: Chapter, url: str, english: bool) -> str:
+    indicators, stories = chapter.indicator_count, chapter.story_count
+    counts = (
+        ngettext("%(counter)s 项指标", "%(counter)s 项指标", indicators) % {"counter": indicators}
+        + " · "
+        + ngettext("%(counter)s 个亮点故事", "%(counter)s 个亮点故事", stories) % {"counter": stories}
+    )
+    # The same msgid as ``{% blocktranslate %}第 {{ number }} 章{% endblocktranslate %}``.
+    label = gettext("第 %(number)s 章") % {"number": chapter.number}
+    return (
+        '\n      <li class="card chapter-card">\n        <p class="card__eyebrow">'
+        f"{label} · "
+        f'<span class="theme">{_e(localized_in(chapter, "theme", english=english))}</span></p>\n'
+        f'        <h3 class="card__title"><a href="{_e(url)}">'
+        f"{_e(localized_in(chapter, 'title', english=english))}</a></h3>\n"
+        f'        <p class="card__meta">{counts}</p>\n      </li>\n      '
+    )
+
+
+@register.simple_tag
+def chapter_cards(chapters: Iterable[Chapter]) -> SafeString:
+    """The edition page's chapter cards (``<li class="card chapter-card">``): number, theme,
+    title (linked) and the counts of public indicators and stories (``indicator_count``,
+    ``story_count``, as ``selectors.edition_page`` gives them). Each chapter's edition is read."""
+    urls = PageUrls("indicators:chapter", "slug")
+    english = is_english()
+    cards = [_chapter_card(c, urls(c.edition.year, c.slug), english) for c in chapters]
+    return mark_safe("".join(cards))  # noqa: S308 - every text in the cards is escaped
