@@ -464,6 +464,38 @@ _headline_values_query = Compiled(
 )
 
 
+# The edition the page shows, whole (its preface is the page's): the latest public one (the
+# home page) or the public one of a year (``/<year>/``), as ``edition_published_latest`` and
+# ``edition_get_published`` find them, compiled once.
+_EDITION_WHOLE = Columns(Edition)
+_latest_edition_query = Compiled(
+    lambda now: edition_list_published(now=now).values_list(*_EDITION_WHOLE.lookups())[:1],
+    now=datetime,
+)
+_edition_of_year_query = Compiled(
+    lambda year, now: (
+        edition_list_published(now=now).filter(year=year).values_list(*_EDITION_WHOLE.lookups())[:1]
+    ),
+    year=int,
+    now=datetime,
+)
+
+
+def edition_page_latest() -> Edition | None:
+    """``edition_published_latest()``, by a query compiled once."""
+    rows = _latest_edition_query.rows(now=timezone.now())
+    return _EDITION_WHOLE.model_from(rows[0]) if rows else None
+
+
+def edition_page_of_year(*, year: int) -> Edition:
+    """``edition_get_published(year=year)``, by a query compiled once: 404 for a draft, a
+    future edition or no such year."""
+    rows = _edition_of_year_query.rows(year=year, now=timezone.now())
+    if not rows:
+        raise Http404("No such edition")
+    return _EDITION_WHOLE.model_from(rows[0])
+
+
 @dataclass(frozen=True)
 class EditionPage:
     """What an edition's page shows: its chapters in order (each with its edition and
