@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from indicators import selectors
+from indicators.cache import SHARED, tags_bump
 from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory, StoryFactory
 from tests.test_item_pages_lean import fields, same_rows
 from tests.test_settings_guard import EMBEDDED_SETUP, run, serve_environment
@@ -179,3 +180,23 @@ def test_the_figures_and_cards_are_the_templates_loops(language):
         assert cards == Template(CARDS_LOOP).render(context)
     assert "&lt;空间&gt; &amp; 布局" in cards
     assert figures.count('<li class="figure">') == 3
+
+
+def test_the_stored_home_page_depends_on_the_switchers_editions(
+    client, settings, django_capture_on_commit_callbacks
+):
+    # The switcher's editions are read with the page's lists: the page depends on SHARED,
+    # which its own tags (REPORT) do not name, and is built afresh when only SHARED moves.
+    settings.PAGE_CACHE = True
+    build(1)
+    for url in ("/", "/2023/"):
+        assert client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        assert len(captured) == 0, f"{url}: not from the cache"
+    with django_capture_on_commit_callbacks(execute=True):
+        tags_bump(SHARED)
+    for url in ("/", "/2023/"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        assert len(captured) == 2, f"{url}: came from the cache"
