@@ -60,6 +60,10 @@ def edition_url(year: int) -> str:
     return _reverse("indicators:edition", year=year)
 
 
+def chapter_urls() -> PageUrls:
+    return PageUrls("indicators:chapter", "slug")
+
+
 def indicator_urls() -> PageUrls:
     return PageUrls("indicators:indicator", "code")
 

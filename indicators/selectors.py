@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from indicators.compiled import Columns, Compiled, attach, rows_together
+from indicators.compiled import Columns, Compiled, rows_together
 from indicators.models import (
     Chapter,
     District,
@@ -67,15 +67,18 @@ def _edition_years(rows: list) -> list[Edition]:
 
 
 def edition_published_latest() -> Edition | None:
-    return edition_list_published().first()
+    """The latest public edition, whole; a query compiled once (``_latest_edition_query``)."""
+    rows = _latest_edition_query.rows(now=timezone.now())
+    return _EDITION_WHOLE.model_from(rows[0]) if rows else None
 
 
 def edition_get_published(*, year: int) -> Edition:
-    """The public edition of ``year``; 404 for a draft, a future one or no such year."""
-    edition = edition_list_published().filter(year=year).first()
-    if edition is None:
+    """The public edition of ``year``, whole; 404 for a draft, a future one or no such year.
+    A query compiled once (``_edition_of_year_query``)."""
+    rows = _edition_of_year_query.rows(year=year, now=timezone.now())
+    if not rows:
         raise Http404("No such edition")
-    return edition
+    return _EDITION_WHOLE.model_from(rows[0])
 
 
 def edition_list_published_with_chapters() -> QuerySet[Edition]:
@@ -378,11 +381,6 @@ def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
     return make
 
 
-def _split(columns: Columns, row: Sequence, start: int) -> tuple[Model, int]:
-    end = start + len(columns.names)
-    return columns.model_from(row[start:end]), end
-
-
 def chapter_page(*, year: int, slug: str) -> ChapterPage:
     """The chapter ``slug`` of the public edition ``year`` (404 otherwise) and what its page lists:
     six statements in one round trip to the database, whatever the chapter holds (the
@@ -398,9 +396,9 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     )
     if not found:
         raise Http404("No such chapter")
-    chapter, at = _split(_CHAPTER, found[0], 0)
-    edition, _ = _split(_EDITION, found[0], at)
-    attach(chapter, "edition", edition)
+    chapter_values, edition_values = _cut(found[0], _CHAPTER, _EDITION)
+    edition = _EDITION.model_from(edition_values)
+    chapter = _CHAPTER.maker()(chapter_values, {"edition": edition})
     make_section = _SECTION.maker()
     sections = [make_section(row, {}) for row in section_rows]
     make_indicator = _INDICATOR.maker()
@@ -464,9 +462,9 @@ _headline_values_query = Compiled(
 )
 
 
-# The edition the page shows, whole (its preface is the page's): the latest public one (the
-# home page) or the public one of a year (``/<year>/``), as ``edition_published_latest`` and
-# ``edition_get_published`` find them, compiled once.
+# The edition a page shows, whole (the edition page's preface is the page's): the latest
+# public one or the public one of a year (``edition_published_latest``,
+# ``edition_get_published``), compiled once.
 _EDITION_WHOLE = Columns(Edition)
 _latest_edition_query = Compiled(
     lambda now: edition_list_published(now=now).values_list(*_EDITION_WHOLE.lookups())[:1],
@@ -479,21 +477,6 @@ _edition_of_year_query = Compiled(
     year=int,
     now=datetime,
 )
-
-
-def edition_page_latest() -> Edition | None:
-    """``edition_published_latest()``, by a query compiled once."""
-    rows = _latest_edition_query.rows(now=timezone.now())
-    return _EDITION_WHOLE.model_from(rows[0]) if rows else None
-
-
-def edition_page_of_year(*, year: int) -> Edition:
-    """``edition_get_published(year=year)``, by a query compiled once: 404 for a draft, a
-    future edition or no such year."""
-    rows = _edition_of_year_query.rows(year=year, now=timezone.now())
-    if not rows:
-        raise Http404("No such edition")
-    return _EDITION_WHOLE.model_from(rows[0])
 
 
 @dataclass(frozen=True)
@@ -677,6 +660,17 @@ def _values_of(indicators: list[Indicator], value_rows: list) -> None:
         _fetched(indicator, "values", IndicatorValue, values[indicator.id])
 
 
+def _indicators_with_values(rows: list, value_rows: list, editions: _Editions) -> list[Indicator]:
+    """The indicators of rows of their columns and their edition's, with their values."""
+    make = _INDICATOR.maker()
+    indicators = []
+    for row in rows:
+        own, edition_values = _cut(row, _INDICATOR, _EDITION)
+        indicators.append(make(own, {"edition": editions.get(edition_values)}))
+    _values_of(indicators, value_rows)
+    return indicators
+
+
 def _indicator_from(row: Sequence) -> Indicator:
     """The indicator of ``_indicator_query``'s row, with its edition, chapter and section."""
     own, edition_values, chapter_values, chapter_edition_values, section_values = _cut(
@@ -735,13 +729,7 @@ def indicator_others(indicator: Indicator, editions: list[Edition]) -> list[Indi
     now = timezone.now()
     values = {"code": indicator.code, "pk": indicator.id}
     rows, value_rows = rows_together((_others_query, {**values, "now": now}), (_others_values_query, values))
-    make, known = _INDICATOR.maker(), _Editions(indicator.edition)
-    others = []
-    for row in rows:
-        own, edition_values = _cut(row, _INDICATOR, _EDITION)
-        others.append(make(own, {"edition": known.get(edition_values)}))
-    _values_of(others, value_rows)
-    return others
+    return _indicators_with_values(rows, value_rows, _Editions(indicator.edition))
 
 
 # By (year, slug), which name one story: no ORDER BY. With its edition, its chapter (and the
@@ -843,12 +831,7 @@ def story_page(*, year: int, slug: str) -> StoryPage:
     story = _story_from(found[0])
     make_photo = _PHOTO.maker()
     photos = [make_photo(row, {"story": story}) for row in photo_rows]
-    make_indicator, editions = _INDICATOR.maker(), _Editions(story.edition)
-    indicators = []
-    for row in indicator_rows:
-        own, edition_values = _cut(row, _INDICATOR, _EDITION)
-        indicators.append(make_indicator(own, {"edition": editions.get(edition_values)}))
-    _values_of(indicators, value_rows)
+    indicators = _indicators_with_values(indicator_rows, value_rows, _Editions(story.edition))
     return StoryPage(story=story, photos=photos, indicators=indicators, editions=_edition_years(edition_rows))
 
 

@@ -31,7 +31,7 @@ from indicators.templatetags.report import paragraphs, published_editions_given
 @cached_page(tags=(REPORT,))
 def home(request: HttpRequest) -> HttpResponse:
     """The latest public edition; a short notice while none is published."""
-    edition = selectors.edition_page_latest()
+    edition = selectors.edition_published_latest()
     if edition is None:
         return render(request, "indicators/no_edition.html")
     return _edition_page(request, edition, is_home=True)
@@ -39,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @cached_page(tags=edition_tags)
 def edition(request: HttpRequest, year: int) -> HttpResponse:
-    return _edition_page(request, selectors.edition_page_of_year(year=year), is_home=False)
+    return _edition_page(request, selectors.edition_get_published(year=year), is_home=False)
 
 
 def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> HttpResponse:

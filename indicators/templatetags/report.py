@@ -27,7 +27,7 @@ from indicators.models import (
     is_english,
     localized_in,
 )
-from indicators.page_urls import PageUrls, indicator_urls, story_urls
+from indicators.page_urls import chapter_urls, indicator_urls, story_urls
 
 register = template.Library()
 
@@ -371,7 +371,7 @@ def chapter_cards(chapters: Iterable[Chapter]) -> SafeString:
     """The edition page's chapter cards (``<li class="card chapter-card">``): number, theme,
     title (linked) and the counts of public indicators and stories (``indicator_count``,
     ``story_count``, as ``selectors.edition_page`` gives them). Each chapter's edition is read."""
-    urls = PageUrls("indicators:chapter", "slug")
+    urls = chapter_urls()
     english = is_english()
     cards = [_chapter_card(c, urls(c.edition.year, c.slug), english) for c in chapters]
     return mark_safe("".join(cards))  # noqa: S308 - every text in the cards is escaped
