@@ -30,6 +30,7 @@ from feedback.models import (
     SurveyResponse,
 )
 from indicators.compiled import Columns, Compiled, attach, rows_together
+from indicators.memo import settings_memo
 from indicators.models import Chapter, District, Indicator, Story
 from indicators.selectors import public_q
 
@@ -434,7 +435,10 @@ _REPLY = Columns(OfficialReply)
 _districts_query = Compiled(lambda: district_list().values_list(*_DISTRICT.lookups()))
 
 
-def _target_aggregate_query(scope: str) -> Compiled:
+@settings_memo(maxsize=8)
+def _panel_aggregate_query(model: type[Indicator] | type[Story]) -> Compiled:
+    """The aggregate's query of ``model``'s items (made once per process)."""
+    scope = AggregateScope.INDICATOR if model is Indicator else AggregateScope.STORY
     return Compiled(
         lambda target: (
             ScoreAggregate.objects.filter(scope=scope, object_id=target)
@@ -445,7 +449,9 @@ def _target_aggregate_query(scope: str) -> Compiled:
     )
 
 
-def _comments_query(model: type[Indicator] | type[Story], limit: int) -> Compiled:
+@settings_memo(maxsize=8)
+def _panel_comments_query(model: type[Indicator] | type[Story], limit: int) -> Compiled:
+    """The approved comments' query of ``model``'s items, ``limit`` at most (made once per process)."""
     return Compiled(
         lambda target: comments_public_for_target(model(pk=target))[:limit].values_list(
             *_COMMENT.lookups(), *_REPLY.lookups("official_reply__"), *_DISTRICT.lookups("district__")
@@ -454,36 +460,19 @@ def _comments_query(model: type[Indicator] | type[Story], limit: int) -> Compile
     )
 
 
-_target_aggregate_queries: dict[type, Compiled] = {}
-_comments_queries: dict[tuple[type, int], Compiled] = {}
-
-
-def _panel_comments_query(model: type[Indicator] | type[Story], limit: int) -> Compiled:
-    """The approved comments' query of ``model``'s items (made once per process)."""
-    query = _comments_queries.get((model, limit))
-    if query is None:
-        query = _comments_queries[model, limit] = _comments_query(model, limit)
-    return query
-
-
-def _panel_aggregate_query(model: type[Indicator] | type[Story]) -> Compiled:
-    """The aggregate's query of ``model``'s items (made once per process)."""
-    query = _target_aggregate_queries.get(model)
-    if query is None:
-        scope = AggregateScope.INDICATOR if model is Indicator else AggregateScope.STORY
-        query = _target_aggregate_queries[model] = _target_aggregate_query(scope)
-    return query
+def _summary_from(rows: list) -> ScoreSummary:
+    """The summary of ``_panel_aggregate_query``'s rows (none: no rating yet)."""
+    return score_summary(_AGGREGATE.model_from(rows[0]) if rows else None)
 
 
 def target_summary(target: Target) -> ScoreSummary:
     """``aggregate_for_target`` through the panel's compiled query (one statement, built and
     compiled once per process)."""
-    rows = _panel_aggregate_query(type(target)).rows(target=target.pk)
-    return score_summary(_AGGREGATE.model_from(rows[0]) if rows else None)
+    return _summary_from(_panel_aggregate_query(type(target)).rows(target=target.pk))
 
 
 def _comments_from(rows: list) -> list[Comment]:
-    """The comments of ``_comments_query``'s rows, each with its reply (or none) and its
+    """The comments of ``_panel_comments_query``'s rows, each with its reply (or none) and its
     district (or none) cached as ``select_related`` caches them."""
     comment_end = len(_COMMENT.names)
     reply_end = comment_end + len(_REPLY.names)
@@ -514,8 +503,7 @@ def participation_for_target(
         queries.append((_panel_aggregate_query(type(target)), {"target": target.pk}))
     district_rows, comment_rows, *aggregate_rows = rows_together(*queries)
     if summary is None:
-        rows = aggregate_rows[0]
-        summary = score_summary(_AGGREGATE.model_from(rows[0]) if rows else None)
+        summary = _summary_from(aggregate_rows[0])
     make_district = _DISTRICT.maker()
     comments = _comments_from(comment_rows)
     return ParticipationData(
