@@ -258,7 +258,12 @@ def _fits(run: tuple[Statement, list]) -> bool:
     """Whether the integers of ``run`` are bigints (a larger one, which the plain SQL
     compares as a numeric, matching nothing, is not one of the prepared statement's)."""
     statement, params = run
-    return all(-(2**63) <= params[index] < 2**63 for index in statement.integers)
+    return all(_bigint(params[index]) for index in statement.integers)
+
+
+def _bigint(value: int) -> bool:
+    """Whether ``value`` fits a 64-bit integer (PostgreSQL's bigint, SQLite's integer)."""
+    return -(2**63) <= value < 2**63
 
 
 def _as_text(statement: Statement, params: list) -> list:
@@ -268,7 +273,7 @@ def _as_text(statement: Statement, params: list) -> list:
     numeric: it equals no row's value."""
     params = list(params)
     for index in statement.integers:
-        if not -(2**63) <= params[index] < 2**63:
+        if not _bigint(params[index]):
             params[index] = str(params[index])
     return params
 
