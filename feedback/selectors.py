@@ -29,7 +29,7 @@ from feedback.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from indicators.compiled import Columns, Compiled, attach, rows_together
+from indicators.compiled import Columns, Compiled, attach, joined, rows_together
 from indicators.memo import settings_memo
 from indicators.models import Chapter, District, Indicator, Story
 from indicators.selectors import public_q
@@ -482,8 +482,8 @@ def _comments_from(rows: list) -> list[Comment]:
         comment = make_comment(row[:comment_end], {})
         reply_row, district_row = row[comment_end:reply_end], row[reply_end:]
         # A comment without a reply or a district: its LEFT JOIN's columns are all NULL.
-        reply = make_reply(reply_row, {"comment": comment}) if reply_row[0] is not None else None
-        district = make_district(district_row, {}) if district_row[0] is not None else None
+        reply = joined(make_reply, reply_row, {"comment": comment})
+        district = joined(make_district, district_row)
         attach(comment, "district", district)
         comment._state.fields_cache["official_reply"] = reply
         comments.append(comment)

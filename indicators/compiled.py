@@ -381,6 +381,16 @@ class Columns:
         return make
 
 
+def joined(
+    make: Callable[[Sequence, dict[str, Model | None]], Model],
+    values: Sequence,
+    related: dict[str, Model | None] | None = None,
+) -> Model | None:
+    """``make(values, related)`` (a ``Columns.maker()``) for the columns of a LEFT JOIN, or
+    None when the join found no row: its primary key, the first column, is NULL."""
+    return make(values, related or {}) if values[0] is not None else None
+
+
 def attach(instance: Model, name: str, related: Model | None) -> None:
     """Give ``instance`` its related object ``name`` (a foreign key, whose value it has),
     as ``select_related`` does: the object is cached, the key left as it is."""

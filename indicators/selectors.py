@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from indicators.compiled import Columns, Compiled, rows_together
+from indicators.compiled import Columns, Compiled, joined, rows_together
 from indicators.models import (
     Chapter,
     District,
@@ -365,18 +365,14 @@ class ChapterPage:
 def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
     """A story of the chapter from its row (the story's columns, its district's, its
     street's), with its chapter, edition, district and street."""
-    story_end = len(_STORY.names)
-    district_end = story_end + len(_DISTRICT.names)
     make_story, make_district, make_street = _STORY.maker(), _DISTRICT.maker(), _STREET.maker()
     edition = chapter.edition
-    # Where a story's row holds its district's and its street's ids (among the story's columns).
-    district_at, street_at = _STORY.names.index("district_id"), _STORY.names.index("street_id")
 
     def make(row: Sequence) -> Story:
-        district = make_district(row[story_end:district_end], {}) if row[district_at] is not None else None
-        street = make_street(row[district_end:], {}) if row[street_at] is not None else None
+        own, district_values, street_values = _cut(row, _STORY, _DISTRICT, _STREET)
+        district, street = joined(make_district, district_values), joined(make_street, street_values)
         related = {"chapter": chapter, "edition": edition, "district": district, "street": street}
-        return make_story(row[:story_end], related)
+        return make_story(own, related)
 
     return make
 
@@ -679,7 +675,7 @@ def _indicator_from(row: Sequence) -> Indicator:
     editions = _Editions()
     edition = editions.get(edition_values)
     chapter = _CHAPTER.maker()(chapter_values, {"edition": editions.get(chapter_edition_values)})
-    section = _SECTION.maker()(section_values, {}) if section_values[0] is not None else None
+    section = joined(_SECTION.maker(), section_values)
     return _INDICATOR_PAGE.maker()(own, {"edition": edition, "chapter": chapter, "section": section})
 
 
@@ -689,8 +685,7 @@ def _list_story_maker(editions: _Editions) -> Callable[[Sequence], Story]:
 
     def make(row: Sequence) -> Story:
         own, edition_values, district_values, street_values = _cut(row, _STORY, _EDITION, _DISTRICT, _STREET)
-        district = make_district(district_values, {}) if district_values[0] is not None else None
-        street = make_street(street_values, {}) if street_values[0] is not None else None
+        district, street = joined(make_district, district_values), joined(make_street, street_values)
         related = {"edition": editions.get(edition_values), "district": district, "street": street}
         return make_story(own, related)
 
@@ -809,8 +804,8 @@ def _story_from(row: Sequence) -> Story:
     related = {
         "edition": editions.get(edition_values),
         "chapter": chapter,
-        "district": _DISTRICT.maker()(district_values, {}) if district_values[0] is not None else None,
-        "street": _STREET.maker()(street_values, {}) if street_values[0] is not None else None,
+        "district": joined(_DISTRICT.maker(), district_values),
+        "street": joined(_STREET.maker(), street_values),
     }
     return _STORY_PAGE.maker()(own, related)
 
