@@ -16,8 +16,9 @@ worker process, not a thread), so PostgreSQL's own timeouts matter. Switch to
 throughput for one-request-per-process isolation.
 
 Database connections: Django keeps one connection per thread, reused for
-``CONN_MAX_AGE`` seconds and health-checked before reuse (``CONN_HEALTH_CHECKS``,
-portal/settings.py), so each web process holds up to ``threads`` connections:
+``CONN_MAX_AGE`` seconds and health-checked before reuse once it has been idle
+for ``CONN_HEALTH_CHECK_DELAY`` seconds (``CONN_HEALTH_CHECKS``, portal/settings.py,
+portal/db/postgresql/base.py), so each web process holds up to ``threads`` connections:
 ``workers × threads`` per web container, which PostgreSQL's ``max_connections``
 (100 by default) must cover together with the Celery workers.
 """

@@ -125,6 +125,13 @@ if not (DEBUG or EMBEDDED):
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, health-checking a reused connection only after it has been idle
+    # for CONN_HEALTH_CHECK_DELAY seconds (portal/db/postgresql/base.py): under load a
+    # connection that answered a request a moment ago needs no SELECT 1 before the next.
+    # 0: a check before every request that reuses a connection, as Django does.
+    DATABASES["default"]["ENGINE"] = "portal.db.postgresql"
+    DATABASES["default"]["CONN_HEALTH_CHECK_DELAY"] = env.float("CONN_HEALTH_CHECK_DELAY", default=1.0)
 # The compiled reads (indicators/compiled.py) are prepared statements on PostgreSQL, once per
 # connection: off (0) behind a pooler in transaction mode (PgBouncer), which would run them
 # on a connection that never prepared them.
