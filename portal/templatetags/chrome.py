@@ -7,6 +7,7 @@ path, the language, the display mode and settings, never on the visitor.
 
 import functools
 import html
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -14,13 +15,15 @@ from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.http import HttpRequest
+from django.template.defaultfilters import urlencode
 from django.templatetags.static import static
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, reverse
 from django.utils.encoding import escape_uri_path
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from feedback.forms import escaped
 from indicators.memo import settings_memo
 from portal import display
 
@@ -190,13 +193,30 @@ def _share_image() -> str:
     return settings.SITE_URL.rstrip("/") + static("img/share-card.png")
 
 
-@register.inclusion_tag("portal/_og.html", takes_context=True)
-def open_graph(context: template.Context, title: str, description: str) -> dict:
-    """``og:*`` tags (and the canonical link) of a public page; nothing on other pages."""
-    request = context.get("request")
+# The three tags below write their markup in Python, byte for byte what their templates
+# (templates/portal/_og.html, _share.html, _display_switch.html) render from the same
+# context: they are on every page, and an inclusion tag's context, template and
+# variable lookups cost more than the page's whole middleware. The templates stay the
+# description of the markup; tests/test_chrome_markup.py holds the two to each other.
+
+
+def _escaper(context: template.Context) -> Callable[[Any], str]:
+    """How ``{{ value }}`` writes a value in this context: escaped unless autoescape is off."""
+    return escaped if context.autoescape else str
+
+
+@settings_memo(maxsize=64)
+def _translated(language: str | None, message: str) -> str:
+    """``gettext(message)`` while ``language`` is the active language (the caller's key)."""
+    return gettext(message)
+
+
+def open_graph_context(request: HttpRequest | None, title: str, description: str) -> dict:
+    """What ``portal/_og.html`` shows: ``og:*`` tags (and the canonical link) of a public page."""
     if not is_shareable(request):
         return {"shareable": False}
-    language = get_language() or settings.LANGUAGE_CODE
+    active = get_language()
+    language = active or settings.LANGUAGE_CODE
     return {
         "shareable": True,
         "url": canonical_url(request),
@@ -205,26 +225,119 @@ def open_graph(context: template.Context, title: str, description: str) -> dict:
         "type": "article" if _view_name(request) in ARTICLE_PAGES else "website",
         "locale": OG_LOCALES.get(language, "zh_CN"),
         "alternates": [locale for code, locale in OG_LOCALES.items() if code != language],
-        "site_name": gettext("北京城市体检"),
+        "site_name": _translated(active, "北京城市体检"),
         "image": _share_image(),
     }
 
 
-@register.inclusion_tag("portal/_share.html", takes_context=True)
-def share_block(context: template.Context) -> dict:
-    """The page's address and its QR code (for WeChat's scanner), on public pages only."""
-    request = context.get("request")
+def open_graph_html(data: dict, escape: Callable[[Any], str] = escaped) -> SafeString:
+    """``portal/_og.html`` rendered from ``data``."""
+    if not data["shareable"]:
+        return mark_safe("\n")
+    url = escape(data["url"])
+    alternates = "".join(
+        f'\n  <meta property="og:locale:alternate" content="{escape(alternate)}">'
+        for alternate in data["alternates"]
+    )
+    return mark_safe(  # noqa: S308 - every value escaped as the template escapes it
+        f'\n  <link rel="canonical" href="{url}">'
+        f'\n  <meta property="og:type" content="{escape(data["type"])}">'
+        f'\n  <meta property="og:site_name" content="{escape(data["site_name"])}">'
+        f'\n  <meta property="og:title" content="{escape(data["title"])}">'
+        f'\n  <meta property="og:description" content="{escape(data["description"])}">'
+        f'\n  <meta property="og:url" content="{url}">'
+        f'\n  <meta property="og:image" content="{escape(data["image"])}">'
+        '\n  <meta property="og:image:width" content="1200">'
+        '\n  <meta property="og:image:height" content="630">'
+        f'\n  <meta property="og:locale" content="{escape(data["locale"])}">{alternates}\n\n'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def open_graph(context: template.Context, title: str, description: str) -> SafeString:
+    """``og:*`` tags (and the canonical link) of a public page; nothing on other pages."""
+    data = open_graph_context(context.get("request"), title, description)
+    return open_graph_html(data, _escaper(context))
+
+
+def share_context(request: HttpRequest | None) -> dict:
+    """What ``portal/_share.html`` shows: the page's address and its QR code, on public pages."""
     if not is_shareable(request):
         return {"shareable": False}
     url = canonical_url(request)
-    return {"shareable": True, "url": url, "qr": qr_svg(url, gettext("本页链接的二维码"))}
+    return {"shareable": True, "url": url, "qr": qr_svg(url, _translated(get_language(), "本页链接的二维码"))}
 
 
-@register.inclusion_tag("portal/_display_switch.html", takes_context=True)
-def display_switch(context: template.Context) -> dict:
-    """The header's link to the other display mode; it comes back to this page's path."""
-    request = context.get("request")
+@settings_memo()
+def _share_texts(language: str | None) -> tuple[str, str]:
+    """The share block's fixed markup around the QR code, in the active language (``language``).
+    Translations are written as they are, as ``{% translate %}`` writes them."""
+    return (
+        '<aside class="share" aria-labelledby="share-title">'
+        f'\n  <h2 id="share-title" class="share__title">{gettext("分享本页")}</h2>'
+        '\n  <div class="share__body">'
+        '\n    <figure class="share__code">',
+        f"<figcaption>{gettext('用微信“扫一扫”在手机上打开本页')}</figcaption>"
+        "\n    </figure>"
+        '\n    <p class="share__link">'
+        f'\n      <span class="share__label">{gettext("本页链接")}</span>',
+    )
+
+
+def share_html(data: dict, escape: Callable[[Any], str] = escaped) -> SafeString:
+    """``portal/_share.html`` rendered from ``data``."""
+    if not data["shareable"]:
+        return mark_safe("\n")
+    head, caption = _share_texts(get_language())
+    url = escape(data["url"])
+    return mark_safe(  # noqa: S308 - the QR code is segno's markup; the URL escaped
+        f"\n{head}\n      {escape(data['qr'])}\n      {caption}"
+        f'\n      <a class="share__url" href="{url}">{url}</a>'
+        "\n    </p>\n  </div>\n</aside>\n\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def share_block(context: template.Context) -> SafeString:
+    """The page's address and its QR code (for WeChat's scanner), on public pages only."""
+    return share_html(share_context(context.get("request")), _escaper(context))
+
+
+def display_switch_context(request: HttpRequest | None) -> dict:
+    """What ``portal/_display_switch.html`` shows: the link to the other display mode,
+    which comes back to this page's path."""
     large = request is not None and display.display_mode(request) == display.LARGE
     # From the switch's own refusal page, the way back is the home page.
     here = request.path if request is not None and _view_name(request) != "display_set" else "/"
     return {"large": large, "next": here}
+
+
+@settings_memo()
+def _switch_texts(
+    large: bool, language: str | None, script_prefix: str, escape: Callable[[Any], str]
+) -> tuple[str, str]:
+    """The switch's address up to ``next=`` (escaped as ``{% url %}`` writes it) and its label
+    (translations as they are), in the active language (``language``) under the active script prefix."""
+    if large:
+        mode, label, hint = "standard", gettext("标准版"), gettext("（恢复标准字号）")
+    else:
+        mode, label, hint = "large", gettext("大字版"), gettext("（大字号、高对比度）")
+    return (
+        f"{escape(reverse('display_set'))}?mode={mode}&amp;next=",
+        f'{label}<span class="visually-hidden">{hint}</span>',
+    )
+
+
+def display_switch_html(data: dict, escape: Callable[[Any], str] = escaped) -> SafeString:
+    """``portal/_display_switch.html`` rendered from ``data``."""
+    address, label = _switch_texts(data["large"], get_language(), get_script_prefix(), escape)
+    here = escape(urlencode(data["next"]))
+    return mark_safe(  # noqa: S308 - fixed texts escaped once; the path escaped
+        f'\n<a class="display-switch" rel="nofollow" href="{address}{here}">{label}</a>\n'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def display_switch(context: template.Context) -> SafeString:
+    """The header's link to the other display mode; it comes back to this page's path."""
+    return display_switch_html(display_switch_context(context.get("request")), _escaper(context))
