@@ -13,30 +13,20 @@ it but in ``/me/fragment/`` (``feedback.views.me_fragment``), which
 aggregate and comments it is about to read (``depend``), before reading them.
 """
 
-import html
-import unicodedata
-from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 
 from django import template
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.template.defaultfilters import floatformat, linebreaksbr
-from django.utils import numberformat
-from django.utils.formats import get_format, localize
+from django.template.defaultfilters import linebreaksbr
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
-from feedback import selectors
+from feedback import score_markup, selectors
 from feedback.forms import CommentForm, RatingForm, escaped
 from feedback.models import AggregateScope, Comment
 from indicators import cache as page_cache
-from indicators.memo import settings_memo
-from indicators.models import Indicator, Story, is_english, localized_in
-from indicators.page_urls import indicator_urls, story_urls
+from indicators.models import Indicator, Story
 
 register = template.Library()
 
@@ -129,31 +119,18 @@ def panel_comments(comments: list[Comment]) -> SafeString:
     return mark_safe("".join([_comment_html(comment, texts) for comment in comments]))  # noqa: S308
 
 
-@register.inclusion_tag("feedback/_score.html")
-def score_summary(summary: selectors.ScoreSummary, heading_id: str = "") -> dict:
-    """The mean (or 评价人数不足), count, 95 % interval and distribution bar."""
-    return {"summary": summary, "heading_id": heading_id}
+@register.simple_tag
+def score_summary(summary: selectors.ScoreSummary, heading_id: str = "") -> SafeString:
+    """The mean (or 评价人数不足), count, 95 % interval and distribution bar: the markup of
+    ``feedback/_score.html``, written in Python (``feedback.score_markup``)."""
+    return mark_safe(score_markup.score(summary))  # noqa: S308 - the markup escapes what it shows
 
 
 @register.simple_tag
 def score_bars(summary: selectors.ScoreSummary) -> SafeString:
-    """The rows of a score's distribution table, 5 down to 1: label, bar, share and count.
-
-    Written here rather than by a loop of ``_score.html``, whose translation, lookups and
-    filters for each of the five bars cost a fifth of a rated chapter page; the same
-    markup, the label the same msgid, the figures as the template's ``{{ }}`` and
-    ``stringformat`` gave them."""
-    label = gettext("%(s)s 分")
-    rows = [
-        f'<tr>\n        <th scope="row" class="dist__label">{html.escape(label % {"s": bar["score"]})}</th>\n'
-        '        <td class="dist__track"><svg class="dist__bar" viewBox="0 0 100 1"'
-        ' preserveAspectRatio="none" aria-hidden="true" focusable="false"><rect class="dist__fill"'
-        f' width="{bar["percent"]:.1f}" height="1"/></svg>'
-        f'<span class="visually-hidden">{localize(bar["percent"])}%</span></td>\n'
-        f'        <td class="dist__n">{localize(bar["count"])}</td>\n      </tr>'
-        for bar in reversed(summary.bars)
-    ]
-    return mark_safe("\n      ".join(rows))  # noqa: S308 - the label is escaped, the rest are numbers
+    """The rows of a score's distribution table, 5 down to 1 (``_score.html``'s, where the
+    district and survey pages include it)."""
+    return mark_safe(score_markup.score_bars(summary))  # noqa: S308 - the label is escaped, the rest are numbers
 
 
 # On the request: the chapter chart's items, when ``chapter_score`` read them with the
@@ -177,23 +154,25 @@ def _chapter_depend(request, chapter, ids: tuple) -> None:
     )
 
 
-@register.inclusion_tag("feedback/_chapter_score.html", takes_context=True)
-def chapter_score(context, chapter, indicators=None, stories=None) -> dict:
+@register.simple_tag(takes_context=True)
+def chapter_score(context, chapter, indicators=None, stories=None) -> SafeString:
     """The stored satisfaction of a chapter (ratings of its indicators and stories).
 
     Given the chapter's ``indicators`` and ``stories`` (the page's chart of them follows,
-    ``chapter_chart``), their aggregates are read in the same query."""
+    ``chapter_chart``), their aggregates are read in the same query. The markup is
+    ``feedback.score_markup``'s."""
     request = context.get("request")
     if indicators is None or stories is None or request is None:
         if request is not None:
             _chapter_depend(request, chapter, ((), ()))
-        return {"summary": selectors.chapter_summary(chapter), "chapter": chapter}
-    indicators, stories = list(indicators), list(stories)
-    ids = _item_ids(indicators, stories)
-    _chapter_depend(request, chapter, ids)
-    summary, items = selectors.chapter_scores(chapter, indicators=indicators, stories=stories)
-    setattr(request, _CHAPTER_ITEMS, (ids, items))
-    return {"summary": summary, "chapter": chapter}
+        summary = selectors.chapter_summary(chapter)
+    else:
+        indicators, stories = list(indicators), list(stories)
+        ids = _item_ids(indicators, stories)
+        _chapter_depend(request, chapter, ids)
+        summary, items = selectors.chapter_scores(chapter, indicators=indicators, stories=stories)
+        setattr(request, _CHAPTER_ITEMS, (ids, items))
+    return mark_safe(score_markup.chapter_score(summary))  # noqa: S308 - the markup escapes what it shows
 
 
 # --- Perception beside measurement -----------------------------------------------------------
@@ -205,8 +184,6 @@ def chapter_score(context, chapter, indicators=None, stories=None) -> dict:
 
 # On the request: the indicator aggregates this page has read, by indicator id.
 _SUMMARIES = "_participation_indicator_summaries"
-# Characters of an item's name on the chart's axis (the table beside it has the whole name).
-CHART_LABEL_LENGTH = 16
 
 
 def _indicator_summaries(request, indicators) -> dict[int, selectors.ScoreSummary]:
@@ -246,79 +223,10 @@ def edition_scores(context, indicators) -> list[tuple[Indicator, selectors.Score
     return [(indicator, summaries[indicator.pk]) for indicator in indicators]
 
 
-@settings_memo(maxsize=4096)
-def _two_places(value: Decimal, language: str | None) -> str:
-    """``value|floatformat:2`` in ``language``: a mean or a bound (1–5, three decimals
-    stored), so a few thousand values at most; the filter's work is most of a rated row."""
-    return str(floatformat(value, 2))
-
-
-# The chart's items: each with its summary.
-_Items = list[tuple[Indicator | Story, selectors.ScoreSummary]]
-
-
-def _item_names(items: _Items) -> list[str]:
-    """Each item's name (an indicator's ``display_name``, a story's ``display_title``),
-    English or not decided once for the list."""
-    english = is_english()
-    return [
-        localized_in(item, "name" if isinstance(item, Indicator) else "title", english=english)
-        for item, _ in items
-    ]
-
-
-def _integers() -> Callable[[int], str]:
-    """``formats.localize`` for the integers of one list: ``number_format``'s call, with the
-    language's formats looked up once rather than for every number."""
-    language = get_language()
-    decimal_separator = get_format("DECIMAL_SEPARATOR", language, use_l10n=True)
-    grouping = get_format("NUMBER_GROUPING", language, use_l10n=True)
-    thousand_separator = get_format("THOUSAND_SEPARATOR", language, use_l10n=True)
-
-    def integer(value: int) -> str:
-        return numberformat.format(
-            value, decimal_separator, None, grouping, thousand_separator, force_grouping=False, use_l10n=True
-        )
-
-    return integer
-
-
-def _chart_rows(items: _Items, names: list[str]) -> SafeString:
-    """The table under the chart, one ``<tr>`` per item: name (linked), mean, interval,
-    raters. Written here rather than by a loop of the template, whose lookups, filters and
-    a URL reversed per row cost most of a chapter page whose items are all rated; the
-    figures go through the template's own ``floatformat`` and ``localize``, the texts are
-    escaped, the URLs are get_absolute_url()'s (``indicators.page_urls``)."""
-    urls = {Indicator: indicator_urls(), Story: story_urls()}
-    language = get_language()
-    integer = _integers()
-    rows = []
-    for (item, summary), name in zip(items, names, strict=True):
-        key = item.code if isinstance(item, Indicator) else item.slug
-        url = urls[type(item)](item.edition.year, key)
-        interval = ""
-        if summary.ci_low is not None:
-            interval = f"{_two_places(summary.ci_low, language)}–{_two_places(summary.ci_high, language)}"
-        rows.append(
-            f'<tr><th scope="row"><a href="{html.escape(url)}">{html.escape(name)}</a></th>'
-            f"<td>{_two_places(summary.mean, language)}</td><td>{interval}</td>"
-            f"<td>{integer(summary.raters)}</td></tr>\n      "
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - the texts are escaped, the figures are numbers
-
-
-def _chart_label(name: str) -> str:
-    """``Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")``: a name short enough (and
-    in the normal form Truncator gives) is itself."""
-    if len(name) <= CHART_LABEL_LENGTH and unicodedata.is_normalized("NFC", name):
-        return name
-    return Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
-
-
-@register.inclusion_tag("feedback/_chapter_chart.html", takes_context=True)
-def chapter_chart(context, indicators, stories) -> dict:
+@register.simple_tag(takes_context=True)
+def chapter_chart(context, indicators, stories) -> SafeString:
     """The chapter's items with enough raters: their mean and 95 % interval, as a chart
-    (``static/js/charts.js``) over a table holding the same numbers."""
+    (``static/js/charts.js``) over a table holding the same numbers (``feedback.score_markup``)."""
     indicators, stories = list(indicators), list(stories)
     request = context.get("request")
     read = getattr(request, _CHAPTER_ITEMS, None)
@@ -330,23 +238,5 @@ def chapter_chart(context, indicators, stories) -> dict:
             _chapter_depend(request, None, ids)
         items = selectors.chapter_item_summaries(indicators=indicators, stories=stories)
     items.sort(key=lambda item: -item[1].mean)
-    names = _item_names(items)
-    chart = None
-    if items:
-        chart = {
-            "type": "interval",
-            "label": gettext("平均分"),
-            "interval_label": gettext("95% 区间"),
-            "labels": [_chart_label(name) for name in names],
-            "values": [float(summary.mean) for _, summary in items],
-            "low": [float(summary.ci_low) if summary.ci_low is not None else None for _, summary in items],
-            "high": [float(summary.ci_high) if summary.ci_high is not None else None for _, summary in items],
-            "min": 1,
-            "max": 5,
-        }
-    return {
-        "rows": _chart_rows(items, names),
-        "chart": chart,
-        "below_minimum": len(indicators) + len(stories) - len(items),
-        "min_count": settings.AGGREGATE_MIN_COUNT,
-    }
+    below_minimum = len(indicators) + len(stories) - len(items)
+    return mark_safe(score_markup.chapter_chart(items, below_minimum=below_minimum))  # noqa: S308 - escaped

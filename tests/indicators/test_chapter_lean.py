@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.formats import localize
 from django.utils.text import Truncator
 
-from feedback.templatetags.participation import CHART_LABEL_LENGTH, _chart_label, _integers
+from feedback.score_markup import CHART_LABEL_LENGTH, chart_label, integers
 from indicators import selectors
 from indicators.models import Indicator
 from indicators.page_urls import edition_url, indicator_urls, story_urls
@@ -77,7 +77,7 @@ def test_current_and_previous_values_agree_with_the_properties(report_2023):
     ],
 )
 def test_the_charts_labels_are_truncators(name):
-    assert _chart_label(name) == Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
+    assert chart_label(name) == Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
 
 
 @pytest.mark.parametrize("thousands", [False, True])
@@ -85,6 +85,6 @@ def test_the_charts_rater_counts_are_localized_as_localize_does(settings, thousa
     settings.USE_THOUSAND_SEPARATOR = thousands
     for language in ("zh-hans", "en"):
         with translation.override(language):
-            integer = _integers()
+            integer = integers()
             for value in (0, 5, 999, 1000, 12345, 1234567):
                 assert integer(value) == localize(value)
