@@ -46,7 +46,10 @@ class CaptureNode(template.Node):
         self.name = name
 
     def render(self, context: template.Context) -> str:
-        text = html.unescape(strip_tags(self.nodelist.render(context)))
+        text = self.nodelist.render(context)
+        if "<" in text:  # strip_tags returns a text without any as it is
+            text = strip_tags(text)
+        text = html.unescape(text)
         context[self.name] = " ".join(text.split())
         return ""
 
@@ -63,26 +66,60 @@ def capture(parser: template.base.Parser, token: template.base.Token) -> Capture
     return CaptureNode(nodelist, bits[2])
 
 
-class FixedNode(template.Node):
-    """Renders its content once per process for each page template, language and value
-    of its variables, and then gives that text again (``{% fixed %}``)."""
+class _NodesListedOnce(template.Node):
+    """A node whose nodes inside are listed once per type (``get_nodes_by_type``).
+
+    ``{% extends %}`` looks for the blocks of the parent template on every render,
+    walking every node of it; the nodes never change once parsed, so the list found
+    the first time serves every render.
+    """
 
     child_nodelists = ("nodelist",)
 
-    def __init__(self, nodelist: template.NodeList, varies: list[template.base.FilterExpression]) -> None:
+    def __init__(self, nodelist: template.NodeList) -> None:
         self.nodelist = nodelist
-        self.varies = varies
         self._by_type: dict[type, list[template.Node]] = {}
 
     def get_nodes_by_type(self, nodetype: type) -> list[template.Node]:
-        # ``{% extends %}`` looks for the blocks of the parent template on every render;
-        # the nodes inside never change once parsed, so they are listed once per type.
         found = self._by_type.get(nodetype)
         if found is None:
             found = self._by_type[nodetype] = super().get_nodes_by_type(nodetype)
         return list(found)
 
+
+class ShellNode(_NodesListedOnce):
+    """Renders its content as it is (``{% shell %}``)."""
+
     def render(self, context: template.Context) -> str:
+        return self.nodelist.render(context)
+
+
+@register.tag
+def shell(parser: template.base.Parser, token: template.base.Token) -> ShellNode:
+    """``{% shell %}…{% endshell %}`` around the page shell (base.html): the same text, and
+    the blocks inside found once per process, not on every page's render (the walk of the
+    whole shell was a sixth of rendering it)."""
+    if len(token.split_contents()) != 1:
+        raise template.TemplateSyntaxError("Usage: {% shell %}…{% endshell %}")
+    nodelist = parser.parse(("endshell",))
+    parser.delete_first_token()
+    return ShellNode(nodelist)
+
+
+class FixedNode(_NodesListedOnce):
+    """Renders its content once per process for each page template, language and value
+    of its variables, and then gives that text again (``{% fixed %}``)."""
+
+    def __init__(self, nodelist: template.NodeList, varies: list[template.base.FilterExpression]) -> None:
+        super().__init__(nodelist)
+        self.varies = varies
+
+    def render(self, context: template.Context) -> str:
+        # The script prefix is the request's, set before any template renders: read once per
+        # render (a page has a score of these nodes, and it lives in the thread's state).
+        prefix = getattr(context, "_fixed_script_prefix", None)
+        if prefix is None:
+            prefix = context._fixed_script_prefix = get_script_prefix()
         key = (
             # The node itself, not its id(): a template dropped and parsed again (a test's
             # settings, a file changed in development) never finds an old text by a reused id.
@@ -90,9 +127,10 @@ class FixedNode(template.Node):
             # The page's own template: a block inside may be overridden by it.
             getattr(context.template, "name", None),
             get_language(),
-            get_script_prefix(),
-            *(vary.resolve(context) for vary in self.varies),
+            prefix,
         )
+        if self.varies:
+            key += tuple(vary.resolve(context) for vary in self.varies)
         text = _fixed.get(key)
         if text is None:
             if len(_fixed) >= FIXED_ENTRIES:
