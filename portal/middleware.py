@@ -30,16 +30,32 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     remembers an explicit choice in the language cookie.
     """
 
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # MiddlewareMixin's dispatch written out (the hooks below, for a sync request).
+        if self.async_mode:
+            return self.__acall__(request)
+        self.process_request(request)
+        return self.process_response(request, self.get_response(request))
+
     def process_request(self, request: HttpRequest) -> None:
-        translation.activate(language_chosen(request))
-        request.LANGUAGE_CODE = translation.get_language()
+        chosen = language_chosen(request)
+        translation.activate(chosen)
+        # What translation.get_language() now says (the activated catalogue's code), without
+        # reading the active language back from the thread's state (without i18n: the setting).
+        request.LANGUAGE_CODE = (
+            translation.to_language(chosen) if settings.USE_I18N else translation.get_language()
+        )
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         # The language comes from a cookie, never from Accept-Language (Django's own
         # middleware says "Vary: Accept-Language"): a shared cache must tell responses
         # apart by the cookie. The page cache keys on the language itself (indicators.cache).
-        patch_vary_headers(response, ("Cookie",))
-        response.headers.setdefault("Content-Language", translation.get_language())
+        if "Vary" in response:
+            patch_vary_headers(response, ("Cookie",))
+        else:
+            response.headers["Vary"] = "Cookie"  # patch_vary_headers' result when there is none
+        if "Content-Language" not in response:
+            response.headers["Content-Language"] = translation.get_language()
         return response
 
 
@@ -88,13 +104,17 @@ class PageCacheMiddleware:
         if found is None:
             return self.get_response(request)
         policy, args, kwargs = found
-        language = translation.to_language(language_chosen(request))
+        # ChineseFirstLocaleMiddleware, above, decided it (from the language cookie).
+        language = getattr(request, "LANGUAGE_CODE", None) or translation.to_language(
+            language_chosen(request)
+        )
         return page_cache.serve(request, self.get_response, policy, args, kwargs, language=language)
 
 
 # The Content-Security-Policy and report-only headers of a response no view customised
-# and whose page used no nonce: they depend on the settings alone.
-_settings_policy: dict[bool, str] = {}
+# and whose page used no nonce, with the path prefixes each excludes: they depend on the
+# settings alone.
+_settings_policy: dict[bool, tuple[str, tuple[str, ...]]] = {}
 # What django-csp's decorators (csp_update, csp_replace, csp ...) leave on a response.
 _CUSTOMISED = (
     "_csp_config",
@@ -105,8 +125,8 @@ _CUSTOMISED = (
     "_csp_replace_ro",
 )
 _HEADERS = (
-    (HEADER, False, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
-    (HEADER_REPORT_ONLY, True, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+    (HEADER, False, "_csp_exempt"),
+    (HEADER_REPORT_ONLY, True, "_csp_exempt_ro"),
 )
 
 
@@ -116,9 +136,12 @@ def _settings_policy_forget(*, setting: str, **kwargs) -> None:
         _settings_policy.clear()
 
 
-def _policy_from_settings(report_only: bool) -> str:
+def _policy_from_settings(report_only: bool) -> tuple[str, tuple[str, ...]]:
+    """The settings' policy (report-only or not) and the path prefixes it is not sent under."""
     if report_only not in _settings_policy:
-        _settings_policy[report_only] = build_policy(report_only=report_only)
+        setting = "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY"
+        excluded = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+        _settings_policy[report_only] = (build_policy(report_only=report_only), tuple(excluded))
     return _settings_policy[report_only]
 
 
@@ -131,21 +154,31 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     other decorators) or whose page used a nonce gets them built by django-csp.
     """
 
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # MiddlewareMixin's dispatch written out (django-csp's hooks, for a sync request).
+        if self.async_mode:
+            return self.__acall__(request)
+        self.process_request(request)
+        return self.process_response(request, self.get_response(request))
+
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         customised = any(getattr(response, name, None) is not None for name in _CUSTOMISED)
         debug_page = settings.DEBUG and response.status_code in (404, 500)
         if customised or debug_page or getattr(request, "_csp_nonce", None) is not None:
             return super().process_response(request, response)
-        for header, report_only, exempt, setting in _HEADERS:
-            policy = _policy_from_settings(report_only)
-            excluded = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+        for header, report_only, exempt in _HEADERS:
+            policy, excluded = _policy_from_settings(report_only)
             if (
                 policy
                 and header not in response
                 and getattr(response, exempt, False) is False
-                and not request.path_info.startswith(tuple(excluded))
+                and not request.path_info.startswith(excluded)
             ):
                 response[header] = policy
         # As django-csp does: a nonce asked for after the header is written is an error.
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        # The object holds nothing of the request (it never evaluates): one serves them all.
+        request.csp_nonce = _NONCE_AFTER_RESPONSE
         return response
+
+
+_NONCE_AFTER_RESPONSE = CheckableLazyObject(ContentSecurityPolicyMiddleware._csp_nonce_post_response)

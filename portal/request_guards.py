@@ -79,6 +79,8 @@ def invalid_utf8_message() -> str:
 
 def charset_refusal(content_type: str) -> BodyRefused | None:
     """A Content-Type whose charset Python knows but is no text encoding (bz2_codec, rot13)."""
+    if "charset" not in content_type.lower():
+        return None  # no parameter named charset (nor charset*): nothing to parse, as on most requests
     charset = parse_header_parameters(content_type)[1].get("charset")
     if not charset:
         return None
