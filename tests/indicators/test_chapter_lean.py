@@ -88,3 +88,24 @@ def test_the_charts_rater_counts_are_localized_as_localize_does(settings, thousa
             integer = integers()
             for value in (0, 5, 999, 1000, 12345, 1234567):
                 assert integer(value) == localize(value)
+
+
+def test_the_chapter_page_writes_its_scores_without_a_template(client, report_2023):
+    """The score, its bars and the chart are written in Python (``feedback.score_markup``):
+    the page renders no template for them, in either language."""
+    chapter = report_2023.chapters.order_by("number").first()
+    titles = {"zh-hans": "本章市民满意度", "en": "Residents’ satisfaction with this chapter"}
+    for language, title in titles.items():
+        client.cookies["django_language"] = language
+        response = client.get(chapter.get_absolute_url())
+        assert response.status_code == 200
+        used = {template.name for template in response.templates}
+        assert "indicators/chapter.html" in used
+        assert not used & {
+            "feedback/_score.html",
+            "feedback/_chapter_score.html",
+            "feedback/_chapter_chart.html",
+        }
+        html = response.content.decode()
+        assert 'id="chapter-score-title"' in html and 'id="item-scores-title"' in html
+        assert title in html
