@@ -92,7 +92,7 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             "chapter_theme": localized_in(chapter, "theme", english=english),
             "chapter_title": title,
             # ``{{ title }} {{ summary|truncatechars:100 }}`` (the page's description).
-            "chapter_description": f"{title} {truncatechars(summary, 100)}" if summary else title,
+            "chapter_description": f"{title} {_truncated(summary, 100)}" if summary else title,
             "chapter_lead": paragraphs(summary),
             "edition_label": gettext("%(year)s 年度") % {"year": edition.year},
             "chapter_label": gettext("第 %(number)s 章") % {"number": chapter.number},
@@ -115,6 +115,14 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             "stories": page.stories,
         },
     )
+
+
+def _truncated(text: str, length: int) -> str:
+    """``text|truncatechars:length``: a text short enough, and in the normal form (NFC) the
+    filter gives, is itself (most chapters' summaries), without the filter's walk over it."""
+    if len(text) <= length and unicodedata.is_normalized("NFC", text):
+        return text
+    return truncatechars(text, length)
 
 
 # --- Indicators ------------------------------------------------------------------------------

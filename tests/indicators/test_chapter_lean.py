@@ -5,6 +5,7 @@ the chart's labels and numbers are Truncator's and localize()'s."""
 
 import pytest
 from django.template import Context, Template
+from django.template.defaultfilters import truncatechars
 from django.test import override_settings
 from django.urls import NoReverseMatch, set_script_prefix
 from django.utils import translation
@@ -15,6 +16,7 @@ from feedback.score_markup import CHART_LABEL_LENGTH, chart_label, integers
 from indicators import selectors
 from indicators.models import Indicator
 from indicators.page_urls import edition_url, indicator_urls, story_urls
+from indicators.views import _truncated
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,20 @@ def test_the_chapter_page_writes_its_scores_without_a_template(client, report_20
         html = response.content.decode()
         assert 'id="chapter-score-title"' in html and 'id="item-scores-title"' in html
         assert title in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "短",
+        "本章" * 50,  # 100 characters
+        "本章" * 50 + "。",
+        "Cafe\u0301 " * 20,  # a combining accent: the filter's normal form
+        "Cafe\u0301",
+        "e\u0301" * 101,
+        "x" * 99 + "<&>",
+    ],
+)
+def test_the_chapter_description_is_truncatechars(text):
+    assert _truncated(text, 100) == truncatechars(text, 100)
