@@ -17,9 +17,15 @@ from indicators import cache as page_cache
 
 
 def language_chosen(request: HttpRequest) -> str:
-    """The interface language: the visitor's choice in the language cookie, else Chinese."""
+    """The interface language: the visitor's choice in the language cookie, else Chinese.
+
+    Only a language of the site (``LANGUAGES``): Django's ``check_for_language`` accepts any it
+    has a catalogue for (its own messages in ~100), and the cookie is the visitor's to write,
+    so ``fr`` would answer half-French pages and store page-cache entries for them."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return chosen if translation.check_for_language(chosen) else settings.LANGUAGE_CODE
+    if any(chosen == code for code, _name in settings.LANGUAGES):
+        return chosen
+    return settings.LANGUAGE_CODE
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):

@@ -27,3 +27,18 @@ def test_a_forged_language_cookie_falls_back_to_chinese(client, settings):
     response = client.get("/")
     assert response.status_code == 200
     assert '<html lang="zh-Hans"' in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cookie", ["fr", "de", "zh-hant", "en-gb"])
+def test_a_language_django_knows_but_the_site_does_not_offer_falls_back_to_chinese(client, settings, cookie):
+    """Django has catalogues for these (its own messages); the site offers Chinese and English."""
+    EditionFactory(year=2023)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="zh-Hans"' in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
+    bad = client.post("/api/v1/ratings/", {}, content_type="application/json")
+    assert "fr" not in bad["Content-Language"]
+    assert bad["Content-Language"] == "zh-hans"
