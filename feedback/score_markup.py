@@ -262,10 +262,17 @@ def _chart_rows(items: Items, names: list[str]) -> str:
 
 
 def chart_label(name: str) -> str:
-    """``Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")``: a name short enough (and
-    in the normal form Truncator gives) is itself."""
-    if len(name) <= CHART_LABEL_LENGTH and unicodedata.is_normalized("NFC", name):
-        return name
+    """``Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")``, which walks the name (a
+    fifth of a rated chart): a name in the normal form Truncator gives (NFC) and short enough
+    is itself; one longer, whose characters up to the cut are none of them combining, is
+    its first ``CHART_LABEL_LENGTH - 1`` characters and the ellipsis, which Truncator does
+    not add to a text already ending with it."""
+    if unicodedata.is_normalized("NFC", name):
+        if len(name) <= CHART_LABEL_LENGTH:
+            return name
+        if not any(map(unicodedata.combining, name[: CHART_LABEL_LENGTH + 1])):
+            cut = name[: CHART_LABEL_LENGTH - 1]
+            return cut if cut.endswith("…") else f"{cut}…"
     return Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
 
 

@@ -11,6 +11,9 @@ from django.urls import NoReverseMatch, set_script_prefix
 from django.utils import translation
 from django.utils.formats import localize
 from django.utils.text import Truncator
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from feedback.score_markup import CHART_LABEL_LENGTH, chart_label, integers
 from indicators import selectors
@@ -75,10 +78,26 @@ def test_current_and_previous_values_agree_with_the_properties(report_2023):
         "Cafe\u0301 in the old town",  # a combining accent: Truncator's normal form
         "Cafe\u0301",  # short, but not in that form
         "e\u0301" * 16,
+        "一二三四五六七八九十一二三四…之后",  # cut just after an ellipsis: none added
+        "一二三四五六七八九十一二三四五六七",  # 17 characters
+        "一二三四五六七八九十一二三四五六",  # 16
+        "一二三四五六七八九十一二三四五六e\u0301",  # a combining accent just after the cut
         "",
     ],
 )
 def test_the_charts_labels_are_truncators(name):
+    assert chart_label(name) == Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
+
+
+# The fixtures every test gets (a cleared cache, the default language) hold for all examples.
+@hypothesis_settings(
+    max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(alphabet=st.sampled_from("公园a Z…e\u00e9."), max_size=40)  # no combining character
+    | st.text(alphabet=st.sampled_from("公园a Z…\u0301\u0327e\u00e9\u1e09\u0345."), max_size=40)
+)
+def test_every_chart_label_is_truncators(name):
     assert chart_label(name) == Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
 
 
