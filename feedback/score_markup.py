@@ -14,7 +14,6 @@ URLs) are made once per process, language and script prefix (``settings_memo``).
 """
 
 import html
-import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -25,13 +24,13 @@ from django.urls import get_script_prefix
 from django.utils import numberformat
 from django.utils.formats import get_format, localize
 from django.utils.html import json_script
-from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext, ngettext
 
 from feedback.selectors import ScoreSummary
 from indicators.memo import settings_memo
 from indicators.models import Indicator, Story, is_english, localized_in
 from indicators.page_urls import indicator_urls, story_urls
+from indicators.templatetags.report import truncated
 
 # --- Figures ------------------------------------------------------------------------------
 
@@ -262,18 +261,8 @@ def _chart_rows(items: Items, names: list[str]) -> str:
 
 
 def chart_label(name: str) -> str:
-    """``Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")``, which walks the name (a
-    fifth of a rated chart): a name in the normal form Truncator gives (NFC) and short enough
-    is itself; one longer, whose characters up to the cut are none of them combining, is
-    its first ``CHART_LABEL_LENGTH - 1`` characters and the ellipsis, which Truncator does
-    not add to a text already ending with it."""
-    if unicodedata.is_normalized("NFC", name):
-        if len(name) <= CHART_LABEL_LENGTH:
-            return name
-        if not any(map(unicodedata.combining, name[: CHART_LABEL_LENGTH + 1])):
-            cut = name[: CHART_LABEL_LENGTH - 1]
-            return cut if cut.endswith("…") else f"{cut}…"
-    return Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")
+    """``Truncator(name).chars(CHART_LABEL_LENGTH, truncate="…")`` (``report.truncated``)."""
+    return truncated(name, CHART_LABEL_LENGTH, "…")
 
 
 def chapter_chart(items: Items, *, below_minimum: int) -> str:

@@ -14,7 +14,6 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +22,7 @@ from indicators import selectors
 from indicators.cache import REPORT, SHARED, cached_page, depend, dont_store, edition_tags, year_tag
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind, is_english, localized_in
 from indicators.page_urls import edition_url
-from indicators.templatetags.report import paragraphs, published_editions_given
+from indicators.templatetags.report import paragraphs, published_editions_given, truncated
 
 # --- Home and editions -----------------------------------------------------------------
 
@@ -92,7 +91,7 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             "chapter_theme": localized_in(chapter, "theme", english=english),
             "chapter_title": title,
             # ``{{ title }} {{ summary|truncatechars:100 }}`` (the page's description).
-            "chapter_description": f"{title} {_truncated(summary, 100)}" if summary else title,
+            "chapter_description": f"{title} {truncated(summary, 100)}" if summary else title,
             "chapter_lead": paragraphs(summary),
             "edition_label": gettext("%(year)s 年度") % {"year": edition.year},
             "chapter_label": gettext("第 %(number)s 章") % {"number": chapter.number},
@@ -115,14 +114,6 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             "stories": page.stories,
         },
     )
-
-
-def _truncated(text: str, length: int) -> str:
-    """``text|truncatechars:length``: a text short enough, and in the normal form (NFC) the
-    filter gives, is itself (most chapters' summaries), without the filter's walk over it."""
-    if len(text) <= length and unicodedata.is_normalized("NFC", text):
-        return text
-    return truncatechars(text, length)
 
 
 # --- Indicators ------------------------------------------------------------------------------

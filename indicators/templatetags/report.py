@@ -2,13 +2,14 @@
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from django import template
 from django.http import HttpRequest
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
+from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 from django.utils.translation import get_language, gettext, ngettext
 
 from indicators import cache as page_cache
@@ -192,6 +193,19 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
     return mark_safe(_IndicatorRows().rows(indicators))  # noqa: S308 - every text in the rows is escaped
 
 
+def truncated(text: str, length: int, truncate: str | None = None) -> str:
+    """``Truncator(text).chars(length, truncate)`` (``truncatechars``'s), without its walk
+    over every character when the text is in the normal form it gives (NFC) and none of its
+    characters up to the cut is a combining one: the text itself when short enough, else
+    its characters up to the cut and the truncation text, as Truncator adds it."""
+    if length > 0 and unicodedata.is_normalized("NFC", text):
+        if len(text) <= length:
+            return text
+        if not any(map(unicodedata.combining, text[: length + 1])):
+            return add_truncation_text(text[: calculate_truncate_chars_length(length, truncate)], truncate)
+    return Truncator(text).chars(length, truncate=truncate)
+
+
 _KINDS = frozenset(StoryKind.values)
 
 
@@ -212,7 +226,7 @@ def _story_item(story: Story, url: str, language: str | None, english: bool) -> 
         place = f' <span class="place">{district}{street}</span>'
     text = story.summary
     if len(text) > SUMMARY_LENGTH:  # ``truncatechars``; a shorter text is itself
-        text = Truncator(text).chars(SUMMARY_LENGTH)
+        text = truncated(text, SUMMARY_LENGTH)
     summary = f'\n  <p class="story-item__summary">{_e(text)}</p>' if text else ""
     title = localized_in(story, "title", english=english)
     return (

@@ -19,7 +19,7 @@ from feedback.score_markup import CHART_LABEL_LENGTH, chart_label, integers
 from indicators import selectors
 from indicators.models import Indicator
 from indicators.page_urls import edition_url, indicator_urls, story_urls
-from indicators.views import _truncated
+from indicators.templatetags.report import truncated
 
 pytestmark = pytest.mark.django_db
 
@@ -146,4 +146,22 @@ def test_the_chapter_page_writes_its_scores_without_a_template(client, report_20
     ],
 )
 def test_the_chapter_description_is_truncatechars(text):
-    assert _truncated(text, 100) == truncatechars(text, 100)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert truncated(text, 100) == truncatechars(text, 100)
+
+
+@hypothesis_settings(
+    max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(alphabet=st.sampled_from("公园a Z…e\u00e9.%"), max_size=30)  # no combining character
+    | st.text(alphabet=st.sampled_from("公园a Z…\u0301\u0327e\u00e9\u1e09\u0345."), max_size=30),
+    st.integers(min_value=-1, max_value=20),
+    st.sampled_from(
+        [None, "…", "...", "%(truncated_text)s…", "[%(truncated_text)s]", "", "\u0301", "ab\u0301cd"]
+    ),
+)
+def test_every_cut_is_truncators(text, length, truncate):
+    """``report.truncated`` (story summaries, chart labels, the chapter's description)."""
+    assert truncated(text, length, truncate) == Truncator(text).chars(length, truncate=truncate)
