@@ -22,9 +22,10 @@ def language_chosen(request: HttpRequest) -> str:
     Only a language of the site (``LANGUAGES``): Django's ``check_for_language`` accepts any it
     has a catalogue for (its own messages in ~100), and the cookie is the visitor's to write,
     so ``fr`` would answer half-French pages and store page-cache entries for them."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    if any(chosen == code for code, _name in settings.LANGUAGES):
-        return chosen
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "").lower()
+    for code, _name in settings.LANGUAGES:
+        if chosen == code.lower():  # language tags are case-insensitive (zh-Hans, EN)
+            return code
     return settings.LANGUAGE_CODE
 
 
