@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -361,11 +362,15 @@ class _NewRow:
         return value
 
 
-def _insert_values(obj: models.Model | _NewRow, fields: tuple[models.Field, ...], plan: tuple) -> list:
+def _insert_values(
+    obj: models.Model | _NewRow, fields: tuple[models.Field, ...], plan: tuple, db: BaseDatabaseWrapper
+) -> list:
     """What the ORM's INSERT of ``obj`` would write in ``fields`` (defaults, ``auto_now``…):
-    the constants of ``plan``, and for the rest what the ORM computes for each row."""
+    the constants of ``plan``, and for the rest what the ORM computes for each row. ``db``:
+    the connection itself, not ``django.db.connection``, whose every attribute is looked
+    up in the thread's state (a date field asks it for ``ops`` and ``features``)."""
     return [
-        value if constant else field.get_db_prep_save(field.pre_save(obj, True), connection)
+        value if constant else field.get_db_prep_save(field.pre_save(obj, True), db)
         for field, (constant, value) in zip(fields, plan, strict=True)
     ]
 
@@ -398,8 +403,9 @@ def _rating_insert_new(
     resident = _NewRow(Resident, key_hash=key_hash, district_id=district.pk if district else None)
     given = {"score": score, "district": district, f"{ref.kind}_id": ref.pk, **_screened_fields(source)}
     rating = Rating(**(_rating_foreign_keys_unset() | given))
-    params += _insert_values(resident, statement.resident_fields, statement.resident_plan)
-    params += _insert_values(rating, statement.rating_fields, statement.rating_plan)
+    db = connections[DEFAULT_DB_ALIAS]
+    params += _insert_values(resident, statement.resident_fields, statement.resident_plan, db)
+    params += _insert_values(rating, statement.rating_fields, statement.rating_plan, db)
     if hooks.acting("feedback_stored", rating=rating):
         # A receiver writes (a low rating's review case): it commits or rolls back with the rating.
         with transaction.atomic():
