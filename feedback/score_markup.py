@@ -1,6 +1,6 @@
 """The satisfaction figures' markup, written in Python: a score (``feedback/_score.html``,
-which the district and survey pages still include), the chapter page's score and its
-chart of the chapter's items.
+the template that describes it), the chapter page's score and its chart of the chapter's
+items.
 
 An uncached chapter page spent a third of its rendering on these through the template
 engine: inclusion tags, a dozen ``{% blocktranslate %}`` and ``floatformat``, and a

@@ -120,16 +120,18 @@ def panel_comments(comments: list[Comment]) -> SafeString:
 
 
 @register.simple_tag
-def score_summary(summary: selectors.ScoreSummary, heading_id: str = "") -> SafeString:
+def score_summary(summary: selectors.ScoreSummary) -> SafeString:
     """The mean (or 评价人数不足), count, 95 % interval and distribution bar: the markup of
-    ``feedback/_score.html``, written in Python (``feedback.score_markup``)."""
+    ``feedback/_score.html``, written in Python (``feedback.score_markup``). Every page
+    shows a score through this tag; the template stays the description of the markup,
+    which tests/test_chapter_score_markup.py holds the two to."""
     return mark_safe(score_markup.score(summary))  # noqa: S308 - the markup escapes what it shows
 
 
 @register.simple_tag
 def score_bars(summary: selectors.ScoreSummary) -> SafeString:
-    """The rows of a score's distribution table, 5 down to 1 (``_score.html``'s, where the
-    district and survey pages include it)."""
+    """The rows of a score's distribution table, 5 down to 1 (``_score.html``'s, the
+    description of ``score_summary``'s markup)."""
     return mark_safe(score_markup.score_bars(summary))  # noqa: S308 - the label is escaped, the rest are numbers
 
 
