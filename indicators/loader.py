@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -146,14 +147,12 @@ def _statistics_refresh() -> None:
     """
     if connection.vendor != "postgresql":
         return
-    models_written = (*_REPORT_MODELS, Story.indicators.through)
-    tables = [connection.ops.quote_name(model._meta.db_table) for model in models_written]
+    # Every table of the report app (a load writes each, or the pages join through it),
+    # the stories' indicators included: a model added later is analysed without a list to keep.
+    report_models = apps.get_app_config("indicators").get_models(include_auto_created=True)
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in report_models]
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(tables)}")
-
-
-# What a load writes, with the tables the pages join them through.
-_REPORT_MODELS = (District, Street, Edition, Chapter, Section, Indicator, IndicatorValue, Story, Photo)
 
 
 def _publish_fields() -> dict[str, Any]:
