@@ -472,6 +472,14 @@ def depend(request, *tags: str) -> None:
     recording.versions.update(_versions_read(tag for tag in tags if tag not in recording.versions))
 
 
+def records(request) -> bool:
+    """Whether ``depend`` records anything for this request: a page being built to be stored
+    (the page cache on, an entry to fill, not ``dont_store``'d). A caller with many tags to
+    build may skip building them when not (``depend`` would drop them unread)."""
+    recording: _Recording | None = getattr(_django_request(request), _RECORDING, None)
+    return recording is not None and recording.store
+
+
 def dont_store(request) -> None:
     """This response must not be stored (a form with an invalid filter, an out-of-range page)."""
     recording: _Recording | None = getattr(_django_request(request), _RECORDING, None)

@@ -146,7 +146,10 @@ def _item_ids(indicators, stories) -> tuple:
 
 
 def _chapter_depend(request, chapter, ids: tuple) -> None:
-    """``depend`` on the aggregates of the chapter and of its items (``_item_ids``)."""
+    """``depend`` on the aggregates of the chapter and of its items (``_item_ids``); their
+    tags are only built for a page being stored (an uncached page's would be dropped)."""
+    if not page_cache.records(request):
+        return
     tag = page_cache.aggregate_tag
     page_cache.depend(
         request,

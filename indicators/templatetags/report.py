@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 
 from indicators import cache as page_cache
 from indicators import selectors
@@ -193,14 +193,30 @@ def indicator_items(indicators: Iterable[Indicator]) -> SafeString:
     return mark_safe(_IndicatorRows().rows(indicators))  # noqa: S308 - every text in the rows is escaped
 
 
+# Django's own msgid of the truncation text (django.utils.text.add_truncation_text), which
+# Django's catalogue translates: named here, not marked (it is not one of the project's).
+_TRUNCATION_CONTEXT = "String to return when truncating text"
+_TRUNCATION_MSGID = "%(truncated_text)s…"
+
+
+def truncation_text() -> str:
+    """The truncation text Django's ``add_truncation_text`` gives when given none, in the
+    current language: translated once by a caller with many texts to cut, rather than
+    twice for each (the length of the cut and the cut text each translate it)."""
+    return pgettext(_TRUNCATION_CONTEXT, _TRUNCATION_MSGID)
+
+
 def truncated(text: str, length: int, truncate: str | None = None) -> str:
     """``Truncator(text).chars(length, truncate)`` (``truncatechars``'s), without its walk
     over every character when the text is in the normal form it gives (NFC) and none of its
     characters up to the cut is a combining one: the text itself when short enough, else
-    its characters up to the cut and the truncation text, as Truncator adds it."""
+    its characters up to the cut and the truncation text, as Truncator adds it
+    (``truncation_text()`` when ``truncate`` is None, translated once here)."""
     if length > 0 and unicodedata.is_normalized("NFC", text):
         if len(text) <= length:
             return text
+        if truncate is None:
+            truncate = truncation_text()
         if not any(map(unicodedata.combining, text[: length + 1])):
             return add_truncation_text(text[: calculate_truncate_chars_length(length, truncate)], truncate)
     return Truncator(text).chars(length, truncate=truncate)
@@ -216,7 +232,7 @@ def _kind_label(kind: str, language: str | None) -> str:
     return str(StoryKind(kind).label)
 
 
-def _story_item(story: Story, url: str, language: str | None, english: bool) -> str:
+def _story_item(story: Story, url: str, language: str | None, english: bool, ellipsis: str) -> str:
     # A kind the code does not know (data) is shown as it is.
     kind = _kind_label(story.kind, language) if story.kind in _KINDS else story.kind
     place = ""
@@ -226,7 +242,7 @@ def _story_item(story: Story, url: str, language: str | None, english: bool) -> 
         place = f' <span class="place">{district}{street}</span>'
     text = story.summary
     if len(text) > SUMMARY_LENGTH:  # ``truncatechars``; a shorter text is itself
-        text = truncated(text, SUMMARY_LENGTH)
+        text = truncated(text, SUMMARY_LENGTH, ellipsis)
     summary = f'\n  <p class="story-item__summary">{_e(text)}</p>' if text else ""
     title = localized_in(story, "title", english=english)
     return (
@@ -244,7 +260,8 @@ def story_items(stories: Iterable[Story]) -> SafeString:
     urls = story_urls()
     language = get_language()
     english = is_english()
-    rows = [_story_item(s, urls(s.edition.year, s.slug), language, english) for s in stories]
+    ellipsis = truncation_text()
+    rows = [_story_item(s, urls(s.edition.year, s.slug), language, english, ellipsis) for s in stories]
     return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
 
 
