@@ -332,6 +332,8 @@ class Columns:
     def __init__(self, model: type[Model], *, exclude: Sequence[str] = ()) -> None:
         self.model = model
         self.names = [f.attname for f in model._meta.concrete_fields if f.name not in exclude]
+        # ``maker()``'s functions, by database and whether the model's signals had receivers.
+        self._makers: dict[tuple[str, bool], Callable[[Sequence, dict[str, Model | None]], Model]] = {}
 
     def lookups(self, prefix: str = "") -> list[str]:
         """The names to give ``values_list()`` for these fields, from ``prefix``'s model."""
@@ -345,9 +347,17 @@ class Columns:
         ``related`` (by field name, a new dict each time) cached as ``attach`` caches
         them. What depends on the model alone (whether its ``__init__`` signals have
         receivers, where each related object is cached) is looked up here, once for the
-        rows of a list, not once per row."""
+        rows of a list, not once per row; the function is made once per database and
+        answer (a receiver connected later is seen by the next call)."""
+        listened = pre_init.has_listeners(self.model) or post_init.has_listeners(self.model)
+        make = self._makers.get((using, listened))
+        if make is None:
+            make = self._makers[using, listened] = self._maker(using, listened=listened)
+        return make
+
+    def _maker(self, using: str, *, listened: bool) -> Callable[[Sequence, dict[str, Model | None]], Model]:
         model, names = self.model, self.names
-        if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        if listened:
 
             def make_listened(values: Sequence, related: dict[str, Model | None]) -> Model:
                 instance = model.from_db(using, names, values)
@@ -362,20 +372,28 @@ class Columns:
             for field in model._meta.concrete_fields
             if field.is_relation and field.cache_name != field.name
         }
+        new = object.__new__
 
         def make(values: Sequence, related: dict[str, Model | None]) -> Model:
             # What ``from_db`` makes, without ``Model.__init__``'s walk over every field:
             # with no receiver of its signals, ``__init__`` only sets each value given as
             # an attribute (a foreign key's through a descriptor that clears a cached
             # object, which a new instance has none of) and the state of a row read from
-            # ``using``; ``related`` becomes the cache of related objects.
-            instance = model.__new__(model)
-            instance.__dict__.update(zip(names, values, strict=True))
-            state = instance._state = ModelState()
-            state.adding = False
-            state.db = using
-            if related:
-                state.fields_cache = {renamed.get(name, name): obj for name, obj in related.items()}
+            # ``using``; ``related`` becomes the cache of related objects (the dict itself:
+            # a new one each time, keyed by field name, which is the cache's key of every
+            # foreign key of the report's models). The instance's and the state's attributes
+            # are given as one dict each rather than set one by one.
+            instance = new(model)
+            fields = dict(zip(names, values, strict=True))
+            state = fields["_state"] = new(ModelState)
+            if not related:
+                state.__dict__ = {"adding": False, "db": using}
+            elif renamed:
+                cache = {renamed.get(name, name): obj for name, obj in related.items()}
+                state.__dict__ = {"adding": False, "db": using, "fields_cache": cache}
+            else:
+                state.__dict__ = {"adding": False, "db": using, "fields_cache": related}
+            instance.__dict__ = fields
             return instance
 
         return make

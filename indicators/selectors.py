@@ -63,7 +63,9 @@ def edition_list_published_years() -> list[Edition]:
 
 
 def _edition_years(rows: list) -> list[Edition]:
-    return [Edition.from_db("default", ("id", "year"), row) for row in rows]
+    # What ``Edition.from_db("default", ("id", "year"), row)`` makes (the rest deferred).
+    make = _EDITION_YEAR.maker()
+    return [make(row, {}) for row in rows]
 
 
 def edition_published_latest() -> Edition | None:
@@ -247,6 +249,10 @@ def district_list_with_streets() -> QuerySet[District]:
 # other pages. (Deferred: read on access, as with ``defer()``.)
 _UNSHOWN = ("status", "published_at", "updated_at")
 _EDITION = Columns(Edition, exclude=("preface", "preface_en"))
+# An edition's ``id`` and ``year`` (``_edition_years_query``'s columns), the rest deferred.
+_EDITION_YEAR = Columns(
+    Edition, exclude=[f.name for f in Edition._meta.concrete_fields if f.attname not in {"id", "year"}]
+)
 _CHAPTER = Columns(Chapter)
 _SECTION = Columns(Section)
 _INDICATOR = Columns(Indicator, exclude=(*_UNSHOWN, "source_text", "note"))
@@ -338,12 +344,14 @@ def _fetched_state(model: type[Model]) -> dict:
 def _fetched(instance: Model, name: str, model: type[Model], rows: list) -> None:
     """Put ``rows`` where ``prefetch_related(name)`` puts them (``instance.<name>.all()`` reads them)."""
     fetched = FetchedRows.__new__(FetchedRows)
-    fetched.__dict__.update(_fetched_state(model))
-    # The per-queryset mutable state, fresh for each.
-    fetched._hints = {}
-    fetched._known_related_objects = {}
-    fetched._result_cache = rows
-    fetched._prefetch_done = True
+    # The model's attributes with the per-queryset mutable state, fresh for each.
+    fetched.__dict__ = {
+        **_fetched_state(model),
+        "_hints": {},
+        "_known_related_objects": {},
+        "_result_cache": rows,
+        "_prefetch_done": True,
+    }
     instance._prefetched_objects_cache = {name: fetched}
 
 
@@ -644,16 +652,16 @@ class _Editions:
 def _values_of(indicators: list[Indicator], value_rows: list) -> None:
     """Give each of ``indicators`` its values among ``value_rows`` (``Indicator.series``
     reads them as it reads prefetched ones); the rows of other indicators are dropped."""
-    by_id = {indicator.id: indicator for indicator in indicators}
-    values: dict[int, list[IndicatorValue]] = {pk: [] for pk in by_id}
+    # Each indicator with the list its values go to.
+    by_id = {indicator.id: (indicator, []) for indicator in indicators}
     make_value = _VALUE.maker()
     indicator_at = _VALUE.names.index("indicator_id")
     for row in value_rows:
-        indicator = by_id.get(row[indicator_at])
-        if indicator is not None:
-            values[indicator.id].append(make_value(row, {"indicator": indicator}))
+        found = by_id.get(row[indicator_at])
+        if found is not None:
+            found[1].append(make_value(row, {"indicator": found[0]}))
     for indicator in indicators:
-        _fetched(indicator, "values", IndicatorValue, values[indicator.id])
+        _fetched(indicator, "values", IndicatorValue, by_id[indicator.id][1])
 
 
 def _indicators_with_values(rows: list, value_rows: list, editions: _Editions) -> list[Indicator]:
