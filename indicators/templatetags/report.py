@@ -146,6 +146,9 @@ class _IndicatorRows:
         self.year_label = gettext("%(year)s 年")
         self._years: dict[int, str] = {}
         self._missing = ""  # "no figure", translated once when a row needs it
+        # Each edition's year by its id: a list's rows share one or two editions, whose
+        # objects (a foreign key's descriptor each time) need not be reached for every row.
+        self._edition_years: dict[int, int] = {}
 
     def year(self, year: int) -> str:
         """``2023 年`` (``2023``, in English), escaped."""
@@ -163,7 +166,10 @@ class _IndicatorRows:
         return "".join([self.row(indicator) for indicator in indicators])
 
     def row(self, indicator: Indicator) -> str:
-        url = self.urls(indicator.edition.year, indicator.code)
+        year = self._edition_years.get(indicator.edition_id)
+        if year is None:
+            year = self._edition_years[indicator.edition_id] = indicator.edition.year
+        url = self.urls(year, indicator.code)
         current, previous = indicator.current_and_previous()
         unit = indicator.unit
         value = format_quantity(current.value, unit, current.qualifier) if current is not None else ""

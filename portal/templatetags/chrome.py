@@ -115,19 +115,19 @@ class FixedNode(_NodesListedOnce):
         self.varies = varies
 
     def render(self, context: template.Context) -> str:
-        # The script prefix is the request's, set before any template renders: read once per
-        # render (a page has a score of these nodes, and it lives in the thread's state).
-        prefix = getattr(context, "_fixed_script_prefix", None)
-        if prefix is None:
-            prefix = context._fixed_script_prefix = get_script_prefix()
+        # The language and the script prefix are the request's, set before any template
+        # renders: read once per render (a page has a score of these nodes, and both live
+        # in the thread's state). No {% fixed %} is inside a {% language %} (refused).
+        language_prefix = getattr(context, "_fixed_language_prefix", None)
+        if language_prefix is None:
+            language_prefix = context._fixed_language_prefix = (get_language(), get_script_prefix())
         key = (
             # The node itself, not its id(): a template dropped and parsed again (a test's
             # settings, a file changed in development) never finds an old text by a reused id.
             self,
             # The page's own template: a block inside may be overridden by it.
             getattr(context.template, "name", None),
-            get_language(),
-            prefix,
+            *language_prefix,
         )
         if self.varies:
             key += tuple(vary.resolve(context) for vary in self.varies)
@@ -163,6 +163,9 @@ def fixed(parser: template.base.Parser, token: template.base.Token) -> FixedNode
     template is part of the key, so a block inside stays overridable; a block that a
     page overrides must depend only on the variables named too.
     """
+    if any(command == "language" for command, *_ in parser.command_stack):
+        # Its text is kept by the render's language, read once per render.
+        raise template.TemplateSyntaxError("{% fixed %} cannot be inside {% language %}")
     varies = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
     nodelist = parser.parse(("endfixed",))
     parser.delete_first_token()
