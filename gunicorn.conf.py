@@ -23,6 +23,7 @@ portal/db/postgresql/base.py), so each web process holds up to ``threads`` conne
 (100 by default) must cover together with the Celery workers.
 """
 
+import gc
 import os
 
 
@@ -92,3 +93,21 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # host (compose scaled, the stack beside the tests) would fight over it.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+# Python's cycle collector in the workers. A page allocates thousands of short-lived
+# containers; with the default first threshold (700 net allocations) the collector ran
+# during most renders and moved what was still in use into the older generations. A worker
+# measured with gc.callbacks under wrk (uncached chapter page and rating POST): 0.28 ms of
+# collection a request, 0.16-0.18 ms at 10,000 with what the worker started with frozen.
+# ``gc.freeze()`` after the worker has the application (imported once in the master,
+# ``preload_app``): those objects live as long as the process, so the collections skip
+# them and never write to the memory pages the worker shares with the master. 0 leaves
+# Python's collector as it is.
+gc_threshold = _int("GUNICORN_GC_THRESHOLD", 10_000)
+
+
+def post_worker_init(worker) -> None:
+    """gunicorn's hook, in each worker once it has the application."""
+    if gc_threshold > 0:
+        gc.freeze()
+        gc.set_threshold(gc_threshold, *gc.get_threshold()[1:])
