@@ -29,20 +29,26 @@ def language_chosen(request: HttpRequest) -> str:
     return settings.LANGUAGE_CODE
 
 
-class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+class _HooksCalled:
+    """``MiddlewareMixin``'s dispatch written out for a middleware whose ``process_request``
+    never answers: its two hooks called directly on a sync request, without the mixin's
+    checks for which hooks exist and whether the first answered (async requests go to
+    the mixin's ``__acall__`` as before). Listed first among the bases."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.async_mode:
+            return self.__acall__(request)
+        self.process_request(request)
+        return self.process_response(request, self.get_response(request))
+
+
+class ChineseFirstLocaleMiddleware(_HooksCalled, LocaleMiddleware):
     """Chinese unless the visitor chose English with the site's language switch.
 
     Django's own middleware follows the browser's Accept-Language; a Beijing
     government site answers in Chinese first, whatever the browser says, and
     remembers an explicit choice in the language cookie.
     """
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        # MiddlewareMixin's dispatch written out (the hooks below, for a sync request).
-        if self.async_mode:
-            return self.__acall__(request)
-        self.process_request(request)
-        return self.process_response(request, self.get_response(request))
 
     def process_request(self, request: HttpRequest) -> None:
         chosen = language_chosen(request)
@@ -152,7 +158,7 @@ def _policy_from_settings(report_only: bool) -> tuple[str, tuple[str, ...]]:
     return _settings_policy[report_only]
 
 
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
+class ContentSecurityPolicyMiddleware(_HooksCalled, CSPMiddleware):
     """django-csp's middleware, building the settings' policy once per process.
 
     django-csp builds the headers from the settings on every response, both the
@@ -160,13 +166,6 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     page cache. A response whose view customised the policy (``csp_update`` and the
     other decorators) or whose page used a nonce gets them built by django-csp.
     """
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        # MiddlewareMixin's dispatch written out (django-csp's hooks, for a sync request).
-        if self.async_mode:
-            return self.__acall__(request)
-        self.process_request(request)
-        return self.process_response(request, self.get_response(request))
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         customised = any(getattr(response, name, None) is not None for name in _CUSTOMISED)
