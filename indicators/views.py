@@ -7,7 +7,6 @@ for every visitor and comes from the page cache (``indicators.cache``) while
 nothing it shows has changed: ``cached_page`` names the tags its URL implies.
 """
 
-import html
 import unicodedata
 from collections import defaultdict
 
@@ -16,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.html import escape
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -65,12 +64,6 @@ def _edition_page(request: HttpRequest, edition: Edition, *, is_home: bool) -> H
 # --- Chapters ---------------------------------------------------------------------------------
 
 
-def _escaped(text: str) -> SafeString:
-    """``escape(text)`` (Django's is the standard library's ``html.escape``), without its
-    lazy-text wrapper: for a text the template then shows as it is, however often."""
-    return SafeString(html.escape(text))
-
-
 @cached_page(tags=edition_tags)
 def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
     # The page's tags (``edition_tags``) include SHARED, whose version the page cache read
@@ -96,16 +89,16 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
         "indicators/chapter.html",
         {
             "edition": edition,
-            "edition_url": _escaped(edition_url(edition.year)),
-            "edition_title": _escaped(localized_in(edition, "title", english=english)),
-            "chapter_theme": _escaped(localized_in(chapter, "theme", english=english)),
-            "chapter_title": _escaped(title),
+            "edition_url": escape(edition_url(edition.year)),
+            "edition_title": escape(localized_in(edition, "title", english=english)),
+            "chapter_theme": escape(localized_in(chapter, "theme", english=english)),
+            "chapter_title": escape(title),
             # ``{{ title }} {{ summary|truncatechars:100 }}`` (the page's description).
-            "chapter_description": _escaped(f"{title} {truncated(summary, 100)}" if summary else title),
-            "chapter_lead": [_escaped(paragraph) for paragraph in paragraphs(summary)],
-            "edition_label": _escaped(gettext("%(year)s 年度") % {"year": edition.year}),
-            "chapter_label": _escaped(gettext("第 %(number)s 章") % {"number": chapter.number}),
-            "counts": _escaped(
+            "chapter_description": escape(f"{title} {truncated(summary, 100)}" if summary else title),
+            "chapter_lead": [escape(paragraph) for paragraph in paragraphs(summary)],
+            "edition_label": escape(gettext("%(year)s 年度") % {"year": edition.year}),
+            "chapter_label": escape(gettext("第 %(number)s 章") % {"number": chapter.number}),
+            "counts": escape(
                 " · ".join(
                     (
                         ngettext("%(counter)s 项指标", "%(counter)s 项指标", counts["indicators"])
