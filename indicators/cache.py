@@ -463,21 +463,26 @@ def _django_request(request) -> HttpRequest:
     return getattr(request, "_request", request)
 
 
+def _storing(request) -> _Recording | None:
+    """The recording of a page being built to be stored (the page cache on, an entry to
+    fill, not ``dont_store``'d), or None: the versions of a page not stored are never used."""
+    recording: _Recording | None = getattr(_django_request(request), _RECORDING, None)
+    return recording if recording is not None and recording.store else None
+
+
 def depend(request, *tags: str) -> None:
     """The page being built is about to show data guarded by ``tags``: read their versions
     now, before the data. A no-op outside a page being stored."""
-    recording: _Recording | None = getattr(_django_request(request), _RECORDING, None)
+    recording = _storing(request)
     if recording is None:
         return
     recording.versions.update(_versions_read(tag for tag in tags if tag not in recording.versions))
 
 
 def records(request) -> bool:
-    """Whether ``depend`` records anything for this request: a page being built to be stored
-    (the page cache on, an entry to fill, not ``dont_store``'d). A caller with many tags to
-    build may skip building them when not (``depend`` would drop them unread)."""
-    recording: _Recording | None = getattr(_django_request(request), _RECORDING, None)
-    return recording is not None and recording.store
+    """Whether ``depend`` records anything for this request (a page being built to be
+    stored). A caller with many tags to build may skip building them when not."""
+    return _storing(request) is not None
 
 
 def dont_store(request) -> None:
