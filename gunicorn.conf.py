@@ -25,6 +25,16 @@ portal/db/postgresql/base.py), so each web process holds up to ``threads`` conne
 
 import gc
 import os
+import sys
+from pathlib import Path
+
+# The project's modules, wherever gunicorn is started from (the bench's floor project uses
+# this file from its own directory).
+_ROOT = str(Path(__file__).resolve().parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from feedback.addresses import parse_trusted_proxies  # noqa: E402 - after the path above
 
 
 def _int(name: str, default: int) -> int:
@@ -68,12 +78,13 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2_000)
 # of the master (a deploy restarts the container), not a HUP.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 
-# X-Forwarded-Proto is believed only from the proxies the app trusts (nginx);
-# the app reads X-Forwarded-For from the same list (feedback/addresses.py).
-# Empty TRUSTED_PROXIES: no forwarding header is believed. gunicorn checks each
-# entry as strictly as the app does (ipaddress.ip_network), so both refuse the same typos.
+# X-Forwarded-Proto is believed only from the proxies the app trusts (nginx): the list
+# is TRUSTED_PROXIES read by the app's own parser, so gunicorn and the app trust the same
+# networks and refuse the same typos (a bad entry stops the start). The app reads
+# X-Forwarded-For from that list in one function (feedback.addresses.client_address).
+# Empty TRUSTED_PROXIES: no forwarding header is believed.
 forwarded_allow_ips = ",".join(
-    entry.strip() for entry in os.environ.get("TRUSTED_PROXIES", "").split(",") if entry.strip()
+    str(network) for network in parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", ""))
 )
 # Only the header nginx sets (and overwrites): a client's own X-Forwarded-Ssl or
 # X-Forwarded-Protocol must not turn into a scheme, or into a 400 when they disagree.
