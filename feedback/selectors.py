@@ -5,6 +5,7 @@ comments; no public request scans raw ratings. The only rating a public page
 reads is the visitor's own (one unique-index lookup by their cookie hash).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -541,19 +542,25 @@ def chapter_item_summaries(
     return items
 
 
-# The chapter page's satisfaction: the chapter's aggregate and its items', in one round trip
-# of two queries compiled once per process (``indicators.compiled``). The items are those of
-# the chapter (drafts included: the page keeps those it lists), read without their
-# distributions and breakdown by district, which the chart does not show (a few kB of JSON
-# decoded per page otherwise).
+# The chapter page's satisfaction: the chapter's aggregate and its items', two queries
+# compiled once per process (``indicators.compiled``) that go to the database with the
+# page's own reads (``indicators.selectors.chapter_page_reads``, registered by this app's
+# config): like those, they name the chapter by its edition's year and its slug. The items
+# are those of the chapter (drafts included: the page keeps those it lists), read without
+# their distributions and breakdown by district, which the chart does not show (a few kB of
+# JSON decoded per page otherwise).
 _AGGREGATE = Columns(ScoreAggregate)
 _chapter_aggregate_query = Compiled(
-    lambda chapter: (
-        ScoreAggregate.objects.filter(scope=AggregateScope.CHAPTER, object_id=chapter)
+    lambda year, slug: (
+        ScoreAggregate.objects.filter(
+            scope=AggregateScope.CHAPTER,
+            object_id__in=Chapter.objects.filter(edition__year=year, slug=slug).values("pk"),
+        )
         .order_by()
         .values_list(*_AGGREGATE.lookups())
     ),
-    chapter=int,
+    year=int,
+    slug=str,
 )
 
 
@@ -575,22 +582,34 @@ class _ChartRow(NamedTuple):
 
 
 _item_aggregates_query = Compiled(
-    lambda chapter: (
+    lambda year, slug: (
         ScoreAggregate.objects.filter(
             Q(
                 scope=AggregateScope.INDICATOR,
-                object_id__in=Indicator.objects.filter(chapter_id=chapter).values("pk"),
+                object_id__in=Indicator.objects.filter(
+                    chapter__edition__year=year, chapter__slug=slug
+                ).values("pk"),
             )
             | Q(
                 scope=AggregateScope.STORY,
-                object_id__in=Story.objects.filter(chapter_id=chapter).values("pk"),
+                object_id__in=Story.objects.filter(chapter__edition__year=year, chapter__slug=slug).values(
+                    "pk"
+                ),
             )
         )
         .order_by()
         .values_list(*_ChartRow._fields)
     ),
-    chapter=int,
+    year=int,
+    slug=str,
 )
+
+
+def chapter_score_reads(year: int, slug: str) -> tuple[tuple[Compiled, dict], ...]:
+    """The queries of ``chapter_scores`` for the chapter ``slug`` of edition ``year``, to be
+    sent with the chapter page's own (``indicators.selectors.chapter_page_reads``)."""
+    values = {"year": year, "slug": slug}
+    return (_chapter_aggregate_query, values), (_item_aggregates_query, values)
 
 
 def _chart_summary(row: _ChartRow, *, minimum: int) -> ScoreSummary:
@@ -613,14 +632,19 @@ def _chart_summary(row: _ChartRow, *, minimum: int) -> ScoreSummary:
 
 
 def chapter_scores(
-    chapter: Chapter, *, indicators: list[Indicator], stories: list[Story]
+    chapter: Chapter,
+    *,
+    indicators: list[Indicator],
+    stories: list[Story],
+    rows: Sequence[list[Sequence]] | None = None,
 ) -> tuple[ScoreSummary, list[tuple[Indicator | Story, ScoreSummary]]]:
-    """``chapter_summary`` and ``chapter_item_summaries`` of the chapter page in one round trip;
-    the items' summaries without their distributions and breakdowns (``_chart_summary``)."""
-    chapter_rows, item_rows = rows_together(
-        (_chapter_aggregate_query, {"chapter": chapter.pk}),
-        (_item_aggregates_query, {"chapter": chapter.pk}),
-    )
+    """``chapter_summary`` and ``chapter_item_summaries`` of the chapter page, the items'
+    summaries without their distributions and breakdowns (``_chart_summary``): from
+    ``rows``, the rows of ``chapter_score_reads``' queries already read with the page's, or
+    else read now (one round trip)."""
+    if rows is None:
+        rows = rows_together(*chapter_score_reads(chapter.edition.year, chapter.slug))
+    chapter_rows, item_rows = rows
     summary = score_summary(_AGGREGATE.model_from(chapter_rows[0]) if chapter_rows else None)
     # (scope, id) → row; an item's mean is shown from the minimum of raters up
     # (``ScoreSummary``): the summaries of the others, which would show none, are not made.

@@ -100,7 +100,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -451,6 +451,10 @@ class _Recording:
 
     versions: dict[str, int]
     store: bool = True
+    # The versions read before the build began: its URL's tags and those found while
+    # building it last time (asked with its entry). Data read at any moment of the build is
+    # guarded by them (``read_before``), and ``depend`` takes them instead of reading again.
+    before: dict[str, int] = field(default_factory=dict)
 
 
 _RECORDING = "_page_cache_recording"
@@ -472,11 +476,31 @@ def _storing(request) -> _Recording | None:
 
 def depend(request, *tags: str) -> None:
     """The page being built is about to show data guarded by ``tags``: read their versions
-    now, before the data. A no-op outside a page being stored."""
+    now, before the data (or take those read before the build began). A no-op outside a
+    page being stored."""
     recording = _storing(request)
     if recording is None:
         return
-    recording.versions.update(_versions_read(tag for tag in tags if tag not in recording.versions))
+    missing = [tag for tag in tags if tag not in recording.versions]
+    before = recording.before
+    recording.versions.update({tag: before[tag] for tag in missing if tag in before})
+    recording.versions.update(_versions_read(tag for tag in missing if tag not in before))
+
+
+def read_before(request, *tags: str) -> bool:
+    """Whether data the page read at the start of its build (before it knew these tags) is
+    guarded by ``tags``: always for a page not being stored; for one being stored, when the
+    version of each was read before the build began, which is then what the page depends on
+    (a version read earlier is never newer). False otherwise: the caller ``depend``s on them
+    and reads the data again, after their versions."""
+    recording = _storing(request)
+    if recording is None:
+        return True
+    before = recording.before
+    if not all(tag in before for tag in tags):
+        return False
+    recording.versions.update({tag: before[tag] for tag in tags})
+    return True
 
 
 def records(request) -> bool:
@@ -642,8 +666,8 @@ def serve(
     seen = _release_seen(found)
     came = _schedules_announce(policy.schedules, found, _now_us())
     entry: _Entry | None = found.get(key)
+    current = {tag: found.get(_vkey(tag)) for tag in asked}
     if entry is not None and not came and set(static) <= entry.versions.keys():
-        current = {tag: found.get(_vkey(tag)) for tag in asked}
         unasked = [tag for tag in entry.versions if tag not in current]
         if unasked:
             later = cache.get_many([_vkey(tag) for tag in unasked])
@@ -652,7 +676,10 @@ def serve(
         if all(current[tag] == version for tag, version in entry.versions.items()):
             return _validated(request, _replay(entry), entry, max([seen, *entry.versions.values()]))
 
-    recording = _Recording(versions=_versions_read(static))
+    # Read again: a schedule that came may have bumped them, and a tag never seen starts now.
+    versions = _versions_read(static)
+    before = {tag: version for tag, version in current.items() if version is not None}
+    recording = _Recording(versions=versions, before={**before, **versions})
     setattr(request, _RECORDING, recording)
     try:
         response = build(request)

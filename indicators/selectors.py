@@ -368,6 +368,8 @@ class ChapterPage:
     stories: list[Story]
     # The public editions (``edition_list_published_years``), for the header's switcher.
     editions: list[Edition]
+    # The rows of the reads other apps send with the page's (``chapter_page_reads``), by name.
+    added: dict[str, list[list[Sequence]]]
 
 
 def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
@@ -385,18 +387,37 @@ def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
     return make
 
 
+# Reads of other apps that go to the database with the chapter page's own, in its one round
+# trip: name → a function of the page's (year, slug) giving the compiled queries to run with
+# those values. An app that builds on the report (``feedback``: the stored satisfaction of the
+# chapter and its items) registers them when it is ready; ``indicators`` cannot import it.
+# Like the page's other reads, they name the chapter by year and slug (its id is not known
+# before the round trip), and their rows are unused when the chapter is not public (404).
+ChapterRead = Callable[[int, str], Sequence[tuple[Compiled, dict]]]
+_chapter_reads: dict[str, ChapterRead] = {}
+
+
+def chapter_page_reads(name: str, read: ChapterRead) -> None:
+    """Send ``read(year, slug)``'s queries with every chapter page's; their rows come back in
+    ``ChapterPage.added[name]``, one list per query. Registering a name again replaces it."""
+    _chapter_reads[name] = read
+
+
 def chapter_page(*, year: int, slug: str) -> ChapterPage:
     """The chapter ``slug`` of the public edition ``year`` (404 otherwise) and what its page lists:
     six statements in one round trip to the database, whatever the chapter holds (the
-    sixth: the public editions, which the header's switcher shows)."""
+    sixth: the public editions, which the header's switcher shows), with those registered
+    by other apps (``chapter_page_reads``)."""
     now = timezone.now()
-    found, section_rows, indicator_rows, value_rows, story_rows, edition_rows = rows_together(
+    added = [(name, list(read(year, slug))) for name, read in _chapter_reads.items()]
+    found, section_rows, indicator_rows, value_rows, story_rows, edition_rows, *added_rows = rows_together(
         (_chapter_query, {"year": year, "slug": slug, "now": now}),
         (_sections_query, {"year": year, "slug": slug}),
         (_indicators_query, {"year": year, "slug": slug, "now": now}),
         (_values_query, {"year": year, "slug": slug}),
         (_stories_query, {"year": year, "slug": slug, "now": now}),
         (_edition_years_query, {"now": now}),
+        *[query for _, queries in added for query in queries],
     )
     if not found:
         raise Http404("No such chapter")
@@ -410,12 +431,16 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     _values_of(indicators, value_rows)  # a draft's values are dropped
     make_story = _story_maker(chapter)
     stories = [make_story(row) for row in story_rows]
+    by_name = {}
+    for name, queries in added:
+        by_name[name], added_rows = added_rows[: len(queries)], added_rows[len(queries) :]
     return ChapterPage(
         chapter=chapter,
         sections=sections,
         indicators=indicators,
         stories=stories,
         editions=_edition_years(edition_rows),
+        added=by_name,
     )
 
 

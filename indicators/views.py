@@ -117,6 +117,8 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             "indicator_count": len(page.indicators),
             "indicators": page.indicators,
             "stories": page.stories,
+            # What other apps read with the page's rows (their tags show them: the score).
+            "chapter_reads": page.added,
         },
     )
 

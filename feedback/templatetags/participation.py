@@ -23,6 +23,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
 from feedback import score_markup, selectors
+from feedback.apps import CHAPTER_SCORES
 from feedback.forms import CommentForm, RatingForm, escaped
 from feedback.models import AggregateScope, Comment
 from indicators import cache as page_cache
@@ -145,26 +146,39 @@ def _item_ids(indicators, stories) -> tuple:
     return tuple([i.id for i in indicators]), tuple([s.id for s in stories])
 
 
-def _chapter_depend(request, chapter, ids: tuple) -> None:
-    """``depend`` on the aggregates of the chapter and of its items (``_item_ids``); their
-    tags are only built for a page being stored (an uncached page's would be dropped)."""
-    if not page_cache.records(request):
-        return
+def _chapter_tags(chapter, ids: tuple) -> list[str]:
+    """The tags of the aggregates of the chapter and of its items (``_item_ids``)."""
     tag = page_cache.aggregate_tag
-    page_cache.depend(
-        request,
+    return [
         *((tag(AggregateScope.CHAPTER, chapter.pk),) if chapter is not None else ()),
         *[tag(AggregateScope.INDICATOR, pk) for pk in ids[0]],
         *[tag(AggregateScope.STORY, pk) for pk in ids[1]],
-    )
+    ]
+
+
+def _chapter_depend(request, chapter, ids: tuple) -> None:
+    """``depend`` on the aggregates of the chapter and of its items; their tags are only
+    built for a page being stored (an uncached page's would be dropped)."""
+    if page_cache.records(request):
+        page_cache.depend(request, *_chapter_tags(chapter, ids))
+
+
+def _read_with_page(request, chapter, ids: tuple) -> bool:
+    """Whether the aggregates read with the page's rows may be shown (``read_before``): the
+    tags are only built for a page being stored, for which they may have to be read again."""
+    return not page_cache.records(request) or page_cache.read_before(request, *_chapter_tags(chapter, ids))
 
 
 @register.simple_tag(takes_context=True)
-def chapter_score(context, chapter, indicators=None, stories=None) -> SafeString:
+def chapter_score(context, chapter, indicators=None, stories=None, added=None) -> SafeString:
     """The stored satisfaction of a chapter (ratings of its indicators and stories).
 
     Given the chapter's ``indicators`` and ``stories`` (the page's chart of them follows,
-    ``chapter_chart``), their aggregates are read in the same query. The markup is
+    ``chapter_chart``), their aggregates are read in the same query; given ``added``, the
+    rows the chapter page read with its own (``ChapterPage.added``), they were read in its
+    round trip. Those are shown unless the page is being stored and some of their tags'
+    versions were not read before them (its first build in this process, an item new to
+    the chapter): they are then read again after their versions. The markup is
     ``feedback.score_markup``'s."""
     request = context.get("request")
     if indicators is None or stories is None or request is None:
@@ -174,8 +188,11 @@ def chapter_score(context, chapter, indicators=None, stories=None) -> SafeString
     else:
         indicators, stories = list(indicators), list(stories)
         ids = _item_ids(indicators, stories)
-        _chapter_depend(request, chapter, ids)
-        summary, items = selectors.chapter_scores(chapter, indicators=indicators, stories=stories)
+        rows = (added or {}).get(CHAPTER_SCORES)
+        if rows is None or not _read_with_page(request, chapter, ids):
+            _chapter_depend(request, chapter, ids)
+            rows = None
+        summary, items = selectors.chapter_scores(chapter, indicators=indicators, stories=stories, rows=rows)
         setattr(request, _CHAPTER_ITEMS, (ids, items))
     return mark_safe(score_markup.chapter_score(summary))  # noqa: S308 - the markup escapes what it shows
 

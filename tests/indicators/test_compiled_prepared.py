@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from feedback import selectors as feedback_selectors
 from indicators import selectors
 from indicators.compiled import Compiled, rows_together
 from indicators.models import Indicator
@@ -26,6 +27,13 @@ PAGE_QUERIES = (
     selectors._values_query,
     selectors._stories_query,
     selectors._edition_years_query,
+)
+# What ``chapter_page`` sends: its own reads, then those registered with it (feedback's
+# aggregates of the chapter and its items, ``chapter_page_reads``).
+PAGE_READ = (
+    *PAGE_QUERIES,
+    feedback_selectors._chapter_aggregate_query,
+    feedback_selectors._item_aggregates_query,
 )
 
 
@@ -74,21 +82,21 @@ def test_a_page_read_prepares_once_per_connection_and_again_on_a_new_one(chapter
     connection.close()
     first, page = _page_read()
     assert len(first) == 1  # one round trip, the PREPAREs in it
-    names = [query._compiled.name for query in PAGE_QUERIES]
+    names = [query._compiled.name for query in PAGE_READ]
     assert [line.split()[1] for line in first[0].split(";\n") if line.startswith("PREPARE ")] == names
     assert set(_prepared_on_server()) >= set(names)
     shown = _shown(page)
 
     again, page = _page_read()
     assert len(again) == 1 and "PREPARE" not in again[0]
-    assert again[0].count("EXECUTE portal_c") == len(PAGE_QUERIES)
+    assert again[0].count("EXECUTE portal_c") == len(PAGE_READ)
     assert _shown(page) == shown
 
     # A new connection (CONN_MAX_AGE, a failed health check) has nothing prepared: it prepares again.
     connection.close()
     assert _prepared_on_server() == []
     after, page = _page_read()
-    assert after[0].count("PREPARE portal_c") == len(PAGE_QUERIES)
+    assert after[0].count("PREPARE portal_c") == len(PAGE_READ)
     assert _shown(page) == shown
 
 
@@ -175,13 +183,13 @@ def test_a_round_trip_that_fails_part_way_is_not_believed_and_prepares_afresh(ch
 
 def test_a_query_compiled_again_is_prepared_under_a_new_name(chapter):
     _page_read()
-    before = _names(*PAGE_QUERIES)
+    before = _names(*PAGE_READ)
     # The time zone is one of the settings the queries were compiled under.
     with override_settings(TIME_ZONE="Asia/Shanghai"):
         sent, page = _page_read()
-        after = _names(*PAGE_QUERIES)
+        after = _names(*PAGE_READ)
     assert not before & after
-    assert sent[0].count("PREPARE portal_c") == len(PAGE_QUERIES)
+    assert sent[0].count("PREPARE portal_c") == len(PAGE_READ)
     assert page.chapter.slug == "green"
 
 
