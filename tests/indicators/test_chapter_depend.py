@@ -17,6 +17,7 @@ from django.utils.text import Truncator, add_truncation_text
 from feedback.aggregates import aggregates_refresh, target_aggregate_keys
 from feedback.models import AggregateScope
 from indicators import cache as page_cache
+from indicators import selectors
 from indicators.models import Chapter, Indicator
 from indicators.templatetags.report import truncated, truncation_text
 from tests.feedback.conftest import new_resident_client
@@ -116,6 +117,24 @@ def test_an_uncached_chapter_page_reads_its_scores_with_its_rows(
     assert "共 1 人评价" in score
     table = page[page.index('id="item-scores-title"') :]
     assert indicator.name in table
+
+
+def test_without_reads_registered_the_score_is_read_on_its_own(
+    client, settings, report_2023, monkeypatch, django_capture_on_commit_callbacks
+):
+    """``indicators`` does not need feedback's registration: without it the chapter page
+    sends its own six statements and the score tag reads the aggregates in a second trip."""
+    settings.PAGE_CACHE = False
+    settings.AGGREGATE_MIN_COUNT = 1
+    monkeypatch.setattr(selectors, "_chapter_reads", {})
+    chapter = _first_chapter()
+    indicator = _rated(chapter, 3, django_capture_on_commit_callbacks)
+
+    page, round_trips = _page(client, chapter.get_absolute_url())
+
+    assert round_trips == 2
+    assert "共 1 人评价" in page
+    assert indicator.name in page[page.index('id="item-scores-title"') :]
 
 
 def test_a_stored_chapter_page_reads_its_scores_again_unless_their_versions_came_first(
