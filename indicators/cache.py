@@ -58,12 +58,12 @@ URL implies (its edition, ``report``) before the view runs, and the tags found
 while rendering (``depend``: the item's aggregate and comments, the chapter's
 score) at the moment the data is about to be read. A write that commits
 meanwhile bumps a version the entry already holds in its old value, so the entry
-is stale at once. The versions asked with an entry (its URL's tags and those found
-while building it last time) were read before its build began: data a page reads at
-the start of its build, before it knows which items it shows (the chapter page's
-scores, read in its one round trip), is guarded by them (``read_before``); a tag
-not among them (the page's first build in this process, an item new to it) has its
-version read then, and that data read again after it.
+is stale at once. The versions read with an entry (its URL's tags, those found
+while building it last time, those a stale entry holds) were read before its build
+began: data a page reads at the start of its build, before it knows which items it
+shows (the chapter page's scores, read in its one round trip), is guarded by them
+(``read_before``); a tag not among them (a page with no entry yet, an item new to it)
+has its version read then, and that data read again after it.
 
 **Scheduled changes.** Content with a publish date in the future becomes public
 without any write, and a survey opens and closes on its dates. A ``Schedule``

@@ -177,8 +177,8 @@ def chapter_score(context, chapter, indicators=None, stories=None, added=None) -
     ``chapter_chart``), their aggregates are read in the same query; given ``added``, the
     rows the chapter page read with its own (``ChapterPage.added``), they were read in its
     round trip. Those are shown unless the page is being stored and some of their tags'
-    versions were not read before them (its first build in this process, an item new to
-    the chapter): they are then read again after their versions. The markup is
+    versions were not read before them (a page with no entry yet, an item new to the
+    chapter): they are then read again after their versions. The markup is
     ``feedback.score_markup``'s."""
     request = context.get("request")
     if indicators is None or stories is None or request is None:
