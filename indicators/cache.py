@@ -456,9 +456,10 @@ class _Recording:
 
     versions: dict[str, int]
     store: bool = True
-    # The versions read before the build began: its URL's tags and those found while
-    # building it last time (asked with its entry). Data read at any moment of the build is
-    # guarded by them (``read_before``), and ``depend`` takes them instead of reading again.
+    # The versions read before the build began: its URL's tags, those found while building
+    # it last time (asked with its entry) and those its stale entry holds. Data read at any
+    # moment of the build is guarded by them (``read_before``), and ``depend`` takes them
+    # instead of reading again.
     before: dict[str, int] = field(default_factory=dict)
 
 
