@@ -163,12 +163,6 @@ def _chapter_depend(request, chapter, ids: tuple) -> None:
         page_cache.depend(request, *_chapter_tags(chapter, ids))
 
 
-def _read_with_page(request, chapter, ids: tuple) -> bool:
-    """Whether the aggregates read with the page's rows may be shown (``read_before``): the
-    tags are only built for a page being stored, for which they may have to be read again."""
-    return not page_cache.records(request) or page_cache.read_before(request, *_chapter_tags(chapter, ids))
-
-
 @register.simple_tag(takes_context=True)
 def chapter_score(context, chapter, indicators=None, stories=None, added=None) -> SafeString:
     """The stored satisfaction of a chapter (ratings of its indicators and stories).
@@ -189,9 +183,13 @@ def chapter_score(context, chapter, indicators=None, stories=None, added=None) -
         indicators, stories = list(indicators), list(stories)
         ids = _item_ids(indicators, stories)
         rows = (added or {}).get(CHAPTER_SCORES)
-        if rows is None or not _read_with_page(request, chapter, ids):
-            _chapter_depend(request, chapter, ids)
-            rows = None
+        # The tags are only built for a page being stored (an uncached page's would be
+        # dropped), once: rows read before their versions are read again after them.
+        if page_cache.records(request):
+            tags = _chapter_tags(chapter, ids)
+            if rows is None or not page_cache.read_before(request, *tags):
+                page_cache.depend(request, *tags)
+                rows = None
         summary, items = selectors.chapter_scores(chapter, indicators=indicators, stories=stories, rows=rows)
         setattr(request, _CHAPTER_ITEMS, (ids, items))
     return mark_safe(score_markup.chapter_score(summary))  # noqa: S308 - the markup escapes what it shows
