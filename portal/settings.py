@@ -547,6 +547,9 @@ LOGGING = {
 RATELIMIT_FAIL_OPEN = True
 # Seconds a refresh waits so that a burst of ratings on one item costs one recomputation.
 AGGREGATE_REFRESH_DELAY = env.float("AGGREGATE_REFRESH_DELAY", default=2.0)
+# A web worker marks its requests' refreshes together every so many seconds, in one round
+# trip to Redis (feedback/tasks.py; 0: each request marks its own after its commit).
+AGGREGATE_REFRESH_BATCH_SECONDS = env.float("AGGREGATE_REFRESH_BATCH_SECONDS", default=0.05)
 # How long an aggregate stays marked "refresh queued" if its task never runs.
 AGGREGATE_REFRESH_PENDING_TTL = env.int("AGGREGATE_REFRESH_PENDING_TTL", default=60)
 # How long an unacknowledged task waits before Redis hands it to another worker
