@@ -122,21 +122,13 @@ def post_worker_init(worker) -> None:
     if gc_threshold > 0:
         gc.freeze()
         gc.set_threshold(gc_threshold, *gc.get_threshold()[1:])
-    # The requests' "refresh queued" marks, set together by one thread (feedback/tasks.py).
-    _refresh_batching("refresh_batching_start")
-
-
-def worker_exit(server, worker) -> None:
-    """gunicorn's hook, in a worker as it exits: mark the refreshes its batch still holds."""
-    _refresh_batching("refresh_batching_flush")
-
-
-def _refresh_batching(name: str) -> None:
-    # Imported here: the application (Django) is set up by the time a worker's hooks run. The
-    # floor project of bench/http runs under this file too, without the portal's apps.
+    # The requests' "refresh queued" marks, set together by one thread (feedback/tasks.py;
+    # what it holds is marked at exit, which gunicorn's workers reach through sys.exit).
+    # Imported here: the application (Django) is set up by now. The floor project of
+    # bench/http runs under this file too, without the portal's apps.
     from django.apps import apps  # noqa: PLC0415
 
     if apps.ready and apps.is_installed("feedback"):
-        from feedback import tasks  # noqa: PLC0415
+        from feedback.tasks import refresh_batching_start  # noqa: PLC0415
 
-        getattr(tasks, name)()
+        refresh_batching_start()

@@ -20,8 +20,8 @@ per process instead of several hundred a second). Nothing about the refresh
 changes: the marks are still set after the commit, so a refresh that has begun
 reads every rating they stand for, and the refresh still starts
 ``AGGREGATE_REFRESH_DELAY`` after the first mark of a burst. What a worker
-holds when it stops is marked as it exits (gunicorn's ``worker_exit`` and
-``atexit``); only a worker killed outright (SIGKILL, gunicorn's timeout) loses
+holds when it stops is marked as it exits (``atexit``: gunicorn's workers end
+with ``sys.exit``); only a worker killed outright (SIGKILL, gunicorn's timeout) loses
 its last batch's marks, which the reconciliation repairs, as it does a
 Redis or broker outage.
 """
@@ -110,8 +110,10 @@ class _RefreshBatch:
 
     def start(self, seconds: float) -> bool:
         with self._lock:
-            if seconds <= 0 or self._pid == os.getpid():
-                return self._pid == os.getpid()
+            if self._pid == os.getpid():
+                return True
+            if seconds <= 0:
+                return False
             self._seconds, self._pid = seconds, os.getpid()
             self._run_number += 1
             run = self._run_number
@@ -138,12 +140,12 @@ class _RefreshBatch:
     def flush(self) -> None:
         """Mark (and queue) what is held, now, in the calling thread."""
         with self._lock:
-            keys, self._keys = self._keys, set()
+            keys, self._keys = sorted(self._keys), set()
         if keys:
             try:
-                _aggregates_refresh_enqueue(sorted(keys))
+                _aggregates_refresh_enqueue(keys)
             except Exception:  # the thread must live on; the reconciliation repairs
-                logger.exception("Aggregate refresh of %s not queued", ",".join(sorted(keys)))
+                logger.exception("Aggregate refresh of %s not queued", ",".join(keys))
 
     def _run(self, run: int) -> None:
         while True:
@@ -175,7 +177,7 @@ def refresh_batching_start(seconds: float | None = None) -> bool:
 
 
 def refresh_batching_flush() -> None:
-    """Mark what the batch holds now (gunicorn's ``worker_exit``)."""
+    """Mark what the batch holds now (tests: without waiting for the thread)."""
     _refresh_batch.flush()
 
 
