@@ -12,6 +12,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -60,23 +61,27 @@ def test_a_burst_is_marked_in_a_few_round_trips_and_its_aggregate_is_exact(
     wait_until(_counted(indicator, 100), 60, "the first 100")
     wait_for_idle_broker()
 
-    assert tasks.refresh_batching_start(0.05)
+    window = 0.2
+    assert tasks.refresh_batching_start(window)
     try:
         scores = [random.Random(1000 + n).randint(1, 5) for n in range(100)]
         before = _script_calls(redis_client)
+        began = time.monotonic()
         _rate(indicator, scores, "batched")
+        took = time.monotonic() - began
         tasks.refresh_batching_flush()  # what the thread still holds
         batched_calls = _script_calls(redis_client) - before
     finally:
         tasks.refresh_batching_stop()
 
-    # Each rating marked its own: at least one script per rating. Batched, the marks of
-    # 100 ratings made in well under a second took a few batches of 50 ms.
+    # Each rating marked its own: at least one script per rating. Batched, one script per
+    # window at most (and the flush), however long the 100 ratings took on a busy machine.
     print(  # noqa: T201 - the figure the change is for
         f"\n100 ratings: {unbatched_calls} Redis scripts marked one by one, {batched_calls} batched"
     )
     assert unbatched_calls >= 100
-    assert unbatched_calls - batched_calls >= 80, (unbatched_calls, batched_calls)
+    assert batched_calls <= took / window + 2, (batched_calls, took)
+    assert unbatched_calls - batched_calls >= 50, (unbatched_calls, batched_calls)
     every = unbatched_scores + scores
     aggregate = wait_until(_counted(indicator, 200), 60, "all 200")
     assert aggregate.total == sum(every)
