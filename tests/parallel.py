@@ -14,7 +14,6 @@ own test database (``test_portal_gw0``, ...).
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -25,6 +24,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 from xdist.scheduler import LoadScopeScheduling
+
+from tests.ports import free_port
 
 _SERVER_DIR = pytest.StashKey[Path]()
 
@@ -69,12 +70,6 @@ def redis_server_start(*, port: int | str, run_dir: Path | str, timeout: float =
         time.sleep(0.05)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
@@ -84,7 +79,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         raise pytest.UsageError("A parallel run starts a Redis per worker: run it with scripts/test -n 2.")
     run_dir = Path(os.environ["RUN_DIR"]) / worker
     run_dir.mkdir(exist_ok=True)
-    port = _free_port()
+    port = free_port()
     redis_server_start(port=port, run_dir=run_dir)
     early_config.stash[_SERVER_DIR] = run_dir
     # Read by the settings (cache and broker), by the Celery worker

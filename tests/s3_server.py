@@ -13,7 +13,6 @@ Starting raises :class:`S3ServerError` with the server's output when it does not
 answer in time, so a test needing it fails saying why instead of being skipped.
 """
 
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from typing import Any, Self
 
 import boto3
 
+from tests.ports import free_port
+
 ACCESS_KEY = "local-test-key"
 SECRET_KEY = "local-test-secret"  # noqa: S105 - any key works on the local server
 REGION = "us-east-1"
@@ -33,17 +34,11 @@ class S3ServerError(RuntimeError):
     pass
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class LocalS3Server:
     def __init__(self, log_path: Path, *, start_timeout: float = 30) -> None:
         self.log_path = log_path
         self.start_timeout = start_timeout
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 

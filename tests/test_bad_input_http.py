@@ -39,6 +39,7 @@ from portal.request_guards import BODY_IDLE_SECONDS
 from portal.wsgi import application
 from tests.factories import DistrictFactory, StoryFactory
 from tests.feedback.helpers import API_COMMENTS, API_RATINGS, API_SURVEY, api_post, kind_of
+from tests.ports import free_port
 from tests.review.helpers import login, make_planner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,12 +236,6 @@ def test_review_exports_hold_a_comment_with_control_characters(chapter):
 # --- Over raw sockets: a live gunicorn (gunicorn.conf.py) and nginx in front ------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _test_database_url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
@@ -297,7 +292,7 @@ def servers(django_db_setup, django_db_blocker) -> Iterator[Servers]:
     try:
         started = {}
         for worker_class in ("gthread", "sync"):
-            port = _free_port()
+            port = free_port()
             log = state / f"gunicorn-{worker_class}.log"
             environment = {
                 **os.environ,
@@ -319,7 +314,7 @@ def servers(django_db_setup, django_db_blocker) -> Iterator[Servers]:
                 )
             )
             started[worker_class] = Server(port, log)
-        nginx_port = _free_port()
+        nginx_port = free_port()
         (state / "nginx").mkdir()
         (state / "media").mkdir()
         (state / "static").symlink_to(settings.STATIC_ROOT)

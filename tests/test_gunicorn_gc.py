@@ -8,7 +8,6 @@ worker's collector settings: what a worker serving the portal runs with.
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,19 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 PYTHON_DEFAULT_FIRST_THRESHOLD = 700
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _worker_collector(tmp_path: Path, **env: str) -> dict:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     environ = {
         **os.environ,

@@ -15,7 +15,6 @@ started, and their children, share the session of its supervisord).
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,6 +29,7 @@ from django.conf import settings
 from django.db import connection
 
 from deploy import stack as deploy_stack
+from tests.ports import free_port
 
 SERVICES = ["web", "worker", "beat", "nginx"]
 # Everything the tests send comes from 127.0.0.1 (nginx tells the app so, truthfully):
@@ -46,12 +46,6 @@ RELAXED_LIMITS = {
     "ANOMALY_NIGHT_START_HOUR": "0",
     "ANOMALY_NIGHT_END_HOUR": "0",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _session_processes(session_id: int) -> list[str]:
@@ -140,11 +134,11 @@ def stack(django_db_setup, django_db_blocker) -> Iterator[Stack]:
         (state_dir / folder).mkdir()
     # The suite's collected static files (scripts/test), where the stack keeps its own.
     (state_dir / "static").symlink_to(settings.STATIC_ROOT)
-    port = _free_port()
+    port = free_port()
     facts = {
         "stack": str(state_dir),
         "port": port,
-        "web_port": _free_port(),
+        "web_port": free_port(),
         "pg_port": "",
         "redis_port": "",
         "pg_bin": "",
