@@ -43,6 +43,7 @@ from redis.exceptions import RedisError
 
 from tests.factories import ChapterFactory, DistrictFactory, EditionFactory, IndicatorFactory, StoryFactory
 from tests.parallel import RedisServer
+from tests.services import suite_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -217,16 +218,11 @@ def redis_client() -> Redis:
     return Redis.from_url(settings.REDIS_URL)
 
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 class WorkerProcess:
     """A real ``celery worker`` subprocess bound to the test database."""
 
     def __init__(self, log_path: Path, concurrency: int = 1) -> None:
-        env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0"}
+        env = suite_environment()
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv of our own worker

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 from xdist.scheduler import LoadScopeScheduling
 
-from tests.ports import free_port
+from tests.services import free_port
 
 _SERVER_DIR = pytest.StashKey[Path]()
 

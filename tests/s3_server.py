@@ -23,7 +23,7 @@ from typing import Any, Self
 
 import boto3
 
-from tests.ports import free_port
+from tests.services import free_port
 
 ACCESS_KEY = "local-test-key"
 SECRET_KEY = "local-test-secret"  # noqa: S105 - any key works on the local server

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -39,8 +38,8 @@ from portal.request_guards import BODY_IDLE_SECONDS
 from portal.wsgi import application
 from tests.factories import DistrictFactory, StoryFactory
 from tests.feedback.helpers import API_COMMENTS, API_RATINGS, API_SURVEY, api_post, kind_of
-from tests.ports import free_port
 from tests.review.helpers import login, make_planner
+from tests.services import free_port, suite_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 API_VERIFICATION = "/api/v1/verification/"
@@ -236,11 +235,6 @@ def test_review_exports_hold_a_comment_with_control_characters(chapter):
 # --- Over raw sockets: a live gunicorn (gunicorn.conf.py) and nginx in front ------------------------
 
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _wait_answering(port: int, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -296,7 +290,7 @@ def servers(django_db_setup, django_db_blocker) -> Iterator[Servers]:
             log = state / f"gunicorn-{worker_class}.log"
             environment = {
                 **os.environ,
-                "DATABASE_URL": _test_database_url(),
+                "DATABASE_URL": suite_database_url(),
                 "TRUSTED_PROXIES": "127.0.0.1",
                 "GUNICORN_BIND": f"127.0.0.1:{port}",
                 "GUNICORN_WORKERS": "1",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ports import free_port
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = "/2023/chapters/capital-functions/"

@@ -7,7 +7,6 @@ a process holds when it exits is marked and refreshed; batching off, each rating
 its own after its commit, as before.
 """
 
-import os
 import random
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from feedback import submissions, tasks
 from feedback.residents import resident_key_hash
 from tests.feedback.conftest import wait_until
 from tests.feedback.helpers import aggregate_of, exact_mean
+from tests.services import suite_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,12 +107,6 @@ def test_ratings_in_another_thread_join_the_batch_and_are_refreshed(celery_worke
 
 def test_what_a_process_holds_as_it_exits_is_marked_and_refreshed(celery_worker, indicator):
     # A batch window far longer than the process lives: only the exit can mark its rating.
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
     script = (
         "import django; django.setup()\n"
         "from feedback import submissions, tasks\n"
@@ -124,7 +118,12 @@ def test_what_a_process_holds_as_it_exits_is_marked_and_refreshed(celery_worker,
         "submissions.rating_submit(resident_key_hash=key_hash, target=indicator, score=2)\n"
     )
     done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=suite_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 

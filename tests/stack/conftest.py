@@ -26,10 +26,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from deploy import stack as deploy_stack
-from tests.ports import free_port
+from tests.services import free_port, suite_database_url
 
 SERVICES = ["web", "worker", "beat", "nginx"]
 # Everything the tests send comes from 127.0.0.1 (nginx tells the app so, truthfully):
@@ -96,11 +95,6 @@ class Stack:
             return error.code, error.read()
 
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _wait_up(stack: Stack, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -149,7 +143,7 @@ def stack(django_db_setup, django_db_blocker) -> Iterator[Stack]:
     environment = {
         **os.environ,
         **deploy_stack.app_environment(facts=facts, environ=os.environ),
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": suite_database_url(),
         "REDIS_URL": settings.REDIS_URL,
         # Two cores are shared by the whole suite.
         "GUNICORN_WORKERS": "2",
