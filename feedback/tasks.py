@@ -105,16 +105,16 @@ class _RefreshBatch:
         self._waiting = threading.Condition(self._lock)
         self._keys: set[str] = set()
         self._seconds = 0.0
-        self._pid = 0  # the process that started it, 0 when off
+        self._on = False  # in this process: a fork starts off (``_forked``)
         self._run_number = 0  # which start the running thread belongs to
 
     def start(self, seconds: float) -> bool:
         with self._lock:
-            if self._pid == os.getpid():
+            if self._on:
                 return True
             if seconds <= 0:
                 return False
-            self._seconds, self._pid = seconds, os.getpid()
+            self._seconds, self._on = seconds, True
             self._run_number += 1
             run = self._run_number
         threading.Thread(target=self._run, args=(run,), name="aggregates-refresh-batch", daemon=True).start()
@@ -123,14 +123,14 @@ class _RefreshBatch:
     def stop(self) -> None:
         """Back to marking in each request, once what is held is marked."""
         with self._lock:
-            self._pid = 0
+            self._on = False
             self._run_number += 1
             self._waiting.notify_all()
         self.flush()
 
     def add(self, keys: list[str]) -> bool:
         with self._lock:
-            if self._pid != os.getpid():
+            if not self._on:
                 return False
             if not self._keys:
                 self._waiting.notify()
