@@ -91,13 +91,20 @@ class TargetedQuerySet(models.QuerySet):
 
 
 class Targeted(models.Model):
-    """Something attached to exactly one indicator or one story."""
+    """Something attached to exactly one indicator or one story.
+
+    Neither key has an index of its own: each subclass's indexes begin with it (a
+    rating's anomaly-rule indexes, a comment's list indexes), and serve the lookups
+    by item and the cascades of a deleted item; a key's own index would only be one
+    more to write with every row.
+    """
 
     indicator = models.ForeignKey(
         Indicator,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
+        db_index=False,
         related_name="%(class)ss",
         verbose_name=_("指标"),
     )
@@ -106,6 +113,7 @@ class Targeted(models.Model):
         on_delete=models.CASCADE,
         null=True,
         blank=True,
+        db_index=False,
         related_name="%(class)ss",
         verbose_name=_("亮点故事"),
     )
@@ -177,15 +185,18 @@ class Screened(models.Model):
 class Rating(Screened, Targeted):
     """One resident's current 1–5 score on one item; a new one replaces it."""
 
+    # Looked up through the unique (resident, indicator) index, which begins with it.
     resident = models.ForeignKey(
-        Resident, on_delete=models.CASCADE, related_name="ratings", verbose_name=_("市民")
+        Resident, on_delete=models.CASCADE, db_index=False, related_name="ratings", verbose_name=_("市民")
     )
     score = models.PositiveSmallIntegerField(_("评分"), validators=SCORE_VALIDATORS)
+    # Looked up through rating_district_score_idx, which begins with it.
     district = models.ForeignKey(
         District,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        db_index=False,
         related_name="ratings",
         verbose_name=_("自报所在区"),
     )
