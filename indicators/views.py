@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
 from indicators.cache import REPORT, SHARED, cached_page, depend, dont_store, edition_tags, year_tag
+from indicators.english_figures import unit_label_english
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind, is_english, localized_in
 from indicators.page_urls import edition_url
 from indicators.templatetags.report import paragraphs, published_editions_given, truncated
@@ -189,14 +190,23 @@ def _series_across_editions(indicator: Indicator, others: list[Indicator]) -> li
     return sorted(points.values(), key=lambda v: (v.year, v.month or 0))
 
 
+def _chart_label(indicator: Indicator) -> str:
+    """The name and, in brackets, the unit the chart's values are in (``万人``: the values
+    stay the report's, so in English ``10,000 people``)."""
+    if not indicator.unit:
+        return indicator.display_name
+    if is_english():
+        unit = unit_label_english(indicator.unit)
+        return f"{indicator.display_name} ({unit})" if unit else indicator.display_name
+    return f"{indicator.display_name}（{indicator.unit}）"
+
+
 def _chart_data(indicator: Indicator, series: list) -> dict:
     """What ``static/js/charts.js`` draws; the same points are in the page's table."""
     return {
         # Two points read best as bars (before → after); a longer series as a line.
         "type": "bar" if len(series) == 2 else "line",
-        "label": f"{indicator.display_name}（{indicator.unit}）"
-        if indicator.unit
-        else indicator.display_name,
+        "label": _chart_label(indicator),
         "labels": [point.label for point in series],
         "values": [float(point.value) for point in series],
     }

@@ -14,6 +14,7 @@ from django.utils.translation import get_language, gettext, ngettext, pgettext
 
 from indicators import cache as page_cache
 from indicators import selectors
+from indicators.english_figures import change_english, quantity_english, unit_english
 from indicators.memo import settings_memo
 from indicators.models import (
     Chapter,
@@ -51,7 +52,24 @@ def quantity(obj: Indicator | IndicatorValue | None) -> str:
         return ""
     if value is None:
         return ""
-    return format_quantity(value.value, unit, value.qualifier)
+    return _quantity(value.value, unit, value.qualifier, english=is_english())
+
+
+def _quantity(value, unit: str, qualifier: str, *, english: bool) -> str:
+    """The figure as the report writes it, or in English (``indicators.english_figures``)."""
+    return (quantity_english if english else format_quantity)(value, unit, qualifier)
+
+
+@register.filter
+def unit(indicator: Indicator) -> str:
+    """The unit its figures are written in, in the reader's language (``unit_english``)."""
+    return unit_english(indicator.unit) if is_english() else indicator.unit
+
+
+@register.filter
+def change(indicator: Indicator) -> str:
+    """The indicator's change as the report gives it (``display_change``), in the reader's language."""
+    return change_english(indicator) if is_english() else indicator.display_change
 
 
 @register.filter
@@ -172,7 +190,7 @@ class _IndicatorRows:
         url = self.urls(year, indicator.code)
         current, previous = indicator.current_and_previous()
         unit = indicator.unit
-        value = format_quantity(current.value, unit, current.qualifier) if current is not None else ""
+        value = _quantity(current.value, unit, current.qualifier, english=self.english) if current else ""
         shown = _e(value) if value else self.missing()
         row = (
             f'<li class="indicator-item">\n  <a class="indicator-item__name" href="{_e(url)}">'
@@ -180,12 +198,12 @@ class _IndicatorRows:
             f'  <span class="indicator-item__value">{shown}</span>'
         )
         if previous is not None:
-            before = format_quantity(previous.value, unit, previous.qualifier)
+            before = _quantity(previous.value, unit, previous.qualifier, english=self.english)
             row += (
                 f'\n  <span class="indicator-item__compare">{self.year(previous.year)} '
                 f"{_e(before)} → {self.year(current.year)} {_e(value)}</span>"
             )
-        change = indicator.display_change
+        change = change_english(indicator) if self.english else indicator.display_change
         if change:
             row += f'\n  <span class="indicator-item__change">{_e(change)}</span>'
         return row + "\n</li>"
@@ -359,8 +377,8 @@ def edition_switcher(context: template.Context) -> dict:
 
 
 def _figure(indicator: Indicator, rows: _IndicatorRows, missing: str) -> str:
-    current = indicator.current_value
-    value = format_quantity(current.value, indicator.unit, current.qualifier) if current is not None else ""
+    current, unit = indicator.current_value, indicator.unit
+    value = _quantity(current.value, unit, current.qualifier, english=rows.english) if current else ""
     name = _e(localized_in(indicator, "name", english=rows.english))
     theme = _e(localized_in(indicator.chapter, "theme", english=rows.english))
     return (
