@@ -65,6 +65,25 @@ def indexes_create(apps, schema_editor) -> None:
         )
 
 
+def _key_without_index(model_name: str, name: str, **options) -> migrations.AlterField:
+    """The field as it now is in the model: ``db_index=False``, the rest unchanged."""
+    return migrations.AlterField(
+        model_name=model_name,
+        name=name,
+        field=models.ForeignKey(db_index=False, **options),
+    )
+
+
+_TARGET = {
+    "blank": True,
+    "null": True,
+    "on_delete": django.db.models.deletion.CASCADE,
+    "related_name": "%(class)ss",
+}
+_INDICATOR = {"to": "indicators.indicator", "verbose_name": "指标", **_TARGET}
+_STORY = {"to": "indicators.story", "verbose_name": "亮点故事", **_TARGET}
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -77,81 +96,27 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             database_operations=[migrations.RunPython(indexes_drop, indexes_create, elidable=False)],
             state_operations=[
-                migrations.AlterField(
-                    model_name="comment",
-                    name="indicator",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="%(class)ss",
-                        to="indicators.indicator",
-                        verbose_name="指标",
-                    ),
+                _key_without_index("comment", "indicator", **_INDICATOR),
+                _key_without_index("comment", "story", **_STORY),
+                _key_without_index("rating", "indicator", **_INDICATOR),
+                _key_without_index("rating", "story", **_STORY),
+                _key_without_index(
+                    "rating",
+                    "district",
+                    to="indicators.district",
+                    blank=True,
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name="ratings",
+                    verbose_name="自报所在区",
                 ),
-                migrations.AlterField(
-                    model_name="comment",
-                    name="story",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="%(class)ss",
-                        to="indicators.story",
-                        verbose_name="亮点故事",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="rating",
-                    name="district",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="ratings",
-                        to="indicators.district",
-                        verbose_name="自报所在区",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="rating",
-                    name="indicator",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="%(class)ss",
-                        to="indicators.indicator",
-                        verbose_name="指标",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="rating",
-                    name="resident",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="ratings",
-                        to="feedback.resident",
-                        verbose_name="市民",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="rating",
-                    name="story",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="%(class)ss",
-                        to="indicators.story",
-                        verbose_name="亮点故事",
-                    ),
+                _key_without_index(
+                    "rating",
+                    "resident",
+                    to="feedback.resident",
+                    on_delete=django.db.models.deletion.CASCADE,
+                    related_name="ratings",
+                    verbose_name="市民",
                 ),
             ],
         ),
