@@ -13,7 +13,9 @@ the 2023 report and survey into a database ``bench``, copies it to
 2. measures every request with ``wrk -t2 -c16`` (a warm-up, then the timed
    run), checking once beforehand that it answers the expected status; the
    requests in blocks, each between two runs of its floor, whose mean it is
-   divided by (on a shared machine the load moves during the run);
+   divided by (on a shared machine the load moves during the run); and the CPU
+   time the servers' processes (gunicorn, the worker, PostgreSQL, Redis) spent per
+   request in each run, which another tenant's load on the machine hardly moves;
 3. serves the portal (uncached) and the floor on ``bench_scale``, loads 1k
    then 1M ratings in SQL (``bench/ratings_scale.py``'s loader), reconciles
    the stored aggregates and measures the pages at each size, with the floor's
@@ -224,6 +226,10 @@ def _measure_block(
     worker_idle()
     runs.append(wrk(floor, t[floor_key]))
     floor_rps = (runs[first]["rps"] + runs[-1]["rps"]) / 2
+    floor_cpu_ms = (runs[first]["cpu_ms"] + runs[-1]["cpu_ms"]) / 2
+    for columns in measured.values():
+        for result in columns.values():
+            result["floor_cpu_ms"] = floor_cpu_ms
     return {
         key: {column: (result, floor_rps) for column, result in columns.items()}
         for key, columns in measured.items()
@@ -246,10 +252,65 @@ def _median_round(measured: list[tuple[dict, float]]) -> dict:
     ratio is the median (the lower middle of an even number), with every round's ratio."""
     ordered = sorted(measured, key=lambda pair: _ratio(*pair))
     result, floor_rps = ordered[(len(ordered) - 1) // 2]
-    return {**result, "floor_rps": floor_rps, "ratios": [_ratio(*pair) for pair in measured]}
+    return {
+        **result,
+        "floor_rps": floor_rps,
+        "ratios": [_ratio(*pair) for pair in measured],
+        "cpu_ratios": [_cpu_ratio(result) for result, _floor_rps in measured],
+        "cpu_ms_rounds": [result["cpu_ms"] for result, _floor_rps in measured],
+    }
+
+
+def _cpu_ratio(result: dict) -> float:
+    """The floor's CPU per request over this request's: what req/s would give on a machine
+    the servers had to themselves."""
+    return result["floor_cpu_ms"] / result["cpu_ms"]
 
 
 WARMED: set[tuple[str, str]] = set()
+
+
+def _ticks(pid: int, *, children: bool) -> int:
+    """A process's CPU time in clock ticks (``/proc/<pid>/stat``), with that of the children
+    it has reaped when ``children`` (a gunicorn master's restarted workers, PostgreSQL's
+    ended backends); 0 for a process gone meanwhile."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    used = int(fields[11]) + int(fields[12])  # utime, stime
+    return used + (int(fields[13]) + int(fields[14]) if children else 0)  # cutime, cstime
+
+
+def _pid_file(path: Path) -> int:
+    return int(path.read_text().split()[0])
+
+
+def server_cpu_seconds() -> float:
+    """CPU time used so far by every process that serves a request: the servers and the
+    worker this script started (their process groups), PostgreSQL and Redis. Each leader
+    counts its reaped children too, so a process that ended during a run still counts."""
+    groups = {int(line) for line in (RUN_DIR / "pgids").read_text().split()}
+    postmaster = _pid_file(RUN_DIR / "pg" / "postmaster.pid")
+    leaders = groups | {postmaster, _pid_file(RUN_DIR / "redis.pid")}
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if pid in leaders:
+            ticks += _ticks(pid, children=True)
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parent, group = int(fields[1]), int(fields[2])
+        if group in groups or parent == postmaster:
+            ticks += _ticks(pid, children=False)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(server: Server, target: Target) -> dict:
@@ -278,7 +339,9 @@ def wrk(server: Server, target: Target) -> dict:
     if WARMUP and (server.name, target.path) not in WARMED:
         run(WARMUP)
         WARMED.add((server.name, target.path))
+    cpu_before = server_cpu_seconds()
     raw = run(DURATION)
+    cpu = server_cpu_seconds() - cpu_before
     result = {
         "rps": raw["requests"] / (raw["duration_us"] / 1e6),
         "p50_ms": raw["p50_us"] / 1000,
@@ -286,11 +349,14 @@ def wrk(server: Server, target: Target) -> dict:
         "requests": raw["requests"],
         "failed": raw["non2xx3xx"] + raw["socket_errors"] + raw["timeouts"],
         "load": os.getloadavg()[0],
+        # The servers' CPU per request: a figure the machine's other load hardly moves.
+        "cpu_ms": cpu * 1000 / raw["requests"] if raw["requests"] else float("nan"),
     }
     note = f"  ({result['failed']} failed)" if result["failed"] else ""
     print(
         f"  {target.label:<58} {server.name:<14} {result['rps']:8.1f} req/s  "
-        f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  load {result['load']:.1f}{note}",
+        f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
+        f"CPU {result['cpu_ms']:6.2f} ms/req  load {result['load']:.1f}{note}",
         flush=True,
     )
     return result
@@ -506,6 +572,34 @@ def _down(ratio: float, places: int) -> str:
     return f"{math.floor(ratio * step) / step:.{places}f}" if math.isfinite(ratio) else f"{ratio}"
 
 
+def _cpu_cell(result: dict) -> str:
+    ratios = result["cpu_ratios"]
+    spread = f" ({_down(min(ratios), 2)}–{_down(max(ratios), 2)})" if len(ratios) > 1 else ""
+    cpu_ms = statistics.median(result["cpu_ms_rounds"])
+    return f"{cpu_ms:.2f} | {_down(statistics.median(ratios), 2)}×{spread}"
+
+
+def _cpu_table(t: dict[str, Target], floors: dict, rows: dict) -> list[str]:
+    """The same runs by the servers' CPU time per request (not the goals' figure)."""
+    lines = [
+        "**CPU per request**, from the same runs (not the goals' figure, which is req/s): the CPU "
+        "time of the servers' processes (gunicorn, the Celery worker, PostgreSQL, Redis; not wrk) "
+        "over the requests of the run, in ms, and the floor's over the request's (each the median of "
+        "the rounds', the ratio's range in brackets). Another tenant's load on the machine moves req/s "
+        "far more than this: where the two disagree, the machine was not the servers' alone.",
+        "",
+        "| request | uncached CPU ms | ratio | cached CPU ms | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for key in FLOOR_ORDER:
+        runs = " → ".join(format(run["cpu_ms"], ".2f") for run in floors[key])
+        lines.append(f"| {t[key].label} | {runs} | — | | |")
+    for key in ROWS:
+        cold, cached = rows[key]["cold"], rows[key]["cached"]
+        lines.append(f"| {t[key].label} | {_cpu_cell(cold)} | {_cpu_cell(cached)} |")
+    return [*lines, ""]
+
+
 def report(items: dict, t: dict[str, Target], main: dict, scale: dict, context: dict) -> str:
     floors, rows = main["floors"], main["rows"]
     lines = [
@@ -563,6 +657,7 @@ def report(items: dict, t: dict[str, Target], main: dict, scale: dict, context: 
         f"and {final:,.0f} at the very end of the run ({(final / ok_runs[0] - 1) * 100:+.0f} %); "
         f"its runs ranged {min(ok_runs):,.0f}–{max(ok_runs):,.0f}.",
         "",
+        *_cpu_table(t, floors, rows),
         "**At scale, uncached** (`PAGE_CACHE=0`; ratings loaded in SQL as `bench/run` loads "
         "them, stored aggregates reconciled). The live-annotation page is a floor view over the "
         "portal's tables: the chapter's published indicators and stories, each with "
