@@ -57,6 +57,21 @@ settings.ROOT_URLCONF = "profile_urls"
 HEADERS = {"secure": True}
 
 
+# The names of ``requests()``, known before the database is: a misspelt name is refused
+# by argparse with this list, not a KeyError after the runs have started.
+NAMES = (
+    "floor_ok",
+    "floor_insert",
+    "home",
+    "chapter",
+    "indicator",
+    "story",
+    "api_list",
+    "aggregate",
+    "rating",
+)
+
+
 def requests() -> dict[str, Callable[[Client], int]]:
     """The requests of bench/http's table: the same chapter, indicator, story and POST body."""
     chapter = Chapter.objects.select_related("edition").order_by("-edition__year", "number").first()
@@ -90,7 +105,7 @@ def requests() -> dict[str, Callable[[Client], int]]:
         "api_list": get("/api/v1/indicators/"),
         "aggregate": get(f"/api/v1/aggregates/indicators/{indicator.pk}/"),
         "rating": post("/api/v1/ratings/", rating),
-    }
+    }  # the keys of NAMES
 
 
 def _expected(name: str) -> int:
@@ -197,13 +212,17 @@ def load_ratings(count: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="requests to measure (default: all)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"of {', '.join(NAMES)} (default: all)")
     parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--profile", metavar="NAME", help="profile one request with pyinstrument")
-    parser.add_argument("--cprofile", metavar="NAME", help="profile one request with cProfile (CPU time)")
-    parser.add_argument("--queries", metavar="NAME", help="print the SQL of one request")
+    parser.add_argument("--profile", choices=NAMES, help="profile one request with pyinstrument")
+    parser.add_argument("--cprofile", choices=NAMES, help="profile one request with cProfile (CPU time)")
+    parser.add_argument("--queries", choices=NAMES, help="print the SQL of one request")
     parser.add_argument("--ratings", type=int, default=0, help="load this many ratings first (SQL)")
     args = parser.parse_args()
+    # Not ``choices=`` on the positional: argparse (3.11) refuses its empty default there.
+    unknown = [name for name in args.names if name not in NAMES]
+    if unknown:
+        parser.error(f"unknown request(s) {', '.join(unknown)}: choose from {', '.join(NAMES)}")
     if args.ratings:
         load_ratings(args.ratings)
     if args.profile:
