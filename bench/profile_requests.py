@@ -57,32 +57,21 @@ settings.ROOT_URLCONF = "profile_urls"
 HEADERS = {"secure": True}
 
 
-# The names of ``requests()``, known before the database is: a misspelt name is refused
-# by argparse with this list, not a KeyError after the runs have started.
-NAMES = (
-    "floor_ok",
-    "floor_insert",
-    "home",
-    "chapter",
-    "indicator",
-    "story",
-    "api_list",
-    "aggregate",
-    "rating",
-)
+# One request of the table: it makes the request with the client and gives the status.
+Call = Callable[[Client], int]
 
 
-def requests() -> dict[str, Callable[[Client], int]]:
+def requests() -> dict[str, Call]:
     """The requests of bench/http's table: the same chapter, indicator, story and POST body."""
     chapter = Chapter.objects.select_related("edition").order_by("-edition__year", "number").first()
     indicator = Indicator.objects.published().select_related("edition").order_by("pk").first()
     story = Story.objects.published().select_related("edition").order_by("pk").first()
     rating = json.dumps({"target_type": "indicator", "target_id": indicator.pk, "score": 4})
 
-    def get(path: str) -> Callable[[Client], int]:
+    def get(path: str) -> Call:
         return lambda client: client.get(path, **HEADERS).status_code
 
-    def post(path: str, body: str) -> Callable[[Client], int]:
+    def post(path: str, body: str) -> Call:
         def call(client: Client) -> int:
             # No resident cookie, so a new resident each time, as wrk sends it.
             client.cookies.clear()
@@ -105,7 +94,7 @@ def requests() -> dict[str, Callable[[Client], int]]:
         "api_list": get("/api/v1/indicators/"),
         "aggregate": get(f"/api/v1/aggregates/indicators/{indicator.pk}/"),
         "rating": post("/api/v1/ratings/", rating),
-    }  # the keys of NAMES
+    }
 
 
 def _expected(name: str) -> int:
@@ -117,8 +106,7 @@ def _floor(name: str) -> str:
     return "floor_insert" if name == "rating" else "floor_ok"
 
 
-def measure(names: list[str], runs: int) -> None:
-    table = requests()
+def measure(table: dict[str, Call], names: list[str], runs: int) -> None:
     names = list(dict.fromkeys(["floor_ok", "floor_insert", *names]))
     client = Client()
     print(f"{runs} interleaved runs; CPU: this process's CPU time, which a busy machine disturbs least")
@@ -152,10 +140,9 @@ def measure(names: list[str], runs: int) -> None:
         )
 
 
-def profile(name: str, runs: int) -> None:
+def profile(call: Call, runs: int) -> None:
     from pyinstrument import Profiler  # noqa: PLC0415 - optional, only for --profile
 
-    call = requests()[name]
     client = Client()
     call(client)
     profiler = Profiler(interval=0.0002)
@@ -166,9 +153,8 @@ def profile(name: str, runs: int) -> None:
     print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
 
 
-def profile_cpu(name: str, runs: int) -> None:
+def profile_cpu(call: Call, runs: int) -> None:
     """cProfile on CPU time: on a loaded machine, waiting for a core does not count."""
-    call = requests()[name]
     client = Client()
     call(client)
     profiler = cProfile.Profile(time.process_time)
@@ -182,8 +168,7 @@ def profile_cpu(name: str, runs: int) -> None:
     stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
 
 
-def show_queries(name: str) -> None:
-    call = requests()[name]
+def show_queries(call: Call) -> None:
     client = Client()
     call(client)
     with CaptureQueriesContext(connection) as captured:
@@ -212,24 +197,25 @@ def load_ratings(count: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"of {', '.join(NAMES)} (default: all)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="requests to measure (default: all)")
     parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--profile", choices=NAMES, help="profile one request with pyinstrument")
-    parser.add_argument("--cprofile", choices=NAMES, help="profile one request with cProfile (CPU time)")
-    parser.add_argument("--queries", choices=NAMES, help="print the SQL of one request")
+    parser.add_argument("--profile", metavar="NAME", help="profile one request with pyinstrument")
+    parser.add_argument("--cprofile", metavar="NAME", help="profile one request with cProfile (CPU time)")
+    parser.add_argument("--queries", metavar="NAME", help="print the SQL of one request")
     parser.add_argument("--ratings", type=int, default=0, help="load this many ratings first (SQL)")
     args = parser.parse_args()
-    # Not ``choices=`` on the positional: argparse (3.11) refuses its empty default there.
-    unknown = [name for name in args.names if name not in NAMES]
+    table = requests()
+    # A misspelt name is refused with the names there are, not a KeyError mid-run.
+    unknown = [n for n in (*args.names, args.profile, args.cprofile, args.queries) if n and n not in table]
     if unknown:
-        parser.error(f"unknown request(s) {', '.join(unknown)}: choose from {', '.join(NAMES)}")
+        parser.error(f"unknown request(s) {', '.join(unknown)}: choose from {', '.join(table)}")
     if args.ratings:
         load_ratings(args.ratings)
     if args.profile:
-        profile(args.profile, args.runs)
+        profile(table[args.profile], args.runs)
     elif args.cprofile:
-        profile_cpu(args.cprofile, args.runs)
+        profile_cpu(table[args.cprofile], args.runs)
     elif args.queries:
-        show_queries(args.queries)
+        show_queries(table[args.queries])
     else:
-        measure(args.names or list(requests()), args.runs)
+        measure(table, args.names or list(table), args.runs)
