@@ -1,5 +1,6 @@
 """Who the client is: the TCP peer, or behind trusted proxies the hop they appended."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -122,3 +123,76 @@ def test_the_environment_variable_is_parsed_at_start_and_a_typo_stops_the_start(
     refused = _load_settings("172.18.0.0/16, ngnix")
     assert refused.returncode != 0
     assert "TRUSTED_PROXIES: 'ngnix' is not an IP address" in refused.stderr
+
+
+# --- One reader ------------------------------------------------------------------------------
+# ``client_address`` is the only code of the project that reads where a request came from;
+# everything counted by address calls it (the rate limits through ``client_address_hash``,
+# axes through ``AXES_CLIENT_IP_CALLABLE``). A second reader would trust the headers on its own.
+
+# The request headers and WSGI keys that name a client address, as a module would spell them
+# (``"REMOTE_ADDR"``, ``"HTTP_X_FORWARDED_FOR"``, ``request.headers["X-Forwarded-For"]``).
+_ADDRESS_KEYS = {
+    "REMOTE_ADDR",
+    "X_FORWARDED_FOR",
+    "X_REAL_IP",
+    "FORWARDED",
+    "CLIENT_IP",
+    "X_CLIENT_IP",
+    "TRUE_CLIENT_IP",
+    "CF_CONNECTING_IP",
+    "X_CLUSTER_CLIENT_IP",
+}
+_THE_READER = ROOT / "feedback" / "addresses.py"
+_PROJECT = ("indicators", "feedback", "review", "portal", "deploy")
+
+
+def _address_keys_named(source: str) -> set[tuple[int, str]]:
+    """(line, text) of each string in ``source`` that names a client-address header or key."""
+    return {
+        (node.lineno, node.value)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.upper().replace("-", "_").removeprefix("HTTP_") in _ADDRESS_KEYS
+    }
+
+
+def test_only_client_address_reads_where_a_request_came_from():
+    modules = [*(path for app in _PROJECT for path in (ROOT / app).rglob("*.py")), ROOT / "gunicorn.conf.py"]
+    readers = sorted(
+        f"{path.relative_to(ROOT)}:{line} {text!r}"
+        for path in modules
+        if path != _THE_READER
+        for line, text in _address_keys_named(path.read_text(encoding="utf-8"))
+    )
+    assert not readers, "Modules reading a client address themselves (call client_address):\n" + "\n".join(
+        readers
+    )
+
+
+def test_the_check_finds_a_reader():
+    assert {text for _, text in _address_keys_named(_THE_READER.read_text(encoding="utf-8"))} == {
+        "REMOTE_ADDR",
+        "HTTP_X_FORWARDED_FOR",
+    }
+    source = 'ip = request.headers.get("X-Real-IP") or request.META["REMOTE_ADDR"]'
+    assert _address_keys_named(source) == {(1, "X-Real-IP"), (1, "REMOTE_ADDR")}
+
+
+def test_no_library_decides_the_address_on_its_own():
+    from axes.helpers import get_client_ip_address  # noqa: PLC0415
+    from rest_framework.settings import api_settings  # noqa: PLC0415
+
+    # DRF's throttles key on their own reading of X-Forwarded-For (``get_ident``: any client's
+    # text unless NUM_PROXIES is set): none is configured; the limits are feedback.limits'.
+    assert api_settings.DEFAULT_THROTTLE_CLASSES == []
+    # axes asks client_address (pseudonymised), not ipware or the header: a forged header
+    # does not change what it keys on, another peer does.
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    with override_settings(TRUSTED_PROXIES=()):
+        first = get_client_ip_address(request)
+        request.META["HTTP_X_FORWARDED_FOR"] = "198.51.100.2"
+        assert get_client_ip_address(request) == first
+        request.META["REMOTE_ADDR"] = "203.0.113.10"
+        assert get_client_ip_address(request) != first
