@@ -12,8 +12,12 @@ comes from the page cache while the report has not changed
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from indicators import selectors
 from indicators.cache import CachedReadView, edition_tags
@@ -211,3 +215,33 @@ class DistrictDetailView(CachedReadView, generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[District]:
         return selectors.district_list_with_streets()
+
+
+# --- The root --------------------------------------------------------------------------------
+
+# What ``/api/v1/`` points to: the schema and its two readers, then the report's lists.
+# The submission and review endpoints are in the schema, which is the whole index.
+ROOT_LINKS = {
+    "schema": "report_api:schema",
+    "docs": "report_api:docs",
+    "redoc": "report_api:redoc",
+    "editions": "report_api:edition-list",
+    "chapters": "report_api:chapter-list",
+    "indicators": "report_api:indicator-list",
+    "stories": "report_api:story-list",
+    "districts": "report_api:district-list",
+}
+
+
+@extend_schema(
+    tags=[TAG],
+    summary="The API's root",
+    description=(
+        "Where to start: the OpenAPI schema (every endpoint, the submissions' included), its "
+        "Swagger UI and ReDoc pages, and the lists of the published report."
+    ),
+    responses=inline_serializer("ApiRoot", {name: serializers.URLField() for name in ROOT_LINKS}),
+)
+class ApiRootView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({name: reverse(route, request=request) for name, route in ROOT_LINKS.items()})

@@ -1,4 +1,4 @@
-"""``/api/v1/``: the report's read API, the OpenAPI schema and its docs.
+"""``/api/v1/``: its root, the report's read API, the OpenAPI schema and its docs.
 
 The docs pages load Swagger UI and ReDoc from our own static files
 (drf-spectacular-sidecar), never from a CDN.
@@ -14,6 +14,7 @@ from indicators import api
 app_name = "report_api"
 
 urlpatterns = [
+    path("", api.ApiRootView.as_view(), name="root"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -382,6 +382,45 @@ def test_schema_is_openapi_3_and_lists_every_endpoint(client):
     assert {"edition", "kind", "district", "q", "page"} <= parameters
 
 
+def test_root_points_to_the_schema_its_docs_and_the_report_lists(park_indicator):
+    # An integrator who tries the API's own address learns where everything is, rather
+    # than getting a 404 (/api/v1/ used to have nothing).
+    response = _get(f"{API}/")
+
+    assert response.status_code == 200
+    links = response.json()
+    assert set(links) == {
+        "schema",
+        "docs",
+        "redoc",
+        "editions",
+        "chapters",
+        "indicators",
+        "stories",
+        "districts",
+    }
+    for name, url in links.items():
+        assert url.startswith(f"http://testserver{API}/"), (name, url)
+        followed = Client().get(url.removeprefix("http://testserver"))
+        assert followed.status_code == 200, (name, url)
+    indicators = _get(links["indicators"].removeprefix("http://testserver")).json()["results"]
+    assert [item["code"] for item in indicators] == ["park-green-coverage"]
+
+
+def test_root_is_in_the_schema(openapi_schema):
+    operation = openapi_schema["paths"]["/api/v1/"]["get"]
+    fields = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert fields == {"$ref": "#/components/schemas/ApiRoot"}
+    assert set(openapi_schema["components"]["schemas"]["ApiRoot"]["required"]) >= {"schema", "docs"}
+
+
+def test_root_refuses_what_it_does_not_do():
+    response = Client().post(f"{API}/", {}, content_type="application/json")
+
+    assert response.status_code == 405
+    assert response.json()["detail"]
+
+
 def test_schema_validates_without_warnings(openapi_schema):
     # The fixture fails the test on any schema error or generator warning.
     assert openapi_schema["openapi"].startswith("3.")
