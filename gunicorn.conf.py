@@ -48,9 +48,20 @@ def _cores() -> int:
 
 bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
-# 2 × cores + 1 processes, capped at 8: with 4 threads each that is already 32
-# concurrent requests (and database connections) per host; beyond it add hosts.
-workers = _int("GUNICORN_WORKERS", min(2 * _cores() + 1, 8))
+# One process per core (at least two, so that one serves while the other is replaced;
+# at most 8: with 4 threads each, 32 concurrent requests and database connections per
+# host; beyond it add hosts). Not gunicorn's 2 × cores + 1, which is for sync workers,
+# whose processes are their only concurrency: here each process's threads overlap its
+# waits on PostgreSQL and Redis, and what is left of a request is Python holding the GIL
+# (an uncached chapter page: ~2.3 ms of Python to ~0.6 ms of PostgreSQL). More processes
+# than cores only take turns on them, and the heavier requests pay for the turns
+# (switches, CPU caches another process has filled). Measured on 2 cores with
+# bench/http's servers, 4 threads a process, 6 rounds each, interleaved: an uncached
+# chapter page cost 3.02-4.59 ms of CPU (gunicorn, PostgreSQL, Redis) with 5 processes
+# and 2.96-4.27 ms with 2, less in every round (medians 3.99 and 3.11 ms); a rating POST
+# 2.04-3.27 and 2.21-2.61 ms (3 rounds, medians 2.99 and 2.32); the bare floor view the
+# same (0.36-0.50 and 0.37-0.64 ms, medians 0.45 and 0.42).
+workers = _int("GUNICORN_WORKERS", min(max(_cores(), 2), 8))
 threads = _int("GUNICORN_THREADS", 4)
 
 # A worker process that stops answering its heartbeat for this long is killed.
