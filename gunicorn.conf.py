@@ -56,11 +56,12 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
 # (an uncached chapter page: ~2.3 ms of Python to ~0.6 ms of PostgreSQL). More processes
 # than cores only take turns on them, and the heavier requests pay for the turns
 # (switches, CPU caches another process has filled). Measured on 2 cores with
-# bench/http's servers, 4 threads a process, 6 rounds each, interleaved: an uncached
-# chapter page cost 3.02-4.59 ms of CPU (gunicorn, PostgreSQL, Redis) with 5 processes
-# and 2.96-4.27 ms with 2, less in every round (medians 3.99 and 3.11 ms); a rating POST
-# 2.04-3.27 and 2.21-2.61 ms (3 rounds, medians 2.99 and 2.32); the bare floor view the
-# same (0.36-0.50 and 0.37-0.64 ms, medians 0.45 and 0.42).
+# ``BENCH_WORKERS=5x4,2x4 BENCH_ROUNDS=5 bench/http`` (each setting's servers in turn,
+# round after round; medians of 5 rounds): an uncached chapter page cost 3.92 ms of CPU
+# (gunicorn, PostgreSQL, Redis) with 2 processes against 4.68 ms with 5, its ratio to the
+# floor view was 0.155× against 0.112× and its p99 87 against 180 ms; a cached page 0.83
+# against 0.94 ms, a rating POST 2.65 against 2.90 ms, the floor view 0.54 against 0.48.
+# Over 16 such rounds in four runs, the uncached page cost less with 2 processes in 14.
 workers = _int("GUNICORN_WORKERS", min(max(_cores(), 2), 8))
 threads = _int("GUNICORN_THREADS", 4)
 

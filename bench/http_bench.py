@@ -732,11 +732,82 @@ def context_now() -> dict:
     }
 
 
+# BENCH_WORKERS=5x4,2x4 (processes x threads, comma-separated): instead of the table,
+# gunicorn's process and thread counts compared, each setting's floor view, uncached and
+# cached chapter page and rating POST in turn, round after round (BENCH_ROUNDS), so
+# that the machine's load weighs on every setting alike; the environment overrides
+# gunicorn.conf.py's defaults for each (GUNICORN_WORKERS, GUNICORN_THREADS).
+WORKER_SETTINGS = [
+    tuple(int(n) for n in setting.split("x"))
+    for setting in os.environ.get("BENCH_WORKERS", "").split(",")
+    if setting
+]
+
+
+def compare_workers(t: dict[str, Target]) -> None:
+    """Each of WORKER_SETTINGS' floor and portal servers, measured in turn in every round."""
+    servers = {}
+    worker = None
+    try:
+        for workers, threads in WORKER_SETTINGS:
+            os.environ["GUNICORN_WORKERS"], os.environ["GUNICORN_THREADS"] = str(workers), str(threads)
+            name = f"{workers}x{threads}"
+            servers[name] = (
+                start_floor(f"floor-{name}", MAIN_DATABASE_URL),
+                start_portal(f"cold-{name}", MAIN_DATABASE_URL, cached=False),
+                start_portal(f"cached-{name}", MAIN_DATABASE_URL, cached=True),
+            )
+        worker = start_worker("worker", MAIN_DATABASE_URL)
+        for floor, cold, cached in servers.values():
+            floor.wait_ready("/ok")
+            cold.wait_ready("/healthz")
+            cached.wait_ready("/healthz")
+        runs: dict[str, list[dict[str, dict]]] = {name: [] for name in servers}
+        for round_ in range(ROUNDS):
+            print(f"==> round {round_ + 1} of {ROUNDS}", flush=True)
+            for name, (floor, cold, cached) in servers.items():
+                runs[name].append(
+                    {
+                        "floor": wrk(floor, t["floor_ok"]),
+                        "cold": wrk(cold, t["chapter"]),
+                        "cached": wrk(cached, t["chapter"]),
+                        "rating": wrk(cached, t["rating"]),
+                    }
+                )
+                worker_idle()
+    finally:
+        for trio in servers.values():
+            for server in trio:
+                server.stop()
+        if worker is not None:
+            worker.stop()
+    print(
+        "\n| processes × threads | floor CPU ms | uncached chapter CPU ms | its ratio (req/s) "
+        "| p99 ms | cached chapter CPU ms | rating POST CPU ms |\n|---|---|---|---|---|---|---|"
+    )
+    for name, rounds in runs.items():
+
+        def cells(key: str, field: str, rounds: list[dict[str, dict]] = rounds) -> str:
+            values = [run[key][field] for run in rounds]
+            return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+        ratios = [run["cold"]["rps"] / run["floor"]["rps"] for run in rounds]
+        print(
+            f"| {name} | {cells('floor', 'cpu_ms')} | {cells('cold', 'cpu_ms')} "
+            f"| {statistics.median(ratios):.3f}× ({min(ratios):.3f}–{max(ratios):.3f}) "
+            f"| {cells('cold', 'p99_ms')} | {cells('cached', 'cpu_ms')} | {cells('rating', 'cpu_ms')} |"
+        )
+    print("\nMedian (range) of the rounds; CPU: the servers' processes, PostgreSQL and Redis, per request.")
+
+
 def main() -> None:
     # Stop the servers (finally blocks) when bench/http is interrupted.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     items = report_items()
     t = targets(items)
+    if WORKER_SETTINGS:
+        compare_workers(t)
+        return
     context = context_now()
     print(f"==> load average {context['load_start']}; {DURATION}s per measurement; sizes {SIZES}", flush=True)
     main_results = measure_main(t)
