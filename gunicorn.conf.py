@@ -48,18 +48,22 @@ def _cores() -> int:
 
 bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
-# 2 × cores + 1 processes, capped at 8: with 4 threads each that is already 32
-# concurrent requests (and database connections) per host; beyond it add hosts.
-# One process per core was measured too (``BENCH_WORKERS=5x4,2x4 BENCH_ROUNDS=5
-# bench/http``, each setting's servers in turn, round after round): with 2 processes on
-# 2 cores an uncached chapter page cost less CPU in 14 of 16 rounds over four runs
-# (medians of one run 3.92 against 4.68 ms; p99 87 against 180 ms). But the two whole
-# bench/http runs with 2 processes gave that page 0.08× the floor view, against 0.12×
-# with 5 in the run before them: fewer processes each reach ``max_requests`` (below)
-# sooner, and a new process renders its first pages cold (templates, compiled queries,
-# the fixed chrome), which the interleaved runs, each too short for a replacement, do not
-# see. Until that is measured apart, the default stays.
-workers = _int("GUNICORN_WORKERS", min(2 * _cores() + 1, 8))
+# One process per core (at least two, so that one serves while the other is replaced;
+# at most 8: with 4 threads each, 32 concurrent requests and database connections per
+# host; beyond it add hosts). Not gunicorn's 2 × cores + 1, which is for sync workers,
+# whose processes are their only concurrency: here each process's threads overlap its
+# waits on PostgreSQL and Redis, and what is left of a request is Python holding the GIL
+# (an uncached chapter page: ~2.3 ms of Python to ~0.6 ms of PostgreSQL), so processes
+# beyond the cores only take turns on them. Measured on 2 cores with
+# ``BENCH_WORKERS=5x4,2x4 BENCH_ROUNDS=5 bench/http`` (each setting's servers in turn,
+# round after round, so that the machine's load weighs on both alike): an uncached
+# chapter page cost less CPU with 2 processes than with 5 in 14 of 16 rounds over four
+# runs (medians of one run 3.92 against 4.68 ms; its p99 87 against 180 ms; the floor view
+# 0.54 against 0.48 ms). Whole bench/http runs, one after another on that noisy machine,
+# gave the page 0.12× the floor view with 5 processes and 0.08×, 0.08×, 0.15× and 0.17×
+# with 2; the last two, with replacements of processes (max_requests) off and on, showed
+# that replacing them is not what cost the first two.
+workers = _int("GUNICORN_WORKERS", min(max(_cores(), 2), 8))
 threads = _int("GUNICORN_THREADS", 4)
 
 # A worker process that stops answering its heartbeat for this long is killed.

@@ -22,8 +22,8 @@ def _conf(monkeypatch, cores: int, **environ: str) -> dict:
     return runpy.run_path(str(CONF))
 
 
-@pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 5), (3, 7), (4, 8), (32, 8)])
-def test_gthread_processes_twice_the_cores_and_one_at_most_eight(monkeypatch, cores, workers):
+@pytest.mark.parametrize(("cores", "workers"), [(1, 2), (2, 2), (3, 3), (4, 4), (32, 8)])
+def test_one_gthread_process_per_core_between_two_and_eight(monkeypatch, cores, workers):
     conf = _conf(monkeypatch, cores)
 
     assert conf["worker_class"] == "gthread"
