@@ -446,20 +446,30 @@ LIVE_GOAL = 10.0
 SCALE_ROWS = ["chapter", "floor_live", "indicator", "story", "aggregate", "chapter_deployed"]
 
 
+def start_main_servers(floor: str, cold: str, cached: str) -> list[Server]:
+    """The floor project and the portal uncached and cached on the report, so named."""
+    return [
+        start_floor(floor, MAIN_DATABASE_URL),
+        start_portal(cold, MAIN_DATABASE_URL, cached=False),
+        start_portal(cached, MAIN_DATABASE_URL, cached=True),
+    ]
+
+
+def wait_main_servers(servers: list[Server]) -> None:
+    floor, cold, cached = servers
+    floor.wait_ready("/ok")
+    cold.wait_ready("/healthz")
+    cached.wait_ready("/healthz")
+
+
 def measure_main(t: dict[str, Target]) -> dict:
     """The issue's table, uncached and cached, on the report without ratings."""
     print("==> portal (uncached and cached), floor and a Celery worker on the report", flush=True)
-    servers = [
-        start_floor("floor", MAIN_DATABASE_URL),
-        start_portal("portal-cold", MAIN_DATABASE_URL, cached=False),
-        start_portal("portal-cached", MAIN_DATABASE_URL, cached=True),
-    ]
+    servers = start_main_servers("floor", "portal-cold", "portal-cached")
     floor, cold, cached = servers
     worker = start_worker("worker", MAIN_DATABASE_URL)
     try:
-        floor.wait_ready("/ok")
-        cold.wait_ready("/healthz")
-        cached.wait_ready("/healthz")
+        wait_main_servers(servers)
         floors: dict[str, list[dict]] = {key: [] for key in FLOOR_ORDER}
         rounds: dict[str, dict[str, list[tuple[dict, float]]]] = {}
         for _round in range(ROUNDS):
@@ -746,22 +756,16 @@ WORKER_SETTINGS = [
 
 def compare_workers(t: dict[str, Target]) -> None:
     """Each of WORKER_SETTINGS' floor and portal servers, measured in turn in every round."""
-    servers = {}
+    servers: dict[str, list[Server]] = {}
     worker = None
     try:
         for workers, threads in WORKER_SETTINGS:
             os.environ["GUNICORN_WORKERS"], os.environ["GUNICORN_THREADS"] = str(workers), str(threads)
             name = f"{workers}x{threads}"
-            servers[name] = (
-                start_floor(f"floor-{name}", MAIN_DATABASE_URL),
-                start_portal(f"cold-{name}", MAIN_DATABASE_URL, cached=False),
-                start_portal(f"cached-{name}", MAIN_DATABASE_URL, cached=True),
-            )
+            servers[name] = start_main_servers(f"floor-{name}", f"cold-{name}", f"cached-{name}")
         worker = start_worker("worker", MAIN_DATABASE_URL)
-        for floor, cold, cached in servers.values():
-            floor.wait_ready("/ok")
-            cold.wait_ready("/healthz")
-            cached.wait_ready("/healthz")
+        for trio in servers.values():
+            wait_main_servers(trio)
         runs: dict[str, list[dict[str, dict]]] = {name: [] for name in servers}
         for round_ in range(ROUNDS):
             print(f"==> round {round_ + 1} of {ROUNDS}", flush=True)
@@ -786,18 +790,21 @@ def compare_workers(t: dict[str, Target]) -> None:
         "| p99 ms | cached chapter CPU ms | rating POST CPU ms |\n|---|---|---|---|---|---|---|"
     )
     for name, rounds in runs.items():
-
-        def cells(key: str, field: str, rounds: list[dict[str, dict]] = rounds) -> str:
-            values = [run[key][field] for run in rounds]
-            return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
-
         ratios = [run["cold"]["rps"] / run["floor"]["rps"] for run in rounds]
         print(
-            f"| {name} | {cells('floor', 'cpu_ms')} | {cells('cold', 'cpu_ms')} "
+            f"| {name} | {_spread_cell(rounds, 'floor', 'cpu_ms')} "
+            f"| {_spread_cell(rounds, 'cold', 'cpu_ms')} "
             f"| {statistics.median(ratios):.3f}× ({min(ratios):.3f}–{max(ratios):.3f}) "
-            f"| {cells('cold', 'p99_ms')} | {cells('cached', 'cpu_ms')} | {cells('rating', 'cpu_ms')} |"
+            f"| {_spread_cell(rounds, 'cold', 'p99_ms')} | {_spread_cell(rounds, 'cached', 'cpu_ms')} "
+            f"| {_spread_cell(rounds, 'rating', 'cpu_ms')} |"
         )
     print("\nMedian (range) of the rounds; CPU: the servers' processes, PostgreSQL and Redis, per request.")
+
+
+def _spread_cell(rounds: list[dict[str, dict]], key: str, field: str) -> str:
+    """``median (min–max)`` of one figure of one request over the rounds."""
+    values = [run[key][field] for run in rounds]
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
 
 
 def main() -> None:
