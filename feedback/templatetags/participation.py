@@ -18,6 +18,7 @@ from datetime import datetime
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
 from django.template.defaultfilters import linebreaksbr
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
@@ -45,13 +46,18 @@ def participation_panel(context, target: Indicator | Story) -> dict:
     data = selectors.participation_for_target(
         target=target, key_hash=None, comments_shown=COMMENTS_SHOWN, summary=known
     )
+    districts = data.districts
     return {
         "request": request,
         "target": target,
         "kind": kind,
         "summary": data.summary,
-        "rating_form": RatingForm(districts=data.districts, auto_id="rate-%s"),
-        "comment_form": CommentForm(districts=data.districts, auto_id="comment-%s"),
+        # The blank forms are written once per process for this item, language and list of
+        # districts ({% fixed %} in the template): made only when they are written.
+        "rating_form": SimpleLazyObject(lambda: RatingForm(districts=districts, auto_id="rate-%s")),
+        "comment_form": SimpleLazyObject(lambda: CommentForm(districts=districts, auto_id="comment-%s")),
+        # All the forms show of the districts (their order, ids and names in either language).
+        "district_names": tuple([(d.pk, d.name, d.name_en) for d in districts]),
         "comments": data.comments,
         "more_comments": data.more_comments,
     }

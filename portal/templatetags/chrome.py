@@ -139,9 +139,11 @@ class FixedNode(_NodesListedOnce):
         return text
 
 
-# ``{% fixed %}``'s texts; bounded (each template has a few, each by language and nav).
+# ``{% fixed %}``'s texts; bounded. Each template has a few, each by language and nav; the
+# participation panel's two blank forms are one each per item and language (2 × 224 × 2
+# for the 2023 report, ~3 KB each), so the bound leaves room for several editions.
 _fixed: dict[tuple, str] = {}
-FIXED_ENTRIES = 1000
+FIXED_ENTRIES = 10_000
 
 
 def _fixed_forget(**kwargs: Any) -> None:

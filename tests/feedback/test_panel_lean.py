@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 
 from feedback import forms
 from feedback.models import Comment, ModerationState, OfficialReply
-from tests.factories import DistrictFactory
+from tests.factories import DistrictFactory, IndicatorFactory, StoryFactory
 from tests.feedback.helpers import comment, rate
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +192,57 @@ def test_an_invalid_post_keeps_the_chosen_district_and_values(client, indicator)
     assert f'<option value="{district.pk}" selected>海淀区</option>' in _select(html, "comment-form")
     assert '<input type="text" name="nickname" value="&lt;昵称&gt;" maxlength="30" id="id_nickname">' in html
     assert "长" * 1001 + "</textarea>" in html
+
+
+# --- The blank forms, written once per item, language and districts ({% fixed %}) ---------
+
+
+def _page(client, target) -> str:
+    response = client.get(target.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_blank_forms_follow_the_districts_they_list(client, indicator):
+    district = DistrictFactory(name="海淀区", name_en="Haidian")
+    assert _page(client, indicator).count(f'<option value="{district.pk}">海淀区</option>') == 2
+    # Staff rename it and add one: the next page lists them so, in both forms.
+    district.name, district.name_en = "海淀新区", "New Haidian"
+    district.save()
+    added = DistrictFactory(name="朝阳区", name_en="Chaoyang")
+    html = _page(client, indicator)
+    for form in ("rate-form", "comment-form"):
+        select = _select(html, form)
+        assert f'<option value="{district.pk}">海淀新区</option>' in select
+        assert f'<option value="{added.pk}">朝阳区</option>' in select
+        assert ">海淀区<" not in select
+    # The English page's forms are English, with the English names.
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
+    english = _page(client, indicator)
+    for form in ("rate-form", "comment-form"):
+        select = _select(english, form)
+        assert '<option value="" selected>Prefer not to say</option>' in select
+        assert f'<option value="{district.pk}">New Haidian</option>' in select
+    assert "Your district (optional)" in english and "您所在的区" not in english
+
+
+def test_the_blank_forms_are_each_items_own(client, chapter):
+    first, second = IndicatorFactory(chapter=chapter), IndicatorFactory(chapter=chapter)
+    story = StoryFactory(chapter=chapter)
+    for target, kind in ((first, "indicator"), (second, "indicator"), (story, "story"), (first, "indicator")):
+        html = _page(client, target)
+        assert html.count('action="/participate/') == 2
+        assert f'action="/participate/{kind}/{target.pk}/rate/"' in html
+        assert f'action="/participate/{kind}/{target.pk}/comment/"' in html
+        assert f'data-target-type="{kind}" data-target-id="{target.pk}"' in html
+
+
+def test_a_refused_form_is_shown_as_sent_after_the_blank_one_was_kept(client, indicator):
+    district = DistrictFactory(name="海淀区")
+    blank = _page(client, indicator)
+    assert 'aria-invalid="true"' not in blank and " selected>海淀区<" not in blank
+    html = rate(client, indicator, "9", district=district.pk).content.decode()
+    assert f'<option value="{district.pk}" selected>海淀区</option>' in _select(html, "rate-form")
+    assert '<p class="field-error" id="rate-score-error">评分须为 1 到 5 的整数。</p>' in html
+    # And the page itself is blank again.
+    assert _page(client, indicator) == blank
