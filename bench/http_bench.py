@@ -790,7 +790,7 @@ def compare_workers(t: dict[str, Target]) -> None:
         "| p99 ms | cached chapter CPU ms | rating POST CPU ms |\n|---|---|---|---|---|---|---|"
     )
     for name, rounds in runs.items():
-        ratios = [run["cold"]["rps"] / run["floor"]["rps"] for run in rounds]
+        ratios = [_ratio(run["cold"], run["floor"]) for run in rounds]
         print(
             f"| {name} | {_spread_cell(rounds, 'floor', 'cpu_ms')} "
             f"| {_spread_cell(rounds, 'cold', 'cpu_ms')} "
