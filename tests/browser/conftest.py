@@ -112,6 +112,34 @@ _BROKEN_NUMBERS = """() => {
 }"""
 
 
+# What reaches past the right edge of the window, which a reader would have to scroll sideways
+# to see: the page's width, and the innermost boxes that stick out (not those inside a box that
+# scrolls or clips them: a wide table in its own scrolling frame is meant to).
+_OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = document.documentElement.scrollWidth;
+  if (wide <= width) return [];
+  const clipped = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  // An element's box, or the content spilling out of it (a line that does not wrap).
+  const reach = (el) => {
+    const box = el.getBoundingClientRect();
+    return Math.max(box.right, box.left + el.scrollWidth);
+  };
+  const out = (el) => reach(el) > width + 1;
+  const culprits = Array.from(document.body.querySelectorAll('*'))
+    .filter((el) => out(el) && !clipped(el) && !Array.from(el.children).some(out))
+    .slice(0, 5)
+    .map((el) => `<${el.localName} class="${el.className}"> "${el.textContent.trim().slice(0, 40)}" `
+      + `to ${Math.round(reach(el))} px`);
+  return [`the page is ${wide} px wide in a ${width} px window`, ...culprits];
+}"""
+
+
 # Resolves once the browser has drawn two frames: what a resize set off has been drawn.
 _TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
@@ -340,6 +368,11 @@ class Visit:
         """Figures drawn over two lines ("4" above "8"): each run of digits (with its
         decimal point or separators) should sit on one line."""
         return self.page.evaluate(_BROKEN_NUMBERS)
+
+    def overflowing(self) -> list[str]:
+        """What makes the page wider than the window (a reader would scroll sideways to read
+        it), or nothing when it fits."""
+        return self.page.evaluate(_OVERFLOWING)
 
     def screenshot(self, directory: Path | None, name: str, *, full_page: bool = True) -> Path | None:
         """The page saved as ``<directory>/<name>.png``; nothing without a directory."""

@@ -4,7 +4,8 @@ Each page answers 200 and, once its scripts have run and its requests have settl
 has logged no console error and thrown nothing, asked no host but the site itself
 for anything, and shows axe-core (WCAG 2.x rules and best practices) no serious or
 critical violation; no form control or button is under 24 CSS pixels (WCAG 2.5.8's
-touch target), and no figure is broken over two lines. Each page is opened once, at the
+touch target), no figure is broken over two lines, and nothing makes the page wider than
+the window (a reader scrolling sideways to read a line: WCAG 1.4.10, reflow). Each page is opened once, at the
 phone's width, checked, then resized to the desktop's and checked again: the media queries
 apply on a resize, the charts draw again, and what the width fetches is waited for, so a
 second navigation would show the same page at more cost (the chapter's chart: the same
@@ -83,6 +84,7 @@ def _width_problems(visit, screenshots, shot: str, *, full_page: bool) -> list[s
         [f"axe: {line}" for line in visit.axe_blocking()]
         + [f"touch target under 24 px: {line}" for line in visit.small_controls(24)]
         + [f"figure broken over two lines: {line}" for line in visit.broken_numbers()]
+        + [f"wider than the window: {line}" for line in visit.overflowing()]
     )
     return [f"{shot}: {line}" for line in problems]
 
@@ -132,3 +134,31 @@ def test_the_page_list_covers_the_pages_the_issue_names():
         "privacy",
         "accountability",
     } <= set(PRESENT)
+
+
+# The browsable API's pages (DRF's templates, the site's stylesheet for them), which a
+# developer or a journalist opens on a phone from a link to the open data.
+_API_PAGES = ("/api/v1/", "/api/v1/indicators/?page_size=5", "/api/v1/aggregates/districts/")
+# Boxes whose text a reader would have to scroll sideways inside to read.
+_SCROLLING_BOXES = """() => Array.from(document.querySelectorAll('.request-info pre, .response-info pre'))
+  .filter((box) => box.scrollWidth > box.clientWidth + 1)
+  .map((box) => `${box.parentElement.className}: ${box.scrollWidth} px of text in ${box.clientWidth} px`)"""
+
+
+@pytest.mark.parametrize("path", _API_PAGES)
+def test_the_browsable_api_fits_a_phone(reader, report, path):
+    assert reader.goto(path) == 200
+    problems = (
+        reader.problems()  # a refused inline style is a console error
+        + [f"wider than the window: {line}" for line in reader.overflowing()]
+        + [f"scrolls sideways: {line}" for line in reader.page.evaluate(_SCROLLING_BOXES)]
+    )
+    assert not problems, f"{path}:\n" + "\n".join(problems)
+
+
+def test_the_browsable_api_s_filter_button_sits_at_the_right(reader, report):
+    assert reader.goto("/api/v1/indicators/?page_size=5") == 200
+    button = reader.page.locator('button[data-target="#filtersModal"]')
+    assert button.get_attribute("style") is None
+    assert button.evaluate("(el) => getComputedStyle(el).float") == "right"
+    assert reader.problems() == []

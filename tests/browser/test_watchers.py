@@ -13,7 +13,7 @@ BAD_MARKUP = """
 """
 
 
-def test_an_axe_violation_a_small_target_a_console_error_and_an_outside_request_are_all_caught(
+def test_an_axe_violation_a_small_target_a_console_error_a_wide_line_and_an_outside_request_are_all_caught(
     open_browser,
 ):
     visit = open_browser(PHONE)
@@ -27,6 +27,23 @@ def test_an_axe_violation_a_small_target_a_console_error_and_an_outside_request_
     assert any(line.startswith("image-alt (critical)") for line in visit.axe_blocking())
     assert any("×12" in line and "<button" in line for line in visit.small_controls(24))
     assert any("broken on purpose" in problem for problem in visit.problems())
+
+    # A line too long for a phone makes the page wider than the window; in a box that
+    # scrolls it sideways (a wide table's frame), it does not.
+    assert visit.overflowing() == []
+    visit.page.evaluate(
+        "() => { const wide = document.createElement('p'); wide.className = 'wide';"
+        " wide.textContent = 'x'.repeat(400); wide.style.whiteSpace = 'nowrap';"
+        " document.querySelector('main').append(wide); }"
+    )
+    wide = visit.overflowing()
+    assert wide[0].startswith("the page is ") and wide[0].endswith(" px wide in a 390 px window"), wide
+    assert any(line.startswith('<p class="wide"> "xxx') for line in wide[1:]), wide
+    visit.page.evaluate(
+        "() => { const frame = document.createElement('div'); frame.style.overflowX = 'auto';"
+        " frame.append(document.querySelector('.wide')); document.querySelector('main').append(frame); }"
+    )
+    assert visit.overflowing() == []
 
     # The site's policy stops an outside image before any request: on a blank page
     # without it (in the same browser), the request is made, refused and named.
