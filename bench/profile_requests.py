@@ -23,6 +23,7 @@ pyinstrument``; it is not a requirement of the portal) and prints the call tree.
 
 import argparse
 import cProfile
+import importlib.util
 import json
 import os
 import pstats
@@ -31,6 +32,39 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# The requests of the table (``requests()``), by name.
+NAMES = (
+    *("floor_ok", "floor_insert", "home", "chapter", "indicator", "story"),
+    *("api_list", "aggregate", "rating"),
+)
+
+
+def arguments() -> argparse.Namespace:
+    """The command line, checked before Django is set up (and, with ``--check``, before
+    bench/profile starts PostgreSQL and Redis and loads the report: half a minute): a
+    misspelt name or a missing profiler is refused at once, with what there is."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME", help="requests to measure (default: all)")
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--profile", metavar="NAME", help="profile one request with pyinstrument")
+    parser.add_argument("--cprofile", metavar="NAME", help="profile one request with cProfile (CPU time)")
+    parser.add_argument("--queries", metavar="NAME", help="print the SQL of one request")
+    parser.add_argument("--ratings", type=int, default=0, help="load this many ratings first (SQL)")
+    parser.add_argument("--check", action="store_true", help="check the command line, then stop")
+    args = parser.parse_args()
+    unknown = [n for n in (*args.names, args.profile, args.cprofile, args.queries) if n and n not in NAMES]
+    if unknown:
+        parser.error(f"unknown request(s) {', '.join(unknown)}: choose from {', '.join(NAMES)}")
+    if args.profile and importlib.util.find_spec("pyinstrument") is None:
+        parser.error("--profile needs pyinstrument (not the portal's): .venv/bin/pip install pyinstrument")
+    return args
+
+
+if __name__ == "__main__":
+    ARGS = arguments()
+    if ARGS.check:
+        sys.exit(0)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -196,26 +230,16 @@ def load_ratings(count: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME", help="requests to measure (default: all)")
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--profile", metavar="NAME", help="profile one request with pyinstrument")
-    parser.add_argument("--cprofile", metavar="NAME", help="profile one request with cProfile (CPU time)")
-    parser.add_argument("--queries", metavar="NAME", help="print the SQL of one request")
-    parser.add_argument("--ratings", type=int, default=0, help="load this many ratings first (SQL)")
-    args = parser.parse_args()
     table = requests()
-    # A misspelt name is refused with the names there are, not a KeyError mid-run.
-    unknown = [n for n in (*args.names, args.profile, args.cprofile, args.queries) if n and n not in table]
-    if unknown:
-        parser.error(f"unknown request(s) {', '.join(unknown)}: choose from {', '.join(table)}")
-    if args.ratings:
-        load_ratings(args.ratings)
-    if args.profile:
-        profile(table[args.profile], args.runs)
-    elif args.cprofile:
-        profile_cpu(table[args.cprofile], args.runs)
-    elif args.queries:
-        show_queries(table[args.queries])
+    if tuple(table) != NAMES:
+        sys.exit(f"NAMES {NAMES} is not the table's {tuple(table)}")
+    if ARGS.ratings:
+        load_ratings(ARGS.ratings)
+    if ARGS.profile:
+        profile(table[ARGS.profile], ARGS.runs)
+    elif ARGS.cprofile:
+        profile_cpu(table[ARGS.cprofile], ARGS.runs)
+    elif ARGS.queries:
+        show_queries(table[ARGS.queries])
     else:
-        measure(table, args.names or list(table), args.runs)
+        measure(table, ARGS.names or list(table), ARGS.runs)
