@@ -37,6 +37,7 @@ UNITS = {
     "微克/立方米": "μg/m³",
     "千瓦时": "kWh",
     "元": "yuan",
+    "吨": "tonnes",
     "标箱": "TEU",
     "架次": "flights",
     "间": "rooms",

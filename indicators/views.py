@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +25,13 @@ from indicators.cache import REPORT, SHARED, cached_page, depend, dont_store, ed
 from indicators.english_figures import unit_label_english
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind, is_english, localized_in
 from indicators.page_urls import edition_url
-from indicators.templatetags.report import paragraphs, published_editions_given, truncated
+from indicators.templatetags.report import (
+    chinese_if,
+    localized_html,
+    paragraphs,
+    published_editions_given,
+    truncated,
+)
 
 # --- Home and editions -----------------------------------------------------------------
 
@@ -92,11 +99,14 @@ def chapter(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             "edition": edition,
             "edition_url": escape(edition_url(edition.year)),
             "edition_title": escape(localized_in(edition, "title", english=english)),
-            "chapter_theme": escape(localized_in(chapter, "theme", english=english)),
-            "chapter_title": escape(title),
+            # In a span marked Chinese where an English page shows the Chinese (no English).
+            "chapter_theme": localized_html(chapter, "theme", english=english),
+            "chapter_title": localized_html(chapter, "title", english=english),
             # ``{{ title }} {{ summary|truncatechars:100 }}`` (the page's description).
             "chapter_description": escape(f"{title} {truncated(summary, 100)}" if summary else title),
             "chapter_lead": [escape(paragraph) for paragraph in paragraphs(summary)],
+            # The summary is the report's Chinese (the data has no English one).
+            "chinese": mark_safe(chinese_if(english)),  # noqa: S308 - a constant
             "edition_label": escape(gettext("%(year)s 年度") % {"year": edition.year}),
             "chapter_label": escape(gettext("第 %(number)s 章") % {"number": chapter.number}),
             "counts": escape(

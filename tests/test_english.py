@@ -377,7 +377,8 @@ def test_english_pages_show_chinese_only_where_content_has_no_english(english_cl
         # Report text (source sentence, preface) in the description and the Open Graph tags.
         html = re.sub(r'<meta (name="description"|property="og:[a-z_:]+").*?>', "", html)
         body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
-        body = re.sub(r"<blockquote>.*?</blockquote>", "", body, flags=re.S)  # the report's source sentence
+        # The report's source sentence.
+        body = re.sub(r"<blockquote[^>]*>.*?</blockquote>", "", body, flags=re.S)
         leftover = set(CJK.findall(body)) - allowed
         # Factory content without an English field (summaries, bodies) is content, not interface.
         leftover = {

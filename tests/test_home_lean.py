@@ -147,15 +147,15 @@ FIGURES_LOOP = """{% load i18n report %}{% for indicator in headlines %}
       <li class="figure">
         <a class="figure__link" href="{{ indicator.get_absolute_url }}">
           <span class="figure__value">{{ indicator|quantity|default:_("报告未给出数值") }}</span>
-          <span class="figure__name">{{ indicator.display_name }}</span>
-          <span class="figure__meta">{% blocktranslate with year=indicator.year %}{{ year }} 年{% endblocktranslate %} · {{ indicator.chapter.display_theme }}</span>
+          <span class="figure__name"{% chinese_lang_unless indicator "name" %}>{{ indicator.display_name }}</span>
+          <span class="figure__meta">{% blocktranslate with year=indicator.year %}{{ year }} 年{% endblocktranslate %} · {% marked_chinese indicator.chapter "theme" %}</span>
         </a>
       </li>
       {% endfor %}"""  # noqa: E501 - the template's line
-CARDS_LOOP = """{% load i18n %}{% for chapter in chapters %}
+CARDS_LOOP = """{% load i18n report %}{% for chapter in chapters %}
       <li class="card chapter-card">
-        <p class="card__eyebrow">{% blocktranslate with number=chapter.number %}第 {{ number }} 章{% endblocktranslate %} · <span class="theme">{{ chapter.display_theme }}</span></p>
-        <h3 class="card__title"><a href="{{ chapter.get_absolute_url }}">{{ chapter.display_title }}</a></h3>
+        <p class="card__eyebrow">{% blocktranslate with number=chapter.number %}第 {{ number }} 章{% endblocktranslate %} · <span class="theme"{% chinese_lang_unless chapter "theme" %}>{{ chapter.display_theme }}</span></p>
+        <h3 class="card__title"><a href="{{ chapter.get_absolute_url }}"{% chinese_lang_unless chapter "title" %}>{{ chapter.display_title }}</a></h3>
         <p class="card__meta">{% blocktranslate count counter=chapter.indicator_count %}{{ counter }} 项指标{% plural %}{{ counter }} 项指标{% endblocktranslate %} · {% blocktranslate count counter=chapter.story_count %}{{ counter }} 个亮点故事{% plural %}{{ counter }} 个亮点故事{% endblocktranslate %}</p>
       </li>
       {% endfor %}"""  # noqa: E501 - the template's line

@@ -82,6 +82,60 @@ def with_image(photos: Iterable[Photo]) -> list[Photo]:
     return [photo for photo in photos if photo.image]
 
 
+# The report's Chinese shown on a page in another language (a text the data has in Chinese
+# only): the attribute that says so (WCAG 3.1.2, language of parts), so that a screen reader
+# reads it with a Chinese voice and the browser breaks its lines as Chinese.
+CHINESE = ' lang="zh-Hans"'
+
+
+def chinese_if(english: bool) -> str:
+    """``CHINESE`` on a page in English, else nothing (the page itself is Chinese)."""
+    return CHINESE if english else ""
+
+
+def _fallback(obj, field: str, english: bool) -> str:
+    """``CHINESE`` where an English page shows ``obj.<field>`` because ``<field>_en`` is empty."""
+    return CHINESE if english and not getattr(obj, f"{field}_en") else ""
+
+
+def localized_html(obj, field: str, *, english: bool) -> SafeString:
+    """``localized_in``'s text, escaped, and in a ``<span lang="zh-Hans">`` where an English
+    page shows the Chinese because the English is empty."""
+    text = _e(localized_in(obj, field, english=english))
+    return mark_safe(f"<span{CHINESE}>{text}</span>" if _fallback(obj, field, english) else text)  # noqa: S308
+
+
+@register.simple_tag
+def chinese_lang() -> SafeString:
+    """`` lang="zh-Hans"`` inside the start tag of an element holding a Chinese-only text
+    (``<p{% chinese_lang %}>{{ story.summary }}</p>``), when the page is not Chinese."""
+    return mark_safe(chinese_if(is_english()))  # noqa: S308 - a constant
+
+
+@register.simple_tag
+def chinese_lang_unless(obj, field: str) -> SafeString:
+    """``chinese_lang`` for a text with an English field (``<field>_en``) that is empty, so
+    that the page shows its Chinese (``localized``, ``display_*``)."""
+    english = is_english() and not getattr(obj, f"{field}_en", "")
+    return mark_safe(chinese_if(english))  # noqa: S308 - a constant
+
+
+@register.simple_tag
+def chinese_text(text: str) -> SafeString:
+    """A Chinese-only text (a field without an English one), escaped, and in a span marked
+    Chinese on a page in English (on a Chinese page, the text alone)."""
+    escaped = _e(text or "")
+    return mark_safe(f"<span{CHINESE}>{escaped}</span>" if is_english() and escaped else escaped)  # noqa: S308
+
+
+@register.simple_tag
+def marked_chinese(obj, field: str) -> SafeString:
+    """``localized_html`` for a template: the text in the page's language, escaped, in a span
+    marked Chinese where an English page shows the Chinese (``{% marked_chinese indicator
+    "name" as name %}``, then ``{% blocktranslate with name=name %}``)."""
+    return localized_html(obj, field, english=is_english())
+
+
 @register.filter
 def paragraphs(text: str) -> list[str]:
     """Split a text stored with blank lines between paragraphs."""
@@ -193,7 +247,8 @@ class _IndicatorRows:
         value = _quantity(current.value, unit, current.qualifier, english=self.english) if current else ""
         shown = _e(value) if value else self.missing()
         row = (
-            f'<li class="indicator-item">\n  <a class="indicator-item__name" href="{_e(url)}">'
+            f'<li class="indicator-item">\n  <a class="indicator-item__name" href="{_e(url)}"'
+            f"{_fallback(indicator, 'name', self.english)}>"
             f"{_e(localized_in(indicator, 'name', english=self.english))}</a>\n"
             f'  <span class="indicator-item__value">{shown}</span>'
         )
@@ -262,17 +317,24 @@ def _story_item(story: Story, url: str, language: str | None, english: bool, ell
     place = ""
     if story.district_id:
         district = _e(localized_in(story.district, "name", english=english))
-        street = f" · {_e(localized_in(story.street, 'name', english=english))}" if story.street_id else ""
+        if _fallback(story.district, "name", english):
+            district = f"<span{CHINESE}>{district}</span>"
+        street = ""
+        if story.street_id:
+            name = _e(localized_in(story.street, "name", english=english))
+            chinese = _fallback(story.street, "name", english)
+            street = f" · <span{chinese}>{name}</span>" if chinese else f" · {name}"
         place = f' <span class="place">{district}{street}</span>'
     text = story.summary
     if len(text) > SUMMARY_LENGTH:  # ``truncatechars``; a shorter text is itself
         text = truncated(text, SUMMARY_LENGTH, ellipsis)
-    summary = f'\n  <p class="story-item__summary">{_e(text)}</p>' if text else ""
+    summary = f'\n  <p class="story-item__summary"{chinese_if(english)}>{_e(text)}</p>' if text else ""
     title = localized_in(story, "title", english=english)
     return (
         f'<li class="story-item">\n  <p class="story-item__meta"><span class="tag tag--{_e(story.kind)}">'
         f"{_e(kind)}</span>{place}</p>\n"
-        f'  <h3 class="story-item__title"><a href="{_e(url)}">{_e(title)}</a></h3>'
+        f'  <h3 class="story-item__title"><a href="{_e(url)}"{_fallback(story, "title", english)}>'
+        f"{_e(title)}</a></h3>"
         f"{summary}\n</li>"
     )
 
@@ -291,7 +353,8 @@ def story_items(stories: Iterable[Story]) -> SafeString:
 
 def _section(section: Section, indicators: list[Indicator], heading: str, rows: _IndicatorRows) -> str:
     number = section.number
-    paragraphs = "".join([f"<p>{_e(paragraph)}</p>" for paragraph in section.paragraphs])
+    chinese = chinese_if(rows.english)
+    paragraphs = "".join([f"<p{chinese}>{_e(paragraph)}</p>" for paragraph in section.paragraphs])
     listed = ""
     if indicators:
         listed = (
@@ -301,7 +364,8 @@ def _section(section: Section, indicators: list[Indicator], heading: str, rows: 
     title = localized_in(section, "title", english=rows.english)
     return (
         f'\n  <section class="section" id="section-{number}" aria-labelledby="section-{number}-title">\n'
-        f'    <h2 id="section-{number}-title"><span class="section__number">{number:02d}</span> '
+        f'    <h2 id="section-{number}-title"{_fallback(section, "title", rows.english)}>'
+        f'<span class="section__number">{number:02d}</span> '
         f"{_e(title)}</h2>\n    {paragraphs}\n    {listed}\n  </section>\n  "
     )
 
@@ -313,7 +377,8 @@ def section_contents(sections: Iterable[tuple[Section, list[Indicator]]]) -> Saf
     rows = []
     for section, _ in sections:
         title = _e(localized_in(section, "title", english=english))
-        rows.append(f'<li><a href="#section-{section.number}">{section.number:02d} {title}</a></li>')
+        chinese = _fallback(section, "title", english)
+        rows.append(f'<li><a href="#section-{section.number}"{chinese}>{section.number:02d} {title}</a></li>')
     return mark_safe("".join(rows))  # noqa: S308 - the titles are escaped
 
 
@@ -381,11 +446,13 @@ def _figure(indicator: Indicator, rows: _IndicatorRows, missing: str) -> str:
     value = _quantity(current.value, unit, current.qualifier, english=rows.english) if current else ""
     name = _e(localized_in(indicator, "name", english=rows.english))
     theme = _e(localized_in(indicator.chapter, "theme", english=rows.english))
+    if _fallback(indicator.chapter, "theme", rows.english):
+        theme = f"<span{CHINESE}>{theme}</span>"
     return (
         f'\n      <li class="figure">\n        <a class="figure__link" href="'
         f'{_e(rows.urls(indicator.edition.year, indicator.code))}">\n'
         f'          <span class="figure__value">{_e(value) if value else missing}</span>\n'
-        f'          <span class="figure__name">{name}</span>\n'
+        f'          <span class="figure__name"{_fallback(indicator, "name", rows.english)}>{name}</span>\n'
         f'          <span class="figure__meta">{rows.year(indicator.year)} · {theme}</span>\n'
         "        </a>\n      </li>\n      "
     )
@@ -414,8 +481,9 @@ def _chapter_card(chapter: Chapter, url: str, english: bool) -> str:
     return (
         '\n      <li class="card chapter-card">\n        <p class="card__eyebrow">'
         f"{label} · "
-        f'<span class="theme">{_e(localized_in(chapter, "theme", english=english))}</span></p>\n'
-        f'        <h3 class="card__title"><a href="{_e(url)}">'
+        f'<span class="theme"{_fallback(chapter, "theme", english)}>'
+        f"{_e(localized_in(chapter, 'theme', english=english))}</span></p>\n"
+        f'        <h3 class="card__title"><a href="{_e(url)}"{_fallback(chapter, "title", english)}>'
         f"{_e(localized_in(chapter, 'title', english=english))}</a></h3>\n"
         f'        <p class="card__meta">{counts}</p>\n      </li>\n      '
     )

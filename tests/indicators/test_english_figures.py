@@ -108,7 +108,7 @@ def test_the_english_pages_give_the_resident_population_in_english(english, repo
     assert "21.858 million people" in text
     assert "up 15,000 people on 2022" in text
     # Only the report's own sentences (the quoted source, the page's description) keep it.
-    body = re.sub(r"<blockquote>.*?</blockquote>|<meta [^>]*>", "", page.content.decode(), flags=re.S)
+    body = re.sub(r"<blockquote[^>]*>.*?</blockquote>|<meta [^>]*>", "", page.content.decode(), flags=re.S)
     assert "万人" not in body
     home = _text(english.get("/"))
     assert "21.858 million people" in home

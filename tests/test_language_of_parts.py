@@ -1,0 +1,187 @@
+"""The English interface says which of its texts are Chinese (WCAG 3.1.2, language of parts).
+
+The report's own Chinese stays where the data has no English (chapter summaries, section
+texts, the sentences each figure is quoted from, story texts, photo credits, street names
+without an English one). On an English page each such text sits in an element marked
+``lang="zh-Hans"``, so that a screen reader reads it with a Chinese voice rather than
+spelling it out in an English one, and a browser picks Chinese fonts and line breaking for
+it. The interface's own words are English throughout, punctuation included (no ``、`` or
+``（…）`` between English words).
+
+Checked on every public page type of the real 2023 report, every chapter and story included,
+with Python's HTML parser: each run of Chinese characters in the text, or in an ``alt``,
+``aria-label``, ``title`` or ``placeholder``, and the element's language as the browser works
+it out (its own ``lang`` or its nearest ancestor's).
+"""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from indicators.models import Chapter, District, Indicator, Story
+from tests.conftest import REPORT_FILE, SURVEY_FILE, data_files_load
+
+pytestmark = pytest.mark.django_db
+
+# CJK ideographs and CJK and full-width punctuation.
+CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+READ_ATTRIBUTES = ("alt", "aria-label", "title", "placeholder")
+# An English name that quotes the report's Chinese term ("Greening of land left blank
+# ("留白增绿")"): staff's English, written so. Only a quoted run inside English words.
+QUOTED_TERM = re.compile(r"[A-Za-z][^\"“]*[\"“][\u3400-\u9fff]+[\"”]")
+
+
+class _Parts(HTMLParser):
+    """Every Chinese text of a page whose language is not Chinese, with where it is."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[tuple[str, str | None]] = []
+        self.wrong: list[str] = []
+
+    def _language(self) -> str:
+        return next((lang for _tag, lang in reversed(self.open) if lang is not None), "")
+
+    def _where(self) -> str:
+        return "/".join(tag for tag, _lang in self.open[-3:])
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        own = attributes.get("lang")
+        language = own if own is not None else self._language()
+        for name in READ_ATTRIBUTES:
+            value = attributes.get(name) or ""
+            if CJK.search(value) and not language.startswith("zh"):
+                self.wrong.append(f"{self._where()}/{tag}@{name}: {value[:60]}")
+        if tag not in VOID:
+            self.open.append((tag, own))
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == tag:
+                del self.open[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self.open and self.open[-1][0] in ("script", "style", "title"):
+            return
+        if not CJK.search(data) or self._language().startswith("zh"):
+            return
+        if QUOTED_TERM.search(data) and not CJK.search(QUOTED_TERM.sub("", data)):
+            return
+        self.wrong.append(f"{self._where()}: {' '.join(data.split())[:60]}")
+
+
+def chinese_not_marked(html: str) -> list[str]:
+    parts = _Parts()
+    parts.feed(html)
+    return parts.wrong
+
+
+def test_the_check_finds_chinese_in_an_english_element_and_passes_it_in_a_chinese_one():
+    page = (
+        '<html lang="en"><body><p>Park</p><p>公园</p><p lang="zh-Hans">公园 <b>绿地</b></p>'
+        '<img alt="东城区" src="x.png"><img lang="zh-Hans" alt="东城区" src="x.png">'
+        "<p>8 indicators、5 stories</p><p>Greening (“留白增绿”)</p></body></html>"
+    )
+    assert chinese_not_marked(page) == [
+        "html/body/p: 公园",
+        "html/body/img@alt: 东城区",
+        "html/body/p: 8 indicators、5 stories",
+    ]
+
+
+@pytest.fixture(scope="module")
+def _report_loaded(module_transaction) -> None:
+    data_files_load(REPORT_FILE, SURVEY_FILE)
+
+
+@pytest.fixture
+def english(client, _report_loaded):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def _pages() -> list[str]:
+    chapters = [chapter.get_absolute_url() for chapter in Chapter.objects.select_related("edition")]
+    stories = [story.get_absolute_url() for story in Story.objects.published().select_related("edition")]
+    indicators = Indicator.objects.published().select_related("edition").order_by("pk")
+    districts = [f"/districts/{district.slug}/" for district in District.objects.order_by("pk")]
+    return [
+        "/",
+        "/2023/",
+        "/2023/indicators/",
+        "/2023/stories/",
+        "/search/?q=%E5%85%AC%E5%9B%AD",  # 公园
+        "/search/?q=park",
+        "/survey/",
+        "/survey/results/",
+        "/districts/",
+        "/open-data/",
+        "/privacy/",
+        "/my-data/",
+        "/verify/",
+        "/accountability/",
+        *chapters,
+        *stories,
+        *[indicator.get_absolute_url() for indicator in indicators],
+        *districts,
+    ]
+
+
+def test_every_chinese_text_of_an_english_page_is_marked_chinese(english):
+    wrong = {}
+    pages = _pages()
+    assert len(pages) > 14 + 7 + 74 + 150 + 16 - 1
+    for path in pages:
+        response = english.get(path)
+        assert response.status_code == 200, path
+        html = response.content.decode()
+        assert '<html lang="en"' in html, path
+        if found := chinese_not_marked(html):
+            wrong[path] = found
+    assert not wrong, "\n".join(f"{path}:\n  " + "\n  ".join(found[:6]) for path, found in wrong.items())
+
+
+def test_a_chinese_page_is_chinese_throughout(client, _report_loaded):
+    # The same parser on the Chinese pages: the page's own lang covers everything.
+    response = client.get(Chapter.objects.select_related("edition").first().get_absolute_url())
+    html = response.content.decode()
+    assert '<html lang="zh-Hans"' in html
+    assert chinese_not_marked(html) == []
+
+
+def test_a_name_without_its_english_is_shown_in_chinese_and_marked_so(english):
+    # Staff added these without an English name: the English pages show the Chinese one.
+    story = Story.objects.published().filter(street__isnull=False).select_related("street", "chapter").first()
+    chapter, street = story.chapter, story.street
+    indicator = Indicator.objects.published().filter(chapter=chapter, section__isnull=False).first()
+    section = indicator.section
+    for obj, field in [
+        (story, "title"),
+        (street, "name"),
+        (indicator, "name"),
+        (section, "title"),
+        (chapter, "theme"),
+        (chapter, "title"),
+    ]:
+        setattr(obj, f"{field}_en", "")
+        obj.save()
+    district = story.district
+    pages = [
+        chapter.get_absolute_url(),
+        story.get_absolute_url(),
+        "/2023/",
+        "/2023/stories/",
+        f"/districts/{district.slug}/",
+        indicator.get_absolute_url(),
+    ]
+    for path in pages:
+        found = chinese_not_marked(english.get(path).content.decode())
+        assert not found, f"{path}:\n" + "\n".join(found)
+    chapter_page = english.get(chapter.get_absolute_url()).content.decode()
+    for text in (story.title, indicator.name, section.title):
+        assert text in chapter_page
+    assert street.name in english.get(story.get_absolute_url()).content.decode()
