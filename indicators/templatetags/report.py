@@ -116,8 +116,7 @@ def chinese_lang() -> SafeString:
 def chinese_lang_unless(obj, field: str) -> SafeString:
     """``chinese_lang`` for a text with an English field (``<field>_en``) that is empty, so
     that the page shows its Chinese (``localized``, ``display_*``)."""
-    english = is_english() and not getattr(obj, f"{field}_en", "")
-    return mark_safe(chinese_if(english))  # noqa: S308 - a constant
+    return mark_safe(_fallback(obj, field, is_english()))  # noqa: S308 - a constant
 
 
 @register.simple_tag
