@@ -19,6 +19,11 @@ from html.parser import HTMLParser
 
 import pytest
 
+from feedback import submissions
+from feedback.aggregates import aggregates_reconcile
+from feedback.models import Survey
+from feedback.residents import resident_key_hash
+from feedback.submissions import AnswerInput
 from indicators.models import Chapter, District, Indicator, Story
 from tests.conftest import REPORT_FILE, SURVEY_FILE, data_files_load
 
@@ -185,3 +190,38 @@ def test_a_name_without_its_english_is_shown_in_chinese_and_marked_so(english):
     for text in (story.title, indicator.name, section.title):
         assert text in chapter_page
     assert street.name in english.get(story.get_absolute_url()).content.decode()
+
+
+def test_the_pages_with_residents_scores_are_marked_too(english, settings):
+    # What only shows above the minimum count: the survey's means with their counts, the
+    # chapter's and the indicator's scores, the districts' figures.
+    survey = Survey.objects.get(edition__year=2023)
+    questions = list(survey.questions.all())
+    chapter = Chapter.objects.select_related("edition").get(edition__year=2023, number=1)
+    indicators = list(Indicator.objects.published().filter(chapter=chapter)[:3])
+    districts = list(District.objects.order_by("pk")[:2])
+    for n in range(2 * settings.AGGREGATE_MIN_COUNT + 2):
+        resident = resident_key_hash(f"language-of-parts-{n}")
+        district = districts[n % 2]
+        for i, indicator in enumerate(indicators):
+            submissions.rating_submit(
+                resident_key_hash=resident, target=indicator, score=1 + (n + i) % 5, district=district
+            )
+        answers = [AnswerInput(question_id=q.pk, score=1 + (n + i) % 5) for i, q in enumerate(questions)]
+        submissions.survey_response_submit(
+            resident_key_hash=resident, survey=survey, answers=answers, district=district
+        )
+    aggregates_reconcile()
+    results = english.get("/survey/results/").content.decode()
+    # A district's mean with its count of respondents, in English brackets.
+    assert '<span class="muted">(6)</span>' in results
+    pages = [
+        "/survey/results/",
+        chapter.get_absolute_url(),
+        indicators[0].get_absolute_url(),
+        "/districts/",
+        f"/districts/{districts[0].slug}/",
+    ]
+    for path in pages:
+        found = chinese_not_marked(english.get(path).content.decode())
+        assert not found, f"{path}:\n" + "\n".join(found)
