@@ -19,13 +19,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from feedback import submissions
-from feedback.aggregates import aggregates_reconcile
 from feedback.models import Survey
-from feedback.residents import resident_key_hash
-from feedback.submissions import AnswerInput
 from indicators.models import Chapter, District, Indicator, Story
 from tests.conftest import REPORT_FILE, SURVEY_FILE, data_files_load
+from tests.scores import residents_rate_and_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -196,22 +193,12 @@ def test_the_pages_with_residents_scores_are_marked_too(english, settings):
     # What only shows above the minimum count: the survey's means with their counts, the
     # chapter's and the indicator's scores, the districts' figures.
     survey = Survey.objects.get(edition__year=2023)
-    questions = list(survey.questions.all())
     chapter = Chapter.objects.select_related("edition").get(edition__year=2023, number=1)
     indicators = list(Indicator.objects.published().filter(chapter=chapter)[:3])
     districts = list(District.objects.order_by("pk")[:2])
-    for n in range(2 * settings.AGGREGATE_MIN_COUNT + 2):
-        resident = resident_key_hash(f"language-of-parts-{n}")
-        district = districts[n % 2]
-        for i, indicator in enumerate(indicators):
-            submissions.rating_submit(
-                resident_key_hash=resident, target=indicator, score=1 + (n + i) % 5, district=district
-            )
-        answers = [AnswerInput(question_id=q.pk, score=1 + (n + i) % 5) for i, q in enumerate(questions)]
-        submissions.survey_response_submit(
-            resident_key_hash=resident, survey=survey, answers=answers, district=district
-        )
-    aggregates_reconcile()
+    residents_rate_and_answer(
+        targets=indicators, survey=survey, districts=districts, prefix="language-of-parts"
+    )
     results = english.get("/survey/results/").content.decode()
     # A district's mean with its count of respondents, in English brackets.
     assert '<span class="muted">(6)</span>' in results

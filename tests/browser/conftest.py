@@ -40,19 +40,16 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from feedback import aggregates, submissions
 from feedback.models import Survey
-from feedback.residents import resident_key_hash
-from feedback.submissions import AnswerInput
 from indicators.models import Chapter, District, Edition, Indicator, Story
 from tests.browser.viewports import PHONE
+from tests.scores import residents_rate_and_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_FILE = ROOT / "indicators" / "data" / "report_2023.yaml"
@@ -199,21 +196,8 @@ def _residents_scores(pages: Report) -> None:
     chapter = Chapter.objects.get(edition=edition, slug=pages.chapter)
     targets = [*Indicator.objects.filter(chapter=chapter), Indicator.objects.get(code=pages.indicator)]
     survey = Survey.objects.get(pk=pages.survey_pk)
-    questions = list(survey.questions.all())
     districts = list(District.objects.all()[:2])
-    minimum = settings.AGGREGATE_MIN_COUNT
-    for n in range(2 * minimum + 2):
-        resident = resident_key_hash(f"browser-resident-{n}")
-        district = districts[n % 2]
-        for i, target in enumerate(targets):
-            submissions.rating_submit(
-                resident_key_hash=resident, target=target, score=1 + (n + i) % 5, district=district
-            )
-        answers = [AnswerInput(question_id=q.pk, score=1 + (n + i) % 5) for i, q in enumerate(questions)]
-        submissions.survey_response_submit(
-            resident_key_hash=resident, survey=survey, answers=answers, district=district
-        )
-    aggregates.aggregates_reconcile()
+    residents_rate_and_answer(targets=targets, survey=survey, districts=districts, prefix="browser-resident")
 
 
 def _database_emptied() -> None:
