@@ -98,11 +98,20 @@ def _fallback(obj, field: str, english: bool) -> str:
     return CHINESE if english and not getattr(obj, f"{field}_en") else ""
 
 
+def _in_chinese(escaped: str, chinese: bool) -> str:
+    """``escaped`` in a span marked Chinese when ``chinese``, else as it is."""
+    return f"<span{CHINESE}>{escaped}</span>" if chinese else escaped
+
+
+def _localized_marked(obj, field: str, english: bool) -> str:
+    """``localized_in``'s text, escaped, in a span marked Chinese where an English page
+    shows the Chinese because the English is empty (``_fallback``)."""
+    return _in_chinese(_e(localized_in(obj, field, english=english)), bool(_fallback(obj, field, english)))
+
+
 def localized_html(obj, field: str, *, english: bool) -> SafeString:
-    """``localized_in``'s text, escaped, and in a ``<span lang="zh-Hans">`` where an English
-    page shows the Chinese because the English is empty."""
-    text = _e(localized_in(obj, field, english=english))
-    return mark_safe(f"<span{CHINESE}>{text}</span>" if _fallback(obj, field, english) else text)  # noqa: S308
+    """``_localized_marked`` for a template's context (safe: escaped)."""
+    return mark_safe(_localized_marked(obj, field, english))  # noqa: S308 - escaped
 
 
 @register.simple_tag
@@ -124,7 +133,7 @@ def chinese_text(text: str) -> SafeString:
     """A Chinese-only text (a field without an English one), escaped, and in a span marked
     Chinese on a page in English (on a Chinese page, the text alone)."""
     escaped = _e(text or "")
-    return mark_safe(f"<span{CHINESE}>{escaped}</span>" if is_english() and escaped else escaped)  # noqa: S308
+    return mark_safe(_in_chinese(escaped, is_english() and bool(escaped)))  # noqa: S308 - escaped
 
 
 @register.simple_tag
@@ -315,14 +324,8 @@ def _story_item(story: Story, url: str, language: str | None, english: bool, ell
     kind = _kind_label(story.kind, language) if story.kind in _KINDS else story.kind
     place = ""
     if story.district_id:
-        district = _e(localized_in(story.district, "name", english=english))
-        if _fallback(story.district, "name", english):
-            district = f"<span{CHINESE}>{district}</span>"
-        street = ""
-        if story.street_id:
-            name = _e(localized_in(story.street, "name", english=english))
-            chinese = _fallback(story.street, "name", english)
-            street = f" · <span{chinese}>{name}</span>" if chinese else f" · {name}"
+        district = _localized_marked(story.district, "name", english)
+        street = f" · {_localized_marked(story.street, 'name', english)}" if story.street_id else ""
         place = f' <span class="place">{district}{street}</span>'
     text = story.summary
     if len(text) > SUMMARY_LENGTH:  # ``truncatechars``; a shorter text is itself
@@ -444,9 +447,7 @@ def _figure(indicator: Indicator, rows: _IndicatorRows, missing: str) -> str:
     current, unit = indicator.current_value, indicator.unit
     value = _quantity(current.value, unit, current.qualifier, english=rows.english) if current else ""
     name = _e(localized_in(indicator, "name", english=rows.english))
-    theme = _e(localized_in(indicator.chapter, "theme", english=rows.english))
-    if _fallback(indicator.chapter, "theme", rows.english):
-        theme = f"<span{CHINESE}>{theme}</span>"
+    theme = _localized_marked(indicator.chapter, "theme", rows.english)
     return (
         f'\n      <li class="figure">\n        <a class="figure__link" href="'
         f'{_e(rows.urls(indicator.edition.year, indicator.code))}">\n'
