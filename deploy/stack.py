@@ -6,7 +6,7 @@ through this module, so the tests run what operators run:
 - ``app_environment``: the environment of the app processes (migrate, web,
   worker, beat), with the same names as docker-compose.yml passes;
 - ``nginx_render``: deploy/nginx.conf.template with this stack's values, filled
-  in the way the official nginx image fills it in compose;
+  in as deploy/nginx-start.sh fills it in compose's nginx;
 - ``supervisord_render``: a supervisord configuration running the chosen
   services, each restarted when it exits, each logging to ``logs/<name>.log``.
 

@@ -64,12 +64,17 @@ services_start() {
   exit 1
 }
 
-# nginx and supervisord for scripts/stack and the end-to-end tests (tests/stack/),
-# installed with apt-get when missing. Those run their own nginx and supervisord,
-# from their own configuration files, whatever the packages set up for the system.
+# nginx with Debian's brotli module (the packages deploy/nginx.Dockerfile builds into
+# compose's nginx) and supervisord for scripts/stack and the end-to-end tests
+# (tests/stack/), installed with apt-get when missing. Those run their own nginx and
+# supervisord, from their own configuration files, whatever the packages set up for the system.
 stack_packages_ensure() {
   local missing=()
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  # deploy/nginx.conf.template loads it by this path.
+  [ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || missing+=(libnginx-mod-http-brotli-static)
+  # deploy/nginx-start.sh's, which tests/test_topology.py runs.
+  command -v envsubst >/dev/null || missing+=(gettext-base)
   command -v supervisord >/dev/null || missing+=(supervisor)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
   # Debian installs nginx in /usr/sbin, which a non-root PATH may lack.

@@ -13,6 +13,7 @@ import ipaddress
 import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -158,10 +159,61 @@ def test_nginx_serves_static_and_media_from_where_the_app_writes_them(compose, d
 def test_both_fill_in_the_same_nginx_template(compose, declared):
     template = declared["services"]["nginx"]["template"]
     assert f"./{template}:/etc/nginx/templates/nginx.conf.template:ro" in compose["nginx"]["volumes"]
-    assert compose["nginx"]["environment"]["NGINX_ENVSUBST_OUTPUT_DIR"] == "/etc/nginx"
     placeholders = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", (ROOT / template).read_text(encoding="utf-8")))
     assert set(declared["services"]["nginx"]["environment"]) == placeholders
-    assert set(compose["nginx"]["environment"]) - {"NGINX_ENVSUBST_OUTPUT_DIR"} == placeholders
+    assert set(compose["nginx"]["environment"]) == placeholders
+
+
+def test_both_run_debian_s_nginx_with_its_brotli_module(compose):
+    """compose builds the packages scripts/stack installs, so the tested nginx is the deployed one."""
+    build = compose["nginx"]["build"]
+    dockerfile = (ROOT / build["context"] / build["dockerfile"]).read_text(encoding="utf-8")
+    packages = {"nginx", "libnginx-mod-http-brotli-static"}
+    assert re.search(r"^FROM debian:bookworm", dockerfile, re.M)
+    assert packages <= set(re.search(r"apt-get install (.*)", dockerfile).group(1).split())
+    ensured = (ROOT / "scripts" / "_services.sh").read_text(encoding="utf-8")
+    assert all(f"missing+=({package})" in ensured for package in packages)
+    template = (ROOT / "deploy" / "nginx.conf.template").read_text(encoding="utf-8")
+    module = re.search(r"^load_module (\S+);", template, re.M).group(1)
+    assert f"[ -f {module} ]" in ensured
+
+
+def _start_nginx_as_compose_does(tmp_path: Path, environ: dict[str, str], *args: str):
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [ROOT / "deploy" / "nginx-start.sh", *args],
+        env={
+            "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "NGINX_TEMPLATE": str(ROOT / "deploy" / "nginx.conf.template"),
+            "NGINX_CONF": str(tmp_path / "nginx.conf"),
+            **environ,
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_compose_s_nginx_fills_in_the_template_as_the_stack_does_and_nginx_accepts_it(tmp_path, declared):
+    facts = {"stack": str(tmp_path), "port": "18080", "web_port": "18001"}
+    values = {
+        name: stack.fill(str(value), facts=facts, environ={})
+        for name, value in declared["services"]["nginx"]["environment"].items()
+    }
+    # `-t`: nginx reads the filled-in file, loads the brotli module and checks it all.
+    started = _start_nginx_as_compose_does(tmp_path, values, "-t")
+    assert started.returncode == 0, started.stderr
+    assert "test is successful" in started.stderr
+    assert (tmp_path / "nginx.conf").read_text(encoding="utf-8") == stack.nginx_render(facts=facts)
+
+
+def test_compose_s_nginx_refuses_to_start_without_a_value_of_its_template(tmp_path, compose):
+    values = {name: str(value) for name, value in compose["nginx"]["environment"].items()}
+    del values["STATIC_ROOT"]
+    started = _start_nginx_as_compose_does(tmp_path, values, "-t")
+    assert started.returncode == 1
+    assert "STATIC_ROOT is not set" in started.stderr
+    assert not (tmp_path / "nginx.conf").exists()
 
 
 def test_the_stack_serves_plain_http_and_compose_keeps_the_secure_defaults(compose, declared):
