@@ -19,9 +19,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from feedback.models import Survey
+from feedback.models import Comment, ModerationState, OfficialReply, Survey
+from feedback.replies import reply_write
 from indicators.models import Chapter, District, Indicator, Story
 from tests.conftest import REPORT_FILE, SURVEY_FILE, data_files_load
+from tests.feedback.conftest import new_resident_client
+from tests.feedback.helpers import comment
 from tests.scores import residents_rate_and_answer
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +215,76 @@ def test_the_pages_with_residents_scores_are_marked_too(english, settings):
     for path in pages:
         found = chinese_not_marked(english.get(path).content.decode())
         assert not found, f"{path}:\n" + "\n".join(found)
+
+
+def test_residents_comments_and_the_replies_to_them_are_marked_by_their_script(english, django_user_model):
+    # Residents write in Chinese mostly, sometimes in English; planners reply in Chinese.
+    indicator = Indicator.objects.published().select_related("edition").order_by("pk").first()
+    story = Story.objects.published().select_related("edition").order_by("pk").first()
+    district = District.objects.order_by("pk").first()
+    planner = django_user_model.objects.create_user("language-of-parts-planner")
+    for target in (indicator, story):
+        kind = "indicator" if isinstance(target, Indicator) else "story"
+        chinese = Comment.objects.create(
+            **{kind: target},
+            body="胡同口的单车堆成山了。\n请尽快清理。",
+            nickname="老北京",
+            district=district,
+            moderation_state=ModerationState.APPROVED,
+        )
+        OfficialReply.objects.create(
+            comment=chinese, body="已协调街道划设停放区。", author=planner, author_title="东城区责任规划师"
+        )
+        Comment.objects.create(
+            **{kind: target},
+            body="More shade along the canal, please.",
+            nickname="Anna",
+            moderation_state=ModerationState.APPROVED,
+        )
+    for target in (indicator, story):
+        html = english.get(target.get_absolute_url()).content.decode()
+        for text in (
+            "胡同口的单车堆成山了。<br>请尽快清理。",
+            "老北京",
+            "已协调街道划设停放区。",
+            "东城区责任规划师",
+        ):
+            assert text in html
+        found = chinese_not_marked(html)
+        assert not found, f"{target.get_absolute_url()}:\n" + "\n".join(found)
+        # A resident who wrote in English is not announced as Chinese.
+        assert '<div class="comment__body">More shade along the canal, please.</div>' in html
+        assert '<span class="comment__author">Anna</span>' in html
+
+
+def test_my_data_marks_what_the_resident_and_the_planner_wrote(_report_loaded, django_user_model):
+    indicator = Indicator.objects.published().select_related("edition").order_by("pk").first()
+    survey = Survey.objects.get(edition__year=2023)
+    me = new_resident_client()
+    me.cookies["django_language"] = "en"
+    assert comment(me, indicator, "希望增加公交班次").status_code == 302
+    assert comment(me, indicator, "Please add a bus line.").status_code == 302
+    answers = {f"question_{question.pk}": 3 for question in survey.questions.all()}
+    first = survey.questions.order_by("order").first()
+    assert (
+        me.post(f"/survey/{survey.pk}/", {**answers, f"question_{first.pk}_comment": "地铁太挤"}).status_code
+        == 302
+    )
+    mine = Comment.objects.get(body="希望增加公交班次")
+    planner = django_user_model.objects.create_user("language-of-parts-my-data")
+    reply_write(
+        target=mine, author=planner, author_title="规划师", body="已反馈至公交集团。", closing_note="已办结。"
+    )
+    Comment.objects.filter(body="Please add a bus line.").update(
+        moderation_state=ModerationState.REJECTED, moderation_reason="与本指标无关"
+    )
+
+    html = me.get("/my-data/").content.decode()
+    assert '<html lang="en"' in html
+    assert all(
+        text in html
+        for text in ("希望增加公交班次", "地铁太挤", "已反馈至公交集团。", "已办结。", "与本指标无关")
+    )
+    found = chinese_not_marked(html)
+    assert not found, "\n".join(found)
+    assert '<div class="comment__body">Please add a bus line.</div>' in html

@@ -28,7 +28,8 @@ from feedback.apps import CHAPTER_SCORES
 from feedback.forms import CommentForm, RatingForm, escaped
 from feedback.models import AggregateScope, Comment
 from indicators import cache as page_cache
-from indicators.models import Indicator, Story
+from indicators.models import Indicator, Story, is_english
+from indicators.templatetags.report import chinese_if_written
 
 register = template.Library()
 
@@ -83,34 +84,57 @@ def _day(value: datetime) -> tuple[str, str]:
     return local.isoformat(), f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
 
 
-def _comment_html(comment: Comment, texts: dict[str, str]) -> str:
-    """One ``<li>`` of the panel's comments: author, district, date, text, official reply."""
-    author = escaped(comment.nickname) if comment.nickname else texts["resident"]
+def _comment_html(comment: Comment, texts: dict[str, str], english: bool) -> str:
+    """One ``<li>`` of the panel's comments: author, district, date, text, official reply.
+    What residents and planners wrote is marked Chinese on an English page when it is."""
+    if comment.nickname:
+        author = escaped(comment.nickname)
+        author_lang = chinese_if_written(comment.nickname, english)
+    else:
+        author, author_lang = texts["resident"], ""
     district = f" · {escaped(comment.district.display_name)}" if comment.district else ""
     iso, day = _day(comment.created_at)
     if comment.author_deleted_at:
         body = f'<div class="comment__body muted">{texts["deleted"]}</div>'
     else:
-        body = f'<div class="comment__body">{linebreaksbr(comment.body, autoescape=True)}</div>'
+        body = (
+            f'<div class="comment__body"{chinese_if_written(comment.body, english)}>'
+            f"{linebreaksbr(comment.body, autoescape=True)}</div>"
+        )
     try:
         reply = comment.official_reply
     except ObjectDoesNotExist:
         reply = None
     answer = ""
     if reply is not None and reply.is_public:
-        title = f" · {escaped(reply.author_title)}" if reply.author_title else ""
+        title = ""
+        if reply.author_title:
+            signed = escaped(reply.author_title)
+            if lang := chinese_if_written(reply.author_title, english):
+                signed = f"<span{lang}>{signed}</span>"
+            title = f" · {signed}"
         reply_iso, reply_day = _day(reply.created_at)
         text = linebreaksbr(reply.body, autoescape=True)
         answer = (
             '\n    <div class="reply">\n'
             f'      <p class="reply__meta"><strong>{texts["reply"]}</strong>{title}'
             f' · <time datetime="{reply_iso}">{reply_day}</time></p>\n'
-            f'      <div class="reply__body">{text}</div>\n    </div>\n  '
+            f'      <div class="reply__body"{chinese_if_written(reply.body, english)}>{text}</div>'
+            "\n    </div>\n  "
         )
     return (
-        f'<li class="comment">\n  <p class="comment__meta"><span class="comment__author">{author}</span>'
+        '<li class="comment">\n  <p class="comment__meta">'
+        f'<span class="comment__author"{author_lang}>{author}</span>'
         f'{district} · <time datetime="{iso}">{day}</time></p>\n  {body}\n  {answer}\n</li>\n'
     )
+
+
+@register.simple_tag
+def written_lang(text: str) -> SafeString:
+    """`` lang="zh-Hans"`` inside the start tag of an element holding what a resident or a
+    planner wrote (``<div{% written_lang comment.body %}>``), on an English page when it is
+    written in Chinese (``chinese_if_written``)."""
+    return mark_safe(chinese_if_written(text or "", is_english()))  # noqa: S308 - a constant
 
 
 @register.simple_tag
@@ -123,7 +147,8 @@ def panel_comments(comments: list[Comment]) -> SafeString:
         "reply": escaped(gettext("官方答复")),
     }
     # The texts are escaped; the rest is escaped or numbers.
-    return mark_safe("".join([_comment_html(comment, texts) for comment in comments]))  # noqa: S308
+    english = is_english()
+    return mark_safe("".join([_comment_html(comment, texts, english) for comment in comments]))  # noqa: S308
 
 
 @register.simple_tag

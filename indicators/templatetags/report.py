@@ -93,6 +93,17 @@ def chinese_if(english: bool) -> str:
     return CHINESE if english else ""
 
 
+# Han characters: what tells a text someone wrote in Chinese (CJK ideographs and extension A).
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def chinese_if_written(text: str, english: bool) -> str:
+    """``CHINESE`` on a page in English for a text written in Chinese: a resident's comment or
+    nickname, a planner's reply. Such a text has no language of its own on record, so its
+    script tells; one written in English stays in the page's language."""
+    return CHINESE if english and _HAN.search(text) else ""
+
+
 def _fallback(obj, field: str, english: bool) -> str:
     """``CHINESE`` where an English page shows ``obj.<field>`` because ``<field>_en`` is empty."""
     return CHINESE if english and not getattr(obj, f"{field}_en") else ""
