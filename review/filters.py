@@ -6,7 +6,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import ModerationState
-from indicators.models import Chapter, District
+from indicators.models import Chapter, District, is_english
+from review.language import WrittenSelect, chapter_label, written_fields_mark
 from review.models import CaseKind, CaseStatus, ReviewCase
 
 ORDER_CHOICES = [("newest", _("最新在前")), ("oldest", _("最早在前"))]
@@ -21,12 +22,14 @@ class DateInput(forms.DateInput):
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="filter_text", max_length=100)
     district = django_filters.ModelChoiceFilter(
-        label=_("行政区"), queryset=District.objects.none(), empty_label=_("全部")
+        label=_("行政区"), queryset=District.objects.none(), empty_label=_("全部"), widget=WrittenSelect
     )
     chapter = django_filters.ModelChoiceFilter(
-        label=_("章"), queryset=Chapter.objects.none(), empty_label=_("全部")
+        label=_("章"), queryset=Chapter.objects.none(), empty_label=_("全部"), widget=WrittenSelect
     )
-    item = django_filters.ChoiceFilter(label=_("对象"), method="filter_item", empty_label=_("全部"))
+    item = django_filters.ChoiceFilter(
+        label=_("对象"), method="filter_item", empty_label=_("全部"), widget=WrittenSelect
+    )
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=CaseKind.choices, empty_label=_("全部"))
     status = django_filters.ChoiceFilter(label=_("状态"), choices=CaseStatus.choices, empty_label=_("全部"))
     moderation = django_filters.ChoiceFilter(
@@ -66,6 +69,11 @@ class CaseFilter(django_filters.FilterSet):
         fields["chapter"].queryset = Chapter.objects.filter(
             pk__in=scope.order_by().values("chapter_id")
         ).select_related("edition")
+        # The names in the planner's language (the same texts on a Chinese page).
+        fields["district"].label_from_instance = lambda district: district.display_name
+        fields["chapter"].label_from_instance = lambda chapter: chapter_label(chapter, english=is_english())
+        # What was searched for, marked Chinese on an English page when it is.
+        written_fields_mark(self.form, "q")
         # Evaluated only when the form is shown or an item is chosen.
         fields["item"].choices = lambda: [("", _("全部")), *self._item_choices(scope)]
 
@@ -76,23 +84,33 @@ class CaseFilter(django_filters.FilterSet):
             .values(
                 "indicator_id",
                 "indicator__name",
+                "indicator__name_en",
                 "story_id",
                 "story__title",
+                "story__title_en",
                 "question_id",
                 "question__dimension",
+                "question__dimension_en",
             )
             .distinct()
         )
+        # On an English page each name's English, or its Chinese where it has none (the
+        # option is then marked Chinese, ``WrittenSelect``).
+        english = is_english()
+
+        def name(field: str, row: dict) -> str:
+            return (english and row[f"{field}_en"]) or row[field]
+
         choices = []
         for row in rows:
             if row["indicator_id"]:
-                choices.append((f"indicator-{row['indicator_id']}", row["indicator__name"]))
+                choices.append((f"indicator-{row['indicator_id']}", name("indicator__name", row)))
             elif row["story_id"]:
-                choices.append((f"story-{row['story_id']}", row["story__title"]))
+                choices.append((f"story-{row['story_id']}", name("story__title", row)))
             elif row["question_id"]:
-                choices.append(
-                    (f"question-{row['question_id']}", f"{_('问卷')}·{row['question__dimension']}")
-                )
+                survey, dimension = _("问卷"), name("question__dimension", row)
+                label = f"{survey} · {dimension}" if english else f"{survey}·{dimension}"
+                choices.append((f"question-{row['question_id']}", label))
         return sorted(choices, key=lambda choice: choice[1])
 
     @property

@@ -2,15 +2,33 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import MODERATION_REASON_MAX_LENGTH as REASON_MAX_LENGTH
 from feedback.models import REPLY_MAX_LENGTH
 from feedback.trust import TRUST_NOTE_MAX_LENGTH
+from review.language import WrittenSelect, written_fields_mark
 from review.models import CaseResolution, CaseStatus, ReviewCase
 from review.selectors import planners_for_case
 
 NOTE_MAX_LENGTH = 2000
+
+
+def _labelled(name: str, detail: str) -> str:
+    """``东城区责任规划师（colleague_a）``; ``… (colleague_a)`` on an English page."""
+    return gettext("%(name)s（%(detail)s）") % {"name": name, "detail": detail}
+
+
+class WrittenForm(forms.Form):
+    """A form whose text fields (``written``) show what someone wrote: each is marked Chinese
+    on an English page when its text is written in Chinese (``written_fields_mark``)."""
+
+    written: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        written_fields_mark(self, *self.written)
 
 
 class PlannerLoginForm(AuthenticationForm):
@@ -30,18 +48,20 @@ class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("指派给"),
         queryset=None,
+        widget=WrittenSelect,
         help_text=_("只能指派给负责该区域的规划师。"),
     )
 
     def __init__(self, *args, case: ReviewCase, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = planners_for_case(case)
-        self.fields["assignee"].label_from_instance = lambda user: (
-            f"{user.planner_profile.title}（{user.get_full_name() or user.get_username()}）"
+        self.fields["assignee"].label_from_instance = lambda user: _labelled(
+            user.planner_profile.title, user.get_full_name() or user.get_username()
         )
 
 
-class NoteForm(forms.Form):
+class NoteForm(WrittenForm):
+    written = ("body",)
     body = forms.CharField(
         label=_("内部备注"),
         max_length=NOTE_MAX_LENGTH,
@@ -50,7 +70,8 @@ class NoteForm(forms.Form):
     )
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(WrittenForm):
+    written = ("body",)
     body = forms.CharField(
         label=_("答复"),
         max_length=REPLY_MAX_LENGTH,
@@ -64,18 +85,21 @@ class ReplyForm(forms.Form):
 class TemplatePickForm(forms.Form):
     """Pick a reply template: a GET to the case page that pre-fills the reply (works without JS)."""
 
-    template = forms.ModelChoiceField(label=_("答复模板"), queryset=None, empty_label=_("选择模板…"))
+    template = forms.ModelChoiceField(
+        label=_("答复模板"), queryset=None, empty_label=_("选择模板…"), widget=WrittenSelect
+    )
 
     def __init__(self, *args, templates, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates
         city_wide = _("全市通用")
-        self.fields["template"].label_from_instance = lambda template: (
-            f"{template.title}（{template.district.name if template.district_id else city_wide}）"
+        self.fields["template"].label_from_instance = lambda template: _labelled(
+            template.title, template.district.display_name if template.district_id else city_wide
         )
 
 
-class CloseForm(forms.Form):
+class CloseForm(WrittenForm):
+    written = ("note",)
     resolution = forms.ChoiceField(
         label=_("办结结果"), choices=CaseResolution.choices, widget=forms.RadioSelect
     )
@@ -88,7 +112,8 @@ class CloseForm(forms.Form):
     )
 
 
-class ModerateForm(forms.Form):
+class ModerateForm(WrittenForm):
+    written = ("reason",)
     decision = forms.ChoiceField(
         label=_("审核结果"),
         choices=[("approve", _("通过")), ("reject", _("不通过"))],
@@ -121,8 +146,10 @@ class IdListField(forms.Field):
             raise forms.ValidationError(_("编号无效。"), code="invalid") from None
 
 
-class HoldDecisionForm(forms.Form):
+class HoldDecisionForm(WrittenForm):
     """Release or discard held ratings; the service checks the note."""
+
+    written = ("note",)
 
     ratings = IdListField(error_messages={"required": _("请至少选择一条评分。")})
     decision = forms.ChoiceField(choices=[("release", _("释放（计入统计）")), ("discard", _("剔除"))])

@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.models import AggregateScope, Rating, ScoreAggregate, TrustState
-from indicators.models import Chapter, Indicator, Story
+from indicators.models import Chapter, Indicator, Story, is_english
 from review.filters import CaseFilter
+from review.language import chapter_label
 from review.models import CaseStatus, PlannerProfile, ReplySignature, ReplyTemplate, ReviewCase
 
 
@@ -261,13 +262,15 @@ def _dashboard_scores(district_ids: set[int] | None) -> dict[str, list[dict]]:
     )
     targets = _aggregate_targets(aggregates)
     by_chapter, items = [], []
+    english = is_english()
     for aggregate in aggregates:
         target = targets[aggregate.scope].get(aggregate.object_id)
         row = _area_score_row(aggregate, target, district_ids) if target is not None else None
         if row is None:
             continue
         if aggregate.scope == AggregateScope.CHAPTER:
-            by_chapter.append({**row, "chapter": target, "label": str(target)})
+            # In the planner's language: the chart shows the label (``str`` on a Chinese page).
+            by_chapter.append({**row, "chapter": target, "label": chapter_label(target, english=english)})
         else:
             is_indicator = aggregate.scope == AggregateScope.INDICATOR
             label = target.display_name if is_indicator else target.display_title

@@ -1,0 +1,87 @@
+"""The workspace's texts in the planner's language, and which of them are Chinese (WCAG 3.1.2).
+
+As on the public pages (``indicators.templatetags.report``): on an English page a name is
+shown in English where it has an English version, and in Chinese, marked ``lang="zh-Hans"``,
+where it has none (``localized_html``); what residents and staff wrote (a comment, a survey
+remark, a reply, a closing note, a signature, a moderation reason, an internal note, the
+history recording them) is marked Chinese when it is written in Chinese
+(``chinese_if_written``), and left in the page's language when written in English. A
+Chinese page shows exactly what it showed before: the same texts, escaped the same way,
+and no marks.
+"""
+
+from django import forms
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import conditional_escape
+from django.utils.translation import gettext
+
+from feedback.models import SurveyQuestion
+from indicators.models import Chapter, Indicator, Story, is_english, localized_in
+from indicators.templatetags.report import chinese_if_written, localized_html
+
+# The value of the ``lang`` attribute ``report.CHINESE`` writes, for a widget's attributes.
+CHINESE_LANG = "zh-Hans"
+
+
+def written_html(text: str, *, english: bool, breaks: bool = False) -> str:
+    """What someone wrote, escaped (its line breaks as ``<br>`` with ``breaks``, as
+    ``linebreaksbr``), in a span marked Chinese on an English page when written in Chinese."""
+    text = text or ""
+    escaped = linebreaksbr(text, autoescape=True) if breaks else conditional_escape(text)
+    lang = chinese_if_written(text, english)
+    return f"<span{lang}>{escaped}</span>" if lang else escaped
+
+
+def _chapter_number(chapter: Chapter) -> str:
+    """``Chapter 1``: the same msgid as the public pages' ``第 {{ number }} 章``."""
+    return gettext("第 %(number)s 章") % {"number": chapter.number}
+
+
+def chapter_label(chapter: Chapter, *, english: bool) -> str:
+    """``第1章 城市治理`` (the chapter's ``str``) on a Chinese page; ``Chapter 1`` and its
+    English theme (its Chinese one where it has none) on an English page. Plain text, for
+    a chart or an option."""
+    if not english:
+        return str(chapter)
+    return f"{_chapter_number(chapter)} {localized_in(chapter, 'theme', english=True)}"
+
+
+def chapter_label_html(chapter: Chapter, *, english: bool) -> str:
+    """``chapter_label``, escaped, a Chinese theme on an English page marked so."""
+    if not english:
+        return conditional_escape(str(chapter))
+    return f"{conditional_escape(_chapter_number(chapter))} {localized_html(chapter, 'theme', english=True)}"
+
+
+def item_label_html(item: Indicator | Story | SurveyQuestion | None, *, english: bool) -> str:
+    """The name of what a case or a rating is about (``ReviewCase.item_title``), escaped,
+    in the page's language, its Chinese marked where an English page falls back to it."""
+    if isinstance(item, Indicator):
+        return localized_html(item, "name", english=english)
+    if isinstance(item, Story):
+        return localized_html(item, "title", english=english)
+    if isinstance(item, SurveyQuestion):
+        survey = localized_html(item.survey, "title", english=english)
+        return f"{survey} · {localized_html(item, 'dimension', english=english)}"
+    return ""
+
+
+class WrittenSelect(forms.Select):
+    """A select whose options written in Chinese (a name without its English, a title staff
+    wrote) are marked so on an English page."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None) -> dict:
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        if chinese_if_written(str(label), is_english()):
+            option["attrs"] = {**option["attrs"], "lang": CHINESE_LANG}
+        return option
+
+
+def written_fields_mark(form: forms.Form, *names: str) -> None:
+    """Mark the named fields' widgets Chinese on an English page when the text they show
+    (what was sent, else the initial text: a reply being edited) is written in Chinese."""
+    if not is_english():
+        return
+    for name in names:
+        if chinese_if_written(str(form[name].value() or ""), True):
+            form.fields[name].widget.attrs["lang"] = CHINESE_LANG
