@@ -15,7 +15,7 @@ Events (the keyword arguments each receiver gets):
     receiver's ``acts`` says it does nothing with the row: a new resident's
     rating of 3–5 is then one statement, without a transaction around it).
 ``comment_moderated``
-    ``comment=``, ``moderator=``, ``before=`` (the state label before),
+    ``comment=``, ``moderator=``, ``before_state=`` (the state before: a code),
     ``reason=``: a moderator approved or rejected a comment, from the admin,
     the workspace or anywhere else. Inside the moderation transaction.
 ``ratings_hold_decided``

@@ -76,12 +76,14 @@ def comment_moderate(
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.moderation_state != ModerationState.PENDING:
         raise ValidationError(_("该留言已审核过。"), code="already_moderated")
-    before = comment.get_moderation_state_display()
+    before_state = comment.moderation_state
     comment.moderation_state = ModerationState.APPROVED if approve else ModerationState.REJECTED
     comment.moderation_reason = reason
     comment.moderated_by = moderator
     comment.moderated_at = timezone.now()
     comment.save(update_fields=["moderation_state", "moderation_reason", "moderated_by", "moderated_at"])
     comment_pages_changed(comment)
-    hooks.notify("comment_moderated", comment=comment, moderator=moderator, before=before, reason=reason)
+    hooks.notify(
+        "comment_moderated", comment=comment, moderator=moderator, before_state=before_state, reason=reason
+    )
     return comment

@@ -17,11 +17,12 @@ What the resident is told (the reply, the closing note) is written through
 ``feedback.replies``, because the resident's pages belong to the feedback app.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from feedback.models import (
@@ -60,6 +61,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _recorded() -> translation.override:
+    """The history's own words (statuses, outcomes, trust states, hold reasons) in the site's
+    language: a case has one history, which every planner reads, so its texts do not depend
+    on the language of whoever acted (a resident on the English site opening a case, a
+    planner using the English workspace). What people wrote is kept as they wrote it."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def _event(
     *, case: ReviewCase, actor: AbstractBaseUser | None, action: str, before: str = "", after: str = ""
 ) -> CaseEvent:
@@ -80,7 +89,9 @@ def _open(*, lookup: dict, defaults: dict) -> ReviewCase:
     defaults["due_at"] = due_at_for(defaults["received_at"])
     case, created = ReviewCase.objects.get_or_create(**lookup, defaults=defaults)
     if created:
-        _event(case=case, actor=None, action=CaseAction.OPENED, after=case.get_status_display())
+        with _recorded():
+            opened = case.get_status_display()
+        _event(case=case, actor=None, action=CaseAction.OPENED, after=opened)
     return case
 
 
@@ -224,13 +235,9 @@ def case_transition(*, user: AbstractBaseUser, case: ReviewCase, to_status: str)
         case.resolution, case.closed_at = "", None
         fields += ["resolution", "closed_at"]
     case.save(update_fields=fields)
-    _event(
-        case=case,
-        actor=user,
-        action=CaseAction.STATUS,
-        before=CaseStatus(before).label,
-        after=CaseStatus(to_status).label,
-    )
+    with _recorded():
+        labels = str(CaseStatus(before).label), str(CaseStatus(to_status).label)
+    _event(case=case, actor=user, action=CaseAction.STATUS, before=labels[0], after=labels[1])
     return case
 
 
@@ -358,13 +365,15 @@ def case_close(*, user: AbstractBaseUser, case: ReviewCase, resolution: str, not
     case.resolution = resolution
     case.closed_at = timezone.now()
     case.save(update_fields=fields)
-    after = f"{CaseStatus.CLOSED.label}（{CaseResolution(resolution).label}）"
+    with _recorded():
+        closed = f"{CaseStatus.CLOSED.label}（{CaseResolution(resolution).label}）"
+        before_label = str(CaseStatus(before).label)
     _event(
         case=case,
         actor=user,
         action=CaseAction.CLOSE,
-        before=CaseStatus(before).label,
-        after=f"{after}：{note}" if note else after,
+        before=before_label,
+        after=f"{closed}：{note}" if note else closed,
     )
     accountability_refresh_queue()
     return case
@@ -384,14 +393,16 @@ def comment_moderate(*, user: AbstractBaseUser, case: ReviewCase, approve: bool,
 
 
 def case_record_moderation(
-    *, comment: Comment, moderator: AbstractBaseUser, before: str, reason: str
+    *, comment: Comment, moderator: AbstractBaseUser, before_state: str, reason: str
 ) -> None:
     """Receiver of ``comment_moderated``: the decision goes into the case's history."""
     case = ReviewCase.objects.select_for_update(of=("self",)).filter(comment=comment).first()
     if case is None:
         return
     approved = comment.moderation_state == ModerationState.APPROVED
-    after = comment.get_moderation_state_display()
+    with _recorded():
+        before = str(ModerationState(before_state).label)
+        after = comment.get_moderation_state_display()
     if reason:
         after = f"{after}：{reason}"
     case.save(update_fields=["updated_at"])
@@ -415,19 +426,21 @@ def case_record_hold_decision(
     )
     if not cases:
         return
-    after = str(TrustState.COUNTED.label if release else TrustState.DISCARDED.label)
+    with _recorded():
+        after = str(TrustState.COUNTED.label if release else TrustState.DISCARDED.label)
+        held = str(TrustState.HELD.label)
+        reasons = {rating.hold_reason: _(rating.hold_reason) for rating in ratings if rating.hold_reason}
     if note:
         after = f"{after}：{note}"
     events = []
     for case in cases:
         reason = by_rating[case.rating_id].hold_reason
-        before = str(TrustState.HELD.label)
         events.append(
             CaseEvent(
                 case=case,
                 actor=actor,
                 action=CaseAction.TRUST,
-                before=f"{before}：{_(reason)}" if reason else before,
+                before=f"{held}：{reasons[reason]}" if reason else held,
                 after=after,
             )
         )
@@ -457,9 +470,8 @@ def cases_record_feedback_deleted(
         case.feedback_deleted_at = now
         case.updated_at = now
     ReviewCase.objects.bulk_update(cases, ["score_snapshot", "feedback_deleted_at", "updated_at"])
+    with _recorded():
+        deleted = str(CaseAction.DELETED.label)
     CaseEvent.objects.bulk_create(
-        [
-            CaseEvent(case=case, actor=None, action=CaseAction.DELETED, after=str(CaseAction.DELETED.label))
-            for case in cases
-        ]
+        [CaseEvent(case=case, actor=None, action=CaseAction.DELETED, after=deleted) for case in cases]
     )
