@@ -11,25 +11,12 @@ and no marks.
 """
 
 from django import forms
-from django.template.defaultfilters import linebreaksbr
 from django.utils.html import conditional_escape
 from django.utils.translation import gettext
 
 from feedback.models import SurveyQuestion
 from indicators.models import Chapter, Indicator, Story, is_english, localized_in
-from indicators.templatetags.report import chinese_if_written, localized_html
-
-# The value of the ``lang`` attribute ``report.CHINESE`` writes, for a widget's attributes.
-CHINESE_LANG = "zh-Hans"
-
-
-def written_html(text: str, *, english: bool, breaks: bool = False) -> str:
-    """What someone wrote, escaped (its line breaks as ``<br>`` with ``breaks``, as
-    ``linebreaksbr``), in a span marked Chinese on an English page when written in Chinese."""
-    text = text or ""
-    escaped = linebreaksbr(text, autoescape=True) if breaks else conditional_escape(text)
-    lang = chinese_if_written(text, english)
-    return f"<span{lang}>{escaped}</span>" if lang else escaped
+from indicators.templatetags.report import CHINESE_LANG, chinese_if_written, localized_html
 
 
 def _chapter_number(chapter: Chapter) -> str:

@@ -29,7 +29,7 @@ from feedback.forms import CommentForm, RatingForm, escaped
 from feedback.models import AggregateScope, Comment
 from indicators import cache as page_cache
 from indicators.models import Indicator, Story, is_english
-from indicators.templatetags.report import chinese_if_written
+from indicators.templatetags.report import chinese_if_written, written_html
 
 register = template.Library()
 
@@ -107,12 +107,7 @@ def _comment_html(comment: Comment, texts: dict[str, str], english: bool) -> str
         reply = None
     answer = ""
     if reply is not None and reply.is_public:
-        title = ""
-        if reply.author_title:
-            signed = escaped(reply.author_title)
-            if lang := chinese_if_written(reply.author_title, english):
-                signed = f"<span{lang}>{signed}</span>"
-            title = f" · {signed}"
+        title = f" · {written_html(reply.author_title, english=english)}" if reply.author_title else ""
         reply_iso, reply_day = _day(reply.created_at)
         text = linebreaksbr(reply.body, autoescape=True)
         answer = (
@@ -127,14 +122,6 @@ def _comment_html(comment: Comment, texts: dict[str, str], english: bool) -> str
         f'<span class="comment__author"{author_lang}>{author}</span>'
         f'{district} · <time datetime="{iso}">{day}</time></p>\n  {body}\n  {answer}\n</li>\n'
     )
-
-
-@register.simple_tag
-def written_lang(text: str) -> SafeString:
-    """`` lang="zh-Hans"`` inside the start tag of an element holding what a resident or a
-    planner wrote (``<div{% written_lang comment.body %}>``), on an English page when it is
-    written in Chinese (``chinese_if_written``)."""
-    return mark_safe(chinese_if_written(text or "", is_english()))  # noqa: S308 - a constant
 
 
 @register.simple_tag

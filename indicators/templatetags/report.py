@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django import template
 from django.http import HttpRequest
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
@@ -85,7 +86,8 @@ def with_image(photos: Iterable[Photo]) -> list[Photo]:
 # The report's Chinese shown on a page in another language (a text the data has in Chinese
 # only): the attribute that says so (WCAG 3.1.2, language of parts), so that a screen reader
 # reads it with a Chinese voice and the browser breaks its lines as Chinese.
-CHINESE = ' lang="zh-Hans"'
+CHINESE_LANG = "zh-Hans"
+CHINESE = f' lang="{CHINESE_LANG}"'
 
 
 def chinese_if(english: bool) -> str:
@@ -102,6 +104,17 @@ def chinese_if_written(text: str, english: bool) -> str:
     nickname, a planner's reply. Such a text has no language of its own on record, so its
     script tells; one written in English stays in the page's language."""
     return CHINESE if english and _HAN.search(text) else ""
+
+
+def written_html(text: str, *, english: bool, breaks: bool = False) -> str:
+    """What someone wrote, escaped (its line breaks as ``<br>`` with ``breaks``, as
+    ``linebreaksbr``), in a span marked Chinese on an English page when written in Chinese
+    (``chinese_if_written``); on a Chinese page the escaped text alone."""
+    text = text or ""
+    # ``conditional_escape``: a text a template marked safe already ({% firstof … as who %})
+    # is not escaped twice.
+    escaped = linebreaksbr(text, autoescape=True) if breaks else conditional_escape(text)
+    return _in_chinese(escaped, bool(chinese_if_written(text, english)))
 
 
 def _fallback(obj, field: str, english: bool) -> str:
@@ -145,6 +158,21 @@ def chinese_text(text: str) -> SafeString:
     Chinese on a page in English (on a Chinese page, the text alone)."""
     escaped = _e(text or "")
     return mark_safe(_in_chinese(escaped, is_english() and bool(escaped)))  # noqa: S308 - escaped
+
+
+@register.simple_tag
+def written_lang(text: str) -> SafeString:
+    """`` lang="zh-Hans"`` inside the start tag of an element holding what a resident or a
+    planner wrote (``<div{% written_lang comment.body %}>``), on an English page when it is
+    written in Chinese (``chinese_if_written``)."""
+    return mark_safe(chinese_if_written(text or "", is_english()))  # noqa: S308 - a constant
+
+
+@register.simple_tag
+def written_text(text: str, breaks: bool = False) -> SafeString:
+    """``written_html`` for a template: ``{% written_text reply.author_title %}`` (``breaks``:
+    ``{{ text|linebreaksbr }}``), in a span marked Chinese on an English page when it is."""
+    return mark_safe(written_html(text, english=is_english(), breaks=breaks))  # noqa: S308 - escaped
 
 
 @register.simple_tag

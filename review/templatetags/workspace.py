@@ -1,4 +1,5 @@
-"""The workspace's names and written texts in the planner's language (``review.language``)."""
+"""The workspace's chapter and item names in the planner's language (``review.language``);
+what people wrote is shown with ``report``'s ``written_text`` and ``written_lang``."""
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
@@ -7,14 +8,6 @@ from indicators.models import is_english
 from review import language
 
 register = template.Library()
-
-
-@register.simple_tag
-def written_text(text: str, breaks: bool = False) -> SafeString:
-    """What a resident or staff member wrote, escaped (``breaks``: its line breaks as
-    ``<br>``), in a span marked Chinese on an English page when written in Chinese; on a
-    Chinese page the text alone (``{{ text }}``, or ``{{ text|linebreaksbr }}``)."""
-    return mark_safe(language.written_html(text, english=is_english(), breaks=breaks))  # noqa: S308 - escaped
 
 
 @register.simple_tag
