@@ -288,3 +288,5 @@ def test_my_data_marks_what_the_resident_and_the_planner_wrote(_report_loaded, d
     found = chinese_not_marked(html)
     assert not found, "\n".join(found)
     assert '<div class="comment__body">Please add a bus line.</div>' in html
+    # "Reply to your comment: <item> (public)": a space before the English bracket.
+    assert f"{indicator.name_en} (public)</p>" in html
