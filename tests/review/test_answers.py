@@ -103,6 +103,8 @@ def test_every_combination_lands_in_exactly_one_queue(kind, own_district, item_d
     assert case_scope_for_user(staff).filter(pk=case.pk).count() == 1
     page = login(Client(), owner).get(reverse("review:case", args=[case.pk])).content.decode()
     assert 'id="case-route"' in page and str(case.get_route_display()) in page
+    if route == CaseRoute.CITY:  # said once, not "市级队列（市级队列（无所属区））"
+        assert f'<dd id="case-route">{case.get_route_display()}</dd>' in page
 
 
 def test_dashboard_and_export_count_every_case_once():
