@@ -56,7 +56,10 @@ SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,100000" if QUICK el
 # Three by default: on a shared machine one run of a request can fall in a burst of
 # another tenant's load (a cached page once gave 0.25× between runs of 0.6×).
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 1 if QUICK else 3))
-THREADS, CONNECTIONS = 2, 16
+# wrk's threads and connections: the issue's -t2 -c16. BENCH_CONNECTIONS=1 BENCH_WRK_THREADS=1
+# sends one request at a time: each one's own cost, without the queueing of concurrent ones.
+THREADS = int(os.environ.get("BENCH_WRK_THREADS", 2))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 # Decided once, so that every server of the run has the same settings.
 USE_GUNICORN_CONF = GUNICORN_CONF.exists()

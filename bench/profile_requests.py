@@ -199,7 +199,8 @@ def profile_cpu(call: Call, runs: int) -> None:
     stats = pstats.Stats(profiler)
     if os.environ.get("PROFILE_DUMP"):
         stats.dump_stats(os.environ["PROFILE_DUMP"])  # for pstats' callers/callees, snakeviz...
-    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
+    lines = int(os.environ.get("PROFILE_LINES", 40))
+    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(lines)
 
 
 def show_queries(call: Call) -> None:
