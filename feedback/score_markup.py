@@ -30,7 +30,7 @@ from feedback.selectors import ScoreSummary
 from indicators.memo import settings_memo
 from indicators.models import Indicator, Story, is_english, localized_in
 from indicators.page_urls import indicator_urls, story_urls
-from indicators.templatetags.report import truncated
+from indicators.templatetags.report import localized_html, truncated
 
 # --- Figures ------------------------------------------------------------------------------
 
@@ -244,16 +244,25 @@ def _chart_rows(items: Items, names: list[str]) -> str:
     raters. The URLs are get_absolute_url()'s (``indicators.page_urls``)."""
     urls = {Indicator: indicator_urls(), Story: story_urls()}
     language = get_language()
+    english = is_english()
     integer = integers()
     rows = []
     for (item, summary), name in zip(items, names, strict=True):
-        key = item.code if isinstance(item, Indicator) else item.slug
+        indicator = isinstance(item, Indicator)
+        key = item.code if indicator else item.slug
         url = urls[type(item)](item.edition.year, key)
         interval = ""
         if summary.ci_low is not None:
             interval = f"{two_places(summary.ci_low, language)}–{two_places(summary.ci_high, language)}"
+        # The name marked Chinese where an English page shows it in Chinese, or quotes the
+        # report's term in Chinese (``localized_html``); on a Chinese page, escaped.
+        shown = (
+            localized_html(item, "name" if indicator else "title", english=english)
+            if english
+            else html.escape(name)
+        )
         rows.append(
-            f'<tr><th scope="row"><a href="{html.escape(url)}">{html.escape(name)}</a></th>'
+            f'<tr><th scope="row"><a href="{html.escape(url)}">{shown}</a></th>'
             f"<td>{two_places(summary.mean, language)}</td><td>{interval}</td>"
             f"<td>{integer(summary.raters)}</td></tr>\n      "
         )

@@ -31,8 +31,10 @@ CHAPTER_SCORE = """{% load i18n static participation chrome %}<section class="pa
 </section>
 """  # noqa: E501
 
-# templates/feedback/_chapter_chart.html as it was, with its rows written by a loop.
-CHAPTER_CHART = """{% load i18n static chrome %}<section class="item-scores" id="item-scores" aria-labelledby="item-scores-title">
+# templates/feedback/_chapter_chart.html as it was, with its rows written by a loop; each
+# name as ``{% marked_chinese %}`` writes it (on an English page, a name shown in Chinese or
+# quoting the report's term marked so; on a Chinese page, escaped as ``{{ name }}`` was).
+CHAPTER_CHART = """{% load i18n static chrome report %}<section class="item-scores" id="item-scores" aria-labelledby="item-scores-title">
   {% fixed %}<h2 id="item-scores-title">{% translate "各项满意度" %}</h2>{% endfixed %}
   {% if rows %}
   {% fixed min_count %}<p class="muted">{% blocktranslate with n=min_count %}本章各项指标和亮点故事的市民平均分（1–5 分）及其 95% 区间；只列出满 {{ n }} 人评价的项目。{% endblocktranslate %}</p>
@@ -45,7 +47,7 @@ CHAPTER_CHART = """{% load i18n static chrome %}<section class="item-scores" id=
     <caption>{% translate "各项满意度（1–5 分）" %}</caption>
     <thead><tr><th scope="col">{% translate "项目" %}</th><th scope="col">{% translate "平均分" %}</th><th scope="col">{% translate "95% 区间" %}</th><th scope="col">{% translate "评价人数" %}</th></tr></thead>
     <tbody>{% endfixed %}
-      {% for item, summary, name, url in rows %}<tr><th scope="row"><a href="{{ url }}">{{ name }}</a></th><td>{{ summary.mean|floatformat:2 }}</td><td>{% if summary.ci_low is not None %}{{ summary.ci_low|floatformat:2 }}–{{ summary.ci_high|floatformat:2 }}{% endif %}</td><td>{{ summary.raters }}</td></tr>
+      {% for item, summary, field, url in rows %}<tr><th scope="row"><a href="{{ url }}">{% marked_chinese item field %}</a></th><td>{{ summary.mean|floatformat:2 }}</td><td>{% if summary.ci_low is not None %}{{ summary.ci_low|floatformat:2 }}–{{ summary.ci_high|floatformat:2 }}{% endif %}</td><td>{{ summary.raters }}</td></tr>
       {% endfor %}
     </tbody>
   </table>
@@ -142,6 +144,10 @@ def _name(item: Indicator | Story) -> str:
     return item.display_name if isinstance(item, Indicator) else item.display_title
 
 
+def _field(item: Indicator | Story) -> str:
+    return "name" if isinstance(item, Indicator) else "title"
+
+
 @pytest.mark.parametrize("thousands", [False, True])
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("min_count", [5, 10])
@@ -157,7 +163,7 @@ def test_the_chapter_chart_is_written_as_its_template_wrote_it(settings, languag
             (_items(), 1234),
             (_items()[:1], 2),
         ]:
-            rows = [(item, summary, _name(item), item.get_absolute_url()) for item, summary in items]
+            rows = [(item, summary, _field(item), item.get_absolute_url()) for item, summary in items]
             context = {"rows": rows, "chart": _chart(items), "below_minimum": below, "min_count": min_count}
             expected = Template(CHAPTER_CHART).render(Context(context))
             assert score_markup.chapter_chart(items, below_minimum=below) == expected

@@ -117,6 +117,20 @@ def written_html(text: str, *, english: bool, breaks: bool = False) -> str:
     return _in_chinese(escaped, bool(chinese_if_written(text, english)))
 
 
+# What an English text may quote in Chinese: staff's English name of an indicator gives the
+# report's term ("Greening of land left blank ("留白增绿")"). Han characters and CJK or
+# full-width punctuation, as one run.
+_CHINESE_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def _quoted_marked(escaped: str) -> str:
+    """An English text, escaped, with each run of Chinese in it in a span marked Chinese (a
+    quoted term read with a Chinese voice, the English around it with the page's)."""
+    if not _CHINESE_RUN.search(escaped):
+        return escaped
+    return _CHINESE_RUN.sub(lambda run: f"<span{CHINESE}>{run.group()}</span>", escaped)
+
+
 def _fallback(obj, field: str, english: bool) -> str:
     """``CHINESE`` where an English page shows ``obj.<field>`` because ``<field>_en`` is empty."""
     return CHINESE if english and not getattr(obj, f"{field}_en") else ""
@@ -129,8 +143,19 @@ def _in_chinese(escaped: str, chinese: bool) -> str:
 
 def _localized_marked(obj, field: str, english: bool) -> str:
     """``localized_in``'s text, escaped, in a span marked Chinese where an English page
-    shows the Chinese because the English is empty (``_fallback``)."""
-    return _in_chinese(_e(localized_in(obj, field, english=english)), bool(_fallback(obj, field, english)))
+    shows the Chinese because the English is empty (``_fallback``); an English text's quoted
+    Chinese in spans of its own (``_quoted_marked``)."""
+    escaped = _e(localized_in(obj, field, english=english))
+    if not english:
+        return escaped
+    return _in_chinese(escaped, True) if _fallback(obj, field, english) else _quoted_marked(escaped)
+
+
+def _name_html(obj, field: str, english: bool) -> str:
+    """``localized_in``'s text, escaped, for an element that carries ``_fallback`` itself:
+    on an English page, an English text's quoted Chinese in spans (``_quoted_marked``)."""
+    escaped = _e(localized_in(obj, field, english=english))
+    return _quoted_marked(escaped) if english and getattr(obj, f"{field}_en") else escaped
 
 
 def localized_html(obj, field: str, *, english: bool) -> SafeString:
@@ -233,6 +258,15 @@ def highlight(text: str, query: str) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above
 
 
+@register.filter(is_safe=True)
+def quoted_chinese(text: str) -> SafeString:
+    """Escaped (unless safe already, as ``highlight`` gives it) and, on an English page, with
+    each run of Chinese in a span marked Chinese (``_quoted_marked``): the term an English name
+    quotes (``{{ indicator.display_name|highlight:query|quoted_chinese }}``)."""
+    escaped = conditional_escape(text or "")
+    return mark_safe(_quoted_marked(escaped) if is_english() else escaped)  # noqa: S308 - escaped
+
+
 # --- Rows of the report's lists ----------------------------------------------------------------
 #
 # The lists of indicators and of stories (chapter, edition, story, indicator pages) are
@@ -296,7 +330,7 @@ class _IndicatorRows:
         row = (
             f'<li class="indicator-item">\n  <a class="indicator-item__name" href="{_e(url)}"'
             f"{_fallback(indicator, 'name', self.english)}>"
-            f"{_e(localized_in(indicator, 'name', english=self.english))}</a>\n"
+            f"{_name_html(indicator, 'name', self.english)}</a>\n"
             f'  <span class="indicator-item__value">{shown}</span>'
         )
         if previous is not None:
@@ -485,7 +519,7 @@ def edition_switcher(context: template.Context) -> dict:
 def _figure(indicator: Indicator, rows: _IndicatorRows, missing: str) -> str:
     current, unit = indicator.current_value, indicator.unit
     value = _quantity(current.value, unit, current.qualifier, english=rows.english) if current else ""
-    name = _e(localized_in(indicator, "name", english=rows.english))
+    name = _name_html(indicator, "name", rows.english)
     theme = _localized_marked(indicator.chapter, "theme", rows.english)
     return (
         f'\n      <li class="figure">\n        <a class="figure__link" href="'
