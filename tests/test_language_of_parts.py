@@ -24,6 +24,7 @@ from feedback.models import Comment, ModerationState, OfficialReply, Survey
 from feedback.replies import reply_write
 from indicators.models import Chapter, District, Indicator, Story
 from indicators.templatetags.report import CHINESE
+from review.language import item_label_html
 from tests.conftest import REPORT_FILE, SURVEY_FILE, data_files_load
 from tests.feedback.conftest import new_resident_client
 from tests.feedback.helpers import comment
@@ -325,6 +326,12 @@ def test_an_english_name_quoting_the_reports_term_marks_the_term_alone(english):
         assert not found, f"{path}:\n" + "\n".join(found)
     chart_table = english.get(chapter.get_absolute_url()).content.decode().split('id="chapter-chart-data"')[1]
     assert f"Greening of land left blank (&quot;<span{CHINESE}>留白增绿</span>&quot;)</a></th>" in chart_table
+    # The planners' workspace names a case's item the same way (review.language).
+    reserved = next(indicator for indicator in quoting if "留白增绿" in indicator.name_en)
+    assert item_label_html(reserved, english=True) == (
+        f"Greening of land left blank (&quot;<span{CHINESE}>留白增绿</span>&quot;)"
+    )
+    assert item_label_html(reserved, english=False) == reserved.name
     # The Chinese page (a visitor without the English cookie) shows the Chinese name, unmarked.
     chinese = Client().get(chapter.get_absolute_url()).content.decode()
     assert "留白增绿" in chinese and f"<span{CHINESE}>" not in chinese
