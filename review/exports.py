@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from indicators.models import is_english, localized_in
+from review.language import chapter_label, item_label
 from review.models import ReviewCase
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
@@ -52,14 +54,16 @@ def _time(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def row(case: ReviewCase) -> list:
+def row(case: ReviewCase, *, english: bool = False) -> list:
+    """A case's cells. The names are in the export's language, as the header and the labels
+    are (``english``: the planner's workspace is English): English where it exists."""
     return [
         case.pk,
         case.get_kind_display(),
-        _safe(case.item_title),
-        _safe(str(case.chapter)) if case.chapter_id else "",
-        _safe(case.district.name) if case.district_id else "",
-        _safe(case.street.name) if case.street_id else "",
+        _safe(item_label(case.item, english=english)),
+        _safe(chapter_label(case.chapter, english=english)) if case.chapter_id else "",
+        _safe(localized_in(case.district, "name", english=english)) if case.district_id else "",
+        _safe(localized_in(case.street, "name", english=english)) if case.street_id else "",
         case.get_status_display(),
         case.comment.get_moderation_state_display() if case.comment_id else "",
         case.score if case.score is not None else "",
@@ -71,9 +75,12 @@ def row(case: ReviewCase) -> list:
 
 
 def rows(queryset: QuerySet[ReviewCase]) -> Iterator[list]:
+    # The language asked once, when the first row is made: a streamed export is made after
+    # its view returned, in the same request's language (its header is translated then too).
+    english = is_english()
     # iterator(): an export of every case of a city does not sit in memory.
     for case in queryset.iterator(chunk_size=500):
-        yield row(case)
+        yield row(case, english=english)
 
 
 def xlsx_bytes(queryset: Iterable[ReviewCase]) -> bytes:

@@ -40,6 +40,20 @@ def chapter_label_html(chapter: Chapter, *, english: bool) -> str:
     return f"{conditional_escape(_chapter_number(chapter))} {localized_html(chapter, 'theme', english=True)}"
 
 
+def item_label(item: Indicator | Story | SurveyQuestion | None, *, english: bool) -> str:
+    """The name of what a case is about in the page's language, as plain text (an export's
+    cell): ``ReviewCase.item_title`` on a Chinese page; on an English page the English names
+    where they exist (a survey question's survey and dimension too)."""
+    if isinstance(item, Indicator):
+        return localized_in(item, "name", english=english)
+    if isinstance(item, Story):
+        return localized_in(item, "title", english=english)
+    if isinstance(item, SurveyQuestion):
+        survey = localized_in(item.survey, "title", english=english)
+        return f"{survey} · {localized_in(item, 'dimension', english=english)}"
+    return ""
+
+
 def item_label_html(item: Indicator | Story | SurveyQuestion | None, *, english: bool) -> str:
     """The name of what a case or a rating is about (``ReviewCase.item_title``), escaped,
     in the page's language, its Chinese marked where an English page falls back to it."""

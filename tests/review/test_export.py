@@ -6,6 +6,7 @@ import io
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from feedback.models import Resident
@@ -116,3 +117,29 @@ def test_no_resident_identifier_in_either_export(world, exported):
         assert resident.key_hash not in text and resident.key_hash[:8] not in text
         assert "昵称" not in text and "市民" not in text
     assert not any("resident" in column.lower() or "昵称" in column for column in header())
+
+
+def test_an_english_export_names_everything_in_english(world, exported):
+    # A planner working in the English workspace gets English headers and labels, and the
+    # names too (the item, the chapter, the district, the street), where they have English.
+    client = login(Client(), world.planner_a)
+    client.cookies["django_language"] = "en"
+    rows = _csv_rows(client.get(reverse("review:export_csv")))
+    with translation.override("en"):
+        assert rows[0] == header()
+    assert rows[0][:4] == ["ID", "Type", "Item", "Chapter"]
+    by_id = {int(row[0]): row for row in rows[1:]}
+    row = by_id[exported["comment_case"].pk]
+    chapter = world.chapter
+    assert row[2:6] == [
+        world.story_a.title_en,
+        f"Chapter {chapter.number} {chapter.theme_en}",
+        world.district_a.name_en,
+        world.street_a.name_en,
+    ]
+    assert by_id[exported["rating_case"].pk][2] == world.indicator.name_en
+    # What people wrote stays as written.
+    assert row[9] == '\'=HYPERLINK("http://evil") 路灯坏了'
+    # The spreadsheet says the same.
+    sheet = _xlsx_rows(client.get(reverse("review:export_xlsx")))
+    assert [[str(v) for v in r] for r in sheet] == rows
