@@ -10,7 +10,10 @@ Chinese page shows exactly what it showed before: the same texts, escaped the sa
 and no marks.
 """
 
+from collections.abc import Callable
+
 from django import forms
+from django.db.models import Model
 from django.utils.html import conditional_escape
 from django.utils.translation import gettext
 
@@ -40,31 +43,32 @@ def chapter_label_html(chapter: Chapter, *, english: bool) -> str:
     return f"{conditional_escape(_chapter_number(chapter))} {localized_html(chapter, 'theme', english=True)}"
 
 
-def item_label(item: Indicator | Story | SurveyQuestion | None, *, english: bool) -> str:
+Item = Indicator | Story | SurveyQuestion | None
+
+
+def _item_label(item: Item, text: Callable[[Model, str], str]) -> str:
+    """The name of what a case is about, each of its parts given by ``text(obj, field)``: an
+    indicator's name, a story's title, a survey question's survey title and dimension."""
+    if isinstance(item, Indicator):
+        return text(item, "name")
+    if isinstance(item, Story):
+        return text(item, "title")
+    if isinstance(item, SurveyQuestion):
+        return f"{text(item.survey, 'title')} · {text(item, 'dimension')}"
+    return ""
+
+
+def item_label(item: Item, *, english: bool) -> str:
     """The name of what a case is about in the page's language, as plain text (an export's
     cell): ``ReviewCase.item_title`` on a Chinese page; on an English page the English names
     where they exist (a survey question's survey and dimension too)."""
-    if isinstance(item, Indicator):
-        return localized_in(item, "name", english=english)
-    if isinstance(item, Story):
-        return localized_in(item, "title", english=english)
-    if isinstance(item, SurveyQuestion):
-        survey = localized_in(item.survey, "title", english=english)
-        return f"{survey} · {localized_in(item, 'dimension', english=english)}"
-    return ""
+    return _item_label(item, lambda obj, field: localized_in(obj, field, english=english))
 
 
-def item_label_html(item: Indicator | Story | SurveyQuestion | None, *, english: bool) -> str:
+def item_label_html(item: Item, *, english: bool) -> str:
     """The name of what a case or a rating is about (``ReviewCase.item_title``), escaped,
     in the page's language, its Chinese marked where an English page falls back to it."""
-    if isinstance(item, Indicator):
-        return localized_html(item, "name", english=english)
-    if isinstance(item, Story):
-        return localized_html(item, "title", english=english)
-    if isinstance(item, SurveyQuestion):
-        survey = localized_html(item.survey, "title", english=english)
-        return f"{survey} · {localized_html(item, 'dimension', english=english)}"
-    return ""
+    return _item_label(item, lambda obj, field: localized_html(obj, field, english=english))
 
 
 class WrittenSelect(forms.Select):
