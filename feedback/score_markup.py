@@ -239,30 +239,26 @@ def _item_names(items: Items) -> list[str]:
     ]
 
 
-def _chart_rows(items: Items, names: list[str]) -> str:
+def _chart_rows(items: Items) -> str:
     """The table under the chart, one ``<tr>`` per item: name (linked), mean, interval,
-    raters. The URLs are get_absolute_url()'s (``indicators.page_urls``)."""
+    raters. The URLs are get_absolute_url()'s (``indicators.page_urls``); the names as
+    ``localized_html`` writes them (on an English page, marked Chinese where shown in Chinese
+    or quoting the report's term; on a Chinese page, escaped)."""
     urls = {Indicator: indicator_urls(), Story: story_urls()}
     language = get_language()
     english = is_english()
     integer = integers()
     rows = []
-    for (item, summary), name in zip(items, names, strict=True):
+    for item, summary in items:
         indicator = isinstance(item, Indicator)
         key = item.code if indicator else item.slug
         url = urls[type(item)](item.edition.year, key)
         interval = ""
         if summary.ci_low is not None:
             interval = f"{two_places(summary.ci_low, language)}–{two_places(summary.ci_high, language)}"
-        # The name marked Chinese where an English page shows it in Chinese, or quotes the
-        # report's term in Chinese (``localized_html``); on a Chinese page, escaped.
-        shown = (
-            localized_html(item, "name" if indicator else "title", english=english)
-            if english
-            else html.escape(name)
-        )
+        name = localized_html(item, "name" if indicator else "title", english=english)
         rows.append(
-            f'<tr><th scope="row"><a href="{html.escape(url)}">{shown}</a></th>'
+            f'<tr><th scope="row"><a href="{html.escape(url)}">{name}</a></th>'
             f"<td>{two_places(summary.mean, language)}</td><td>{interval}</td>"
             f"<td>{integer(summary.raters)}</td></tr>\n      "
         )
@@ -304,6 +300,6 @@ def chapter_chart(items: Items, *, below_minimum: int) -> str:
         below = f'<p class="muted">{text}</p>'
     return (
         f"{texts['title']}{texts['lead']}{json_script(chart, 'chapter-chart-data')}{texts['table']}"
-        f"{_chart_rows(items, names)}\n    </tbody>\n  </table>\n  </div>\n  {below}{texts['scripts']}"
+        f"{_chart_rows(items)}\n    </tbody>\n  </table>\n  </div>\n  {below}{texts['scripts']}"
         "\n</section>\n"
     )

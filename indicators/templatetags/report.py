@@ -96,7 +96,8 @@ def chinese_if(english: bool) -> str:
 
 
 # Han characters: what tells a text someone wrote in Chinese (CJK ideographs and extension A).
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff"
+_HAN = re.compile(f"[{_HAN_RANGES}]")
 
 
 def chinese_if_written(text: str, english: bool) -> str:
@@ -118,16 +119,14 @@ def written_html(text: str, *, english: bool, breaks: bool = False) -> str:
 
 
 # What an English text may quote in Chinese: staff's English name of an indicator gives the
-# report's term ("Greening of land left blank ("留白增绿")"). Han characters and CJK or
+# report's term ("Greening of land left blank ("留白增绿")"). Han characters with CJK and
 # full-width punctuation, as one run.
-_CHINESE_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+_CHINESE_RUN = re.compile(f"[\u3000-\u303f{_HAN_RANGES}\uff00-\uffef]+")
 
 
 def _quoted_marked(escaped: str) -> str:
     """An English text, escaped, with each run of Chinese in it in a span marked Chinese (a
     quoted term read with a Chinese voice, the English around it with the page's)."""
-    if not _CHINESE_RUN.search(escaped):
-        return escaped
     return _CHINESE_RUN.sub(lambda run: f"<span{CHINESE}>{run.group()}</span>", escaped)
 
 
@@ -141,21 +140,17 @@ def _in_chinese(escaped: str, chinese: bool) -> str:
     return f"<span{CHINESE}>{escaped}</span>" if chinese else escaped
 
 
-def _localized_marked(obj, field: str, english: bool) -> str:
-    """``localized_in``'s text, escaped, in a span marked Chinese where an English page
-    shows the Chinese because the English is empty (``_fallback``); an English text's quoted
-    Chinese in spans of its own (``_quoted_marked``)."""
-    escaped = _e(localized_in(obj, field, english=english))
-    if not english:
-        return escaped
-    return _in_chinese(escaped, True) if _fallback(obj, field, english) else _quoted_marked(escaped)
-
-
 def _name_html(obj, field: str, english: bool) -> str:
     """``localized_in``'s text, escaped, for an element that carries ``_fallback`` itself:
     on an English page, an English text's quoted Chinese in spans (``_quoted_marked``)."""
     escaped = _e(localized_in(obj, field, english=english))
     return _quoted_marked(escaped) if english and getattr(obj, f"{field}_en") else escaped
+
+
+def _localized_marked(obj, field: str, english: bool) -> str:
+    """``_name_html``, in a span marked Chinese where an English page shows the Chinese
+    because the English is empty (``_fallback``)."""
+    return _in_chinese(_name_html(obj, field, english), bool(_fallback(obj, field, english)))
 
 
 def localized_html(obj, field: str, *, english: bool) -> SafeString:
