@@ -60,8 +60,8 @@ def _item_label(item: Item, text: Callable[[Model, str], str]) -> str:
 
 def item_label(item: Item, *, english: bool) -> str:
     """The name of what a case is about in the page's language, as plain text (an export's
-    cell): ``ReviewCase.item_title`` on a Chinese page; on an English page the English names
-    where they exist (a survey question's survey and dimension too)."""
+    cell, ``ReviewCase.item_title``): on an English page the English names where they exist
+    (a survey question's survey and dimension too)."""
     return _item_label(item, lambda obj, field: localized_in(obj, field, english=english))
 
 

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Comment, OfficialReply, Rating, SurveyAnswer, SurveyQuestion
 from feedback.textfilter import personal_data_mask
-from indicators.models import Chapter, District, Indicator, Story, Street
+from indicators.models import Chapter, District, Indicator, Story, Street, is_english
+from review.language import item_label
 
 
 class PlannerProfile(models.Model):
@@ -342,13 +343,8 @@ class ReviewCase(models.Model):
 
     @property
     def item_title(self) -> str:
-        if self.indicator_id:
-            return self.indicator.display_name
-        if self.story_id:
-            return self.story.display_title
-        if self.question_id:
-            return f"{self.question.survey.title} · {self.question.dimension}"
-        return ""
+        """The item's name in the current language (``review.language.item_label``)."""
+        return item_label(self.item, english=is_english())
 
     @property
     def item_url(self) -> str:
