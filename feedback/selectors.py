@@ -5,7 +5,7 @@ comments; no public request scans raw ratings. The only rating a public page
 reads is the visitor's own (one unique-index lookup by their cookie hash).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -251,14 +251,18 @@ def district_aggregates(*, verified_only: bool = False) -> list[tuple[District, 
 # --- Comments ---------------------------------------------------------------------------
 
 
-def comments_public_for_target(target: Target) -> QuerySet[Comment]:
-    """Approved comments of an item, newest first, with their official reply."""
+def comments_public() -> QuerySet[Comment]:
+    """Approved comments, newest first, with their official reply and district."""
     return (
-        Comment.objects.for_target(target)
-        .filter(moderation_state=ModerationState.APPROVED)
+        Comment.objects.filter(moderation_state=ModerationState.APPROVED)
         .select_related("official_reply", "district")
         .order_by("-created_at", "-id")
     )
+
+
+def comments_public_for_target(target: Target) -> QuerySet[Comment]:
+    """Approved comments of an item, newest first, with their official reply and district."""
+    return comments_public().for_target(target)
 
 
 # --- The resident's own data ---------------------------------------------------------------
@@ -412,6 +416,10 @@ def survey_aggregate_payload(survey: Survey, *, verified_only: bool = False) -> 
     }
 
 
+# The approved comments an item's panel shows (the newest); a link leads to the rest.
+PANEL_COMMENTS = 20
+
+
 @dataclass(frozen=True)
 class ParticipationData:
     """Everything the participation panel of an item page shows (one round trip, and one
@@ -461,15 +469,69 @@ def _panel_comments_query(model: type[Indicator] | type[Story], limit: int) -> C
     )
 
 
-def _summary_from(rows: list) -> ScoreSummary:
-    """The summary of ``_panel_aggregate_query``'s rows (none: no rating yet)."""
+def summary_from_rows(rows: list) -> ScoreSummary:
+    """The summary of an item's aggregate read as the panel reads it (``_panel_aggregate_query``,
+    ``panel_reads``): its one row, or none (no rating yet)."""
     return score_summary(_AGGREGATE.model_from(rows[0]) if rows else None)
 
 
 def target_summary(target: Target) -> ScoreSummary:
     """``aggregate_for_target`` through the panel's compiled query (one statement, built and
     compiled once per process)."""
-    return _summary_from(_panel_aggregate_query(type(target)).rows(target=target.pk))
+    return summary_from_rows(_panel_aggregate_query(type(target)).rows(target=target.pk))
+
+
+# The same reads of an item named by its edition's year and its key (an indicator's code, a
+# story's slug), as the item's page names it: sent with the page's own rows, in its round
+# trip (``indicators.selectors.page_reads``, registered by this app's config).
+def _item_of_key(model: type[Indicator] | type[Story], year: int, key: str) -> QuerySet:
+    lookup = "code" if model is Indicator else "slug"
+    return model.objects.filter(edition__year=year, **{lookup: key}).values("pk")
+
+
+@settings_memo(maxsize=8)
+def _panel_key_queries(model: type[Indicator] | type[Story], limit: int) -> tuple[Compiled, Compiled]:
+    """The approved comments' query (``limit`` at most) and the aggregate's of the item of
+    ``model`` named by year and key (made once per process)."""
+    scope = AggregateScope.INDICATOR if model is Indicator else AggregateScope.STORY
+    target = "indicator__in" if model is Indicator else "story__in"
+    comments = Compiled(
+        lambda year, key: (
+            comments_public()
+            .filter(**{target: _item_of_key(model, year, key)})[:limit]
+            .values_list(
+                *_COMMENT.lookups(), *_REPLY.lookups("official_reply__"), *_DISTRICT.lookups("district__")
+            )
+        ),
+        year=int,
+        key=str,
+    )
+    aggregate = Compiled(
+        lambda year, key: (
+            ScoreAggregate.objects.filter(scope=scope, object_id__in=_item_of_key(model, year, key))
+            .order_by()
+            .values_list(*_AGGREGATE.lookups())
+        ),
+        year=int,
+        key=str,
+    )
+    return comments, aggregate
+
+
+def panel_reads(
+    model: type[Indicator] | type[Story],
+) -> Callable[[int, str], tuple[tuple[Compiled, dict], ...]]:
+    """The reads of the participation panel of ``model``'s page, for ``page_reads``: of the
+    item named by (year, key), the districts, its approved comments (``PANEL_COMMENTS`` and
+    one more, to know whether there are more) and its aggregate, the rows
+    ``participation_for_target`` takes."""
+
+    def read(year: int, key: str) -> tuple[tuple[Compiled, dict], ...]:
+        comments, aggregate = _panel_key_queries(model, PANEL_COMMENTS + 1)
+        values = {"year": year, "key": key}
+        return (_districts_query, {}), (comments, values), (aggregate, values)
+
+    return read
 
 
 def _comments_from(rows: list) -> list[Comment]:
@@ -492,19 +554,28 @@ def _comments_from(rows: list) -> list[Comment]:
 
 
 def participation_for_target(
-    *, target: Target, key_hash: str | None, comments_shown: int = 20, summary: ScoreSummary | None = None
+    *,
+    target: Target,
+    key_hash: str | None,
+    comments_shown: int = PANEL_COMMENTS,
+    summary: ScoreSummary | None = None,
+    rows: Sequence[list] | None = None,
 ) -> ParticipationData:
     """Districts, the stored aggregate, the approved comments and — for a
     visitor who already has a resident cookie — their own rating.
 
-    ``summary``: the target's aggregate when the page already read it (not read again)."""
-    comments_query = _panel_comments_query(type(target), comments_shown + 1)
-    queries = [(_districts_query, {}), (comments_query, {"target": target.pk})]
+    ``summary``: the target's aggregate when the page already read it (not read again).
+    ``rows``: the rows of ``panel_reads`` when the page read them with its own (the
+    comments ``comments_shown`` and one more); then no query but the visitor's rating."""
+    if rows is None:
+        comments_query = _panel_comments_query(type(target), comments_shown + 1)
+        queries = [(_districts_query, {}), (comments_query, {"target": target.pk})]
+        if summary is None:
+            queries.append((_panel_aggregate_query(type(target)), {"target": target.pk}))
+        rows = rows_together(*queries)
+    district_rows, comment_rows, *aggregate_rows = rows
     if summary is None:
-        queries.append((_panel_aggregate_query(type(target)), {"target": target.pk}))
-    district_rows, comment_rows, *aggregate_rows = rows_together(*queries)
-    if summary is None:
-        summary = _summary_from(aggregate_rows[0])
+        summary = summary_from_rows(aggregate_rows[0])
     make_district = _DISTRICT.maker()
     comments = _comments_from(comment_rows)
     return ParticipationData(
@@ -544,7 +615,7 @@ def chapter_item_summaries(
 
 # The chapter page's satisfaction: the chapter's aggregate and its items', two queries
 # compiled once per process (``indicators.compiled``) that go to the database with the
-# page's own reads (``indicators.selectors.chapter_page_reads``, registered by this app's
+# page's own reads (``indicators.selectors.page_reads``, registered by this app's
 # config): like those, they name the chapter by its edition's year and its slug. The items
 # are those of the chapter (drafts included: the page keeps those it lists), read without
 # their distributions and breakdown by district, which the chart does not show (a few kB of
@@ -607,7 +678,7 @@ _item_aggregates_query = Compiled(
 
 def chapter_score_reads(year: int, slug: str) -> tuple[tuple[Compiled, dict], ...]:
     """The queries of ``chapter_scores`` for the chapter ``slug`` of edition ``year``, to be
-    sent with the chapter page's own (``indicators.selectors.chapter_page_reads``)."""
+    sent with the chapter page's own (``indicators.selectors.page_reads``)."""
     values = {"year": year, "slug": slug}
     return (_chapter_aggregate_query, values), (_item_aggregates_query, values)
 

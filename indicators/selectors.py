@@ -368,7 +368,7 @@ class ChapterPage:
     stories: list[Story]
     # The public editions (``edition_list_published_years``), for the header's switcher.
     editions: list[Edition]
-    # The rows of the reads other apps send with the page's (``chapter_page_reads``), by name.
+    # The rows of the reads other apps send with the page's (``page_reads``), by name.
     added: dict[str, list[list[Sequence]]]
 
 
@@ -387,38 +387,54 @@ def _story_maker(chapter: Chapter) -> Callable[[Sequence], Story]:
     return make
 
 
-# Reads of other apps that go to the database with the chapter page's own, in its one round
-# trip: name → a function of the page's (year, slug) giving the compiled queries to run with
-# those values. An app that builds on the report (``feedback``: the stored satisfaction of the
-# chapter and its items) registers them when it is ready; ``indicators`` cannot import it.
-# Like the page's other reads, they name the chapter by year and slug (its id is not known
-# before the round trip), and their rows are unused when the chapter is not public (404).
-ChapterRead = Callable[[int, str], Sequence[tuple[Compiled, dict]]]
-_chapter_reads: dict[str, ChapterRead] = {}
+# Reads of other apps that go to the database with a page's own, in its one round trip: for
+# each page ("chapter", "indicator", "story"), name → a function of the page's (year, key)
+# giving the compiled queries to run with those values (the key: the chapter's or the
+# story's slug, the indicator's code). An app that builds on the report (``feedback``: the
+# stored satisfaction of the chapter and its items, an item's participation panel)
+# registers them when it is ready; ``indicators`` cannot import it. Like the page's other
+# reads, they name the page's object by year and key (its id is not known before the round
+# trip), and their rows are unused when it is not public (404).
+PageRead = Callable[[int, str], Sequence[tuple[Compiled, dict]]]
+_page_reads: dict[str, dict[str, PageRead]] = {"chapter": {}, "indicator": {}, "story": {}}
 
 
-def chapter_page_reads(name: str, read: ChapterRead) -> None:
-    """Send ``read(year, slug)``'s queries with every chapter page's; their rows come back in
-    ``ChapterPage.added[name]``, one list per query. Registering a name again replaces it."""
-    _chapter_reads[name] = read
+def page_reads(page: str, name: str, read: PageRead) -> None:
+    """Send ``read(year, key)``'s queries with every ``page`` page's (``chapter``,
+    ``indicator`` or ``story``); their rows come back in its ``added[name]``, one list per
+    query. Registering a name again replaces it."""
+    _page_reads[page][name] = read
+
+
+def _rows_with_reads(page: str, year: int, key: str, *own: tuple[Compiled, dict]) -> tuple[list, dict]:
+    """The rows of the page's ``own`` queries and of those registered for ``page``
+    (``page_reads``), in one round trip: the former in order, the latter by name."""
+    added = [(name, list(read(year, key))) for name, read in _page_reads[page].items()]
+    rows = rows_together(*own, *[query for _, queries in added for query in queries])
+    by_name, added_rows = {}, rows[len(own) :]
+    for name, queries in added:
+        by_name[name], added_rows = added_rows[: len(queries)], added_rows[len(queries) :]
+    return rows[: len(own)], by_name
 
 
 def chapter_page(*, year: int, slug: str) -> ChapterPage:
     """The chapter ``slug`` of the public edition ``year`` (404 otherwise) and what its page lists:
     six statements in one round trip to the database, whatever the chapter holds (the
     sixth: the public editions, which the header's switcher shows), with those registered
-    by other apps (``chapter_page_reads``)."""
+    by other apps (``page_reads``)."""
     now = timezone.now()
-    added = [(name, list(read(year, slug))) for name, read in _chapter_reads.items()]
-    found, section_rows, indicator_rows, value_rows, story_rows, edition_rows, *added_rows = rows_together(
+    own, added = _rows_with_reads(
+        "chapter",
+        year,
+        slug,
         (_chapter_query, {"year": year, "slug": slug, "now": now}),
         (_sections_query, {"year": year, "slug": slug}),
         (_indicators_query, {"year": year, "slug": slug, "now": now}),
         (_values_query, {"year": year, "slug": slug}),
         (_stories_query, {"year": year, "slug": slug, "now": now}),
         (_edition_years_query, {"now": now}),
-        *[query for _, queries in added for query in queries],
     )
+    found, section_rows, indicator_rows, value_rows, story_rows, edition_rows = own
     if not found:
         raise Http404("No such chapter")
     chapter_values, edition_values = _cut(found[0], _CHAPTER, _EDITION)
@@ -431,16 +447,13 @@ def chapter_page(*, year: int, slug: str) -> ChapterPage:
     _values_of(indicators, value_rows)  # a draft's values are dropped
     make_story = _story_maker(chapter)
     stories = [make_story(row) for row in story_rows]
-    by_name = {}
-    for name, queries in added:
-        by_name[name], added_rows = added_rows[: len(queries)], added_rows[len(queries) :]
     return ChapterPage(
         chapter=chapter,
         sections=sections,
         indicators=indicators,
         stories=stories,
         editions=_edition_years(edition_rows),
-        added=by_name,
+        added=added,
     )
 
 
@@ -648,6 +661,8 @@ class IndicatorPage:
     indicator: Indicator
     stories: list[Story]
     editions: list[Edition]
+    # The rows of the reads other apps send with the page's (``page_reads``), by name.
+    added: dict[str, list[list[Sequence]]]
 
 
 def _cut(row: Sequence, *columns: Columns) -> list[Sequence]:
@@ -727,10 +742,13 @@ def _list_story_maker(editions: _Editions) -> Callable[[Sequence], Story]:
 
 def indicator_page(*, year: int, code: str) -> IndicatorPage:
     """The indicator ``code`` of the public edition ``year`` (404 otherwise) and what its page
-    lists: four statements in one round trip, whatever the indicator links to. Its other
-    editions: ``indicator_others``."""
+    lists: four statements in one round trip, whatever the indicator links to, with those
+    registered by other apps (``page_reads``). Its other editions: ``indicator_others``."""
     now = timezone.now()
-    found, value_rows, story_rows, edition_rows = rows_together(
+    (found, value_rows, story_rows, edition_rows), added = _rows_with_reads(
+        "indicator",
+        year,
+        code,
         (_indicator_query, {"year": year, "code": code, "now": now}),
         (_indicator_values_query, {"year": year, "code": code}),
         (_indicator_stories_query, {"year": year, "code": code, "now": now}),
@@ -745,6 +763,7 @@ def indicator_page(*, year: int, code: str) -> IndicatorPage:
         indicator=indicator,
         stories=[make_story(row) for row in story_rows],
         editions=_edition_years(edition_rows),
+        added=added,
     )
 
 
@@ -823,6 +842,8 @@ class StoryPage:
     photos: list[Photo]
     indicators: list[Indicator]
     editions: list[Edition]
+    # The rows of the reads other apps send with the page's (``page_reads``), by name.
+    added: dict[str, list[list[Sequence]]]
 
 
 def _story_from(row: Sequence) -> Story:
@@ -845,9 +866,13 @@ def _story_from(row: Sequence) -> Story:
 
 def story_page(*, year: int, slug: str) -> StoryPage:
     """The story ``slug`` of the public edition ``year`` (404 otherwise) and what its page
-    lists: five statements in one round trip, whatever the story links to."""
+    lists: five statements in one round trip, whatever the story links to, with those
+    registered by other apps (``page_reads``)."""
     now = timezone.now()
-    found, photo_rows, indicator_rows, value_rows, edition_rows = rows_together(
+    (found, photo_rows, indicator_rows, value_rows, edition_rows), added = _rows_with_reads(
+        "story",
+        year,
+        slug,
         (_story_query, {"year": year, "slug": slug, "now": now}),
         (_photos_query, {"year": year, "slug": slug}),
         (_story_indicators_query, {"year": year, "slug": slug, "now": now}),
@@ -860,7 +885,13 @@ def story_page(*, year: int, slug: str) -> StoryPage:
     make_photo = _PHOTO.maker()
     photos = [make_photo(row, {"story": story}) for row in photo_rows]
     indicators = _indicators_with_values(indicator_rows, value_rows, _Editions(story.edition))
-    return StoryPage(story=story, photos=photos, indicators=indicators, editions=_edition_years(edition_rows))
+    return StoryPage(
+        story=story,
+        photos=photos,
+        indicators=indicators,
+        editions=_edition_years(edition_rows),
+        added=added,
+    )
 
 
 # --- Search -------------------------------------------------------------------------------------

@@ -178,6 +178,8 @@ def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
             # Every edition's indicator of this code, oldest first; none when it is in one only.
             "across_editions": sorted([indicator, *others], key=lambda i: i.edition.year) if others else [],
             "stories": page.stories,
+            # What other apps read with the page's rows (their tags show them: the panel).
+            "page_reads": page.added,
         },
     )
 
@@ -299,6 +301,8 @@ def story(request: HttpRequest, year: int, slug: str) -> HttpResponse:
             "story": page.story,
             "photos": page.photos,
             "indicators": page.indicators,
+            # What other apps read with the page's rows (their tags show them: the panel).
+            "page_reads": page.added,
         },
     )
 

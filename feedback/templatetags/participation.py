@@ -3,8 +3,9 @@
 Shows the stored aggregate (never raw ratings), the rating form, the approved
 comments with their official replies, and the comment form. The reads are one
 selector (``selectors.participation_for_target``), a constant number of
-queries: the tag is how the report's pages (``indicators``, below this app)
-embed it without importing it.
+queries, sent with the item page's own (``selectors.panel_reads``) where the
+page may show them: the tag is how the report's pages (``indicators``, below
+this app) embed it without importing it.
 
 The panel is the same for every visitor, since the page holding it comes from
 the shared page cache (``indicators.cache``): the visitor's own score is not in
@@ -24,7 +25,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
 from feedback import score_markup, selectors
-from feedback.apps import CHAPTER_SCORES
+from feedback.apps import CHAPTER_SCORES, PANEL
 from feedback.forms import CommentForm, RatingForm, escaped
 from feedback.models import AggregateScope, Comment
 from indicators import cache as page_cache
@@ -33,20 +34,30 @@ from indicators.templatetags.report import chinese_if_written, written_html
 
 register = template.Library()
 
-COMMENTS_SHOWN = 20
+
+def _panel_rows(request, kind: str, target: Indicator | Story, added) -> list | None:
+    """The panel's rows the page read with its own (``added``, the page's ``page_reads``
+    rows), when they may be shown: always for a page not being stored; for one being
+    stored, when the versions of the item's tags were read before the build
+    (``read_before``), which the page then depends on. None otherwise: the panel reads them
+    again, after their versions (``depend``)."""
+    rows = (added or {}).get(PANEL)
+    if rows is None or not page_cache.read_before(request, *page_cache.item_tags(kind, target.pk)):
+        return None
+    return rows
 
 
 @register.inclusion_tag("feedback/_panel.html", takes_context=True)
-def participation_panel(context, target: Indicator | Story) -> dict:
+def participation_panel(context, target: Indicator | Story, added=None) -> dict:
+    """The panel of ``target``; ``added``: the rows the item's page read with its own."""
     request = context.get("request")
     kind = "indicator" if isinstance(target, Indicator) else "story"
-    if request is not None:
+    rows = _panel_rows(request, kind, target, added)
+    if request is not None and rows is None:
         page_cache.depend(request, *page_cache.item_tags(kind, target.pk))
     # The indicator's aggregate, when the page read it already (``perception``): no second query.
     known = getattr(request, _SUMMARIES, {}).get(target.pk) if kind == "indicator" else None
-    data = selectors.participation_for_target(
-        target=target, key_hash=None, comments_shown=COMMENTS_SHOWN, summary=known
-    )
+    data = selectors.participation_for_target(target=target, key_hash=None, summary=known, rows=rows)
     districts = data.districts
     return {
         "request": request,
@@ -224,10 +235,13 @@ def chapter_score(context, chapter, indicators=None, stories=None, added=None) -
 _SUMMARIES = "_participation_indicator_summaries"
 
 
-def _indicator_summaries(request, indicators) -> dict[int, selectors.ScoreSummary]:
+def _indicator_summaries(request, indicators, rows: list | None = None) -> dict[int, selectors.ScoreSummary]:
     """The stored satisfaction of these indicators, each read once per page (one query for
-    those not read yet), after their versions (``depend``)."""
+    those not read yet), after their versions (``depend``). ``rows``: the panel's rows the
+    page read with its own (``_panel_rows``), whose aggregate is the first indicator's."""
     memo: dict[int, selectors.ScoreSummary] = getattr(request, _SUMMARIES, None) or {}
+    if rows is not None and indicators[0].pk not in memo:
+        memo[indicators[0].pk] = selectors.summary_from_rows(rows[2])  # districts, comments, aggregate
     missing = [indicator.pk for indicator in indicators if indicator.pk not in memo]
     if missing:
         if request is not None:
@@ -246,11 +260,14 @@ def _indicator_summaries(request, indicators) -> dict[int, selectors.ScoreSummar
 
 
 @register.inclusion_tag("feedback/_perception.html", takes_context=True)
-def perception(context, indicator: Indicator, editions=()) -> dict:
+def perception(context, indicator: Indicator, editions=(), added=None) -> dict:
     """Residents' satisfaction with ``indicator``, to stand beside its figure. ``editions``:
     the same indicator in other editions, whose figures the page shows further down
-    (read in the same query)."""
-    summaries = _indicator_summaries(context.get("request"), [indicator, *editions])
+    (read in the same query). ``added``: the rows the page read with its own, among them
+    the panel's with the indicator's aggregate (``_panel_rows``)."""
+    request = context.get("request")
+    rows = _panel_rows(request, "indicator", indicator, added)
+    summaries = _indicator_summaries(request, [indicator, *editions], rows)
     return {"summary": summaries[indicator.pk], "indicator": indicator}
 
 

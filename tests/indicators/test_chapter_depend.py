@@ -126,7 +126,7 @@ def test_without_reads_registered_the_score_is_read_on_its_own(
     sends its own six statements and the score tag reads the aggregates in a second trip."""
     settings.PAGE_CACHE = False
     settings.AGGREGATE_MIN_COUNT = 1
-    monkeypatch.setattr(selectors, "_chapter_reads", {})
+    monkeypatch.setitem(selectors._page_reads, "chapter", {})
     chapter = _first_chapter()
     indicator = _rated(chapter, 3, django_capture_on_commit_callbacks)
 

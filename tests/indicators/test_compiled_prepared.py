@@ -29,7 +29,7 @@ PAGE_QUERIES = (
     selectors._edition_years_query,
 )
 # What ``chapter_page`` sends: its own reads, then those registered with it (feedback's
-# aggregates of the chapter and its items, ``chapter_page_reads``).
+# aggregates of the chapter and its items, ``page_reads``).
 PAGE_READ = (
     *PAGE_QUERIES,
     feedback_selectors._chapter_aggregate_query,

@@ -129,17 +129,16 @@ def test_indicator_list_queries(client, django_assert_num_queries, report, size)
 def test_indicator_queries(client, django_assert_num_queries, report, size):
     indicator = report["indicator"]
 
-    # 1 one round trip of four statements (indicators.selectors.indicator_page): the indicator
+    # 1 one round trip of seven statements (indicators.selectors.indicator_page): the indicator
     #   with its edition, chapter (and its edition) and section, its values, its public stories
     #   with edition, district and street, and the published editions (the header's switcher,
-    #   and the other editions the page depends on); the same indicator in the other public
-    #   editions is a second round trip, none here (no other public edition): was 5 queries
-    # 2 the stored score aggregate of the indicator and of those (never the raw ratings), shown
-    #   beside its figure and reused by the participation panel
-    # 3 participation panel (feedback app), for a visitor without a resident cookie: one round
-    #   trip of the districts for the rating and comment forms and its approved comments with
-    #   their official replies (was 2 queries)
-    with django_assert_num_queries(3):
+    #   and the other editions the page depends on); and (feedback's, registered with the page:
+    #   IndicatorPage.added) the participation panel's districts for the rating and comment
+    #   forms, its approved comments with their official replies, and its stored score
+    #   aggregate (never the raw ratings), shown beside its figure and in the panel. The same
+    #   indicator in the other public editions is a second round trip, none here (no other
+    #   public edition). Was 3 round trips (the aggregate and the panel each its own), 5 before.
+    with django_assert_num_queries(1):
         response = client.get(indicator.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["stories"]) == size
@@ -165,13 +164,12 @@ def test_story_list_queries(client, django_assert_num_queries, report, size):
 def test_story_queries(client, django_assert_num_queries, report, size):
     story = report["story"]
 
-    # 1 one round trip of five statements (indicators.selectors.story_page): the story with its
+    # 1 one round trip of eight statements (indicators.selectors.story_page): the story with its
     #   edition, chapter (and its edition), district and street, its photos, its public
-    #   indicators with their editions, the values of those, and the published editions for
-    #   the header's edition switcher (was 5 queries)
-    # 2 participation panel (feedback app): one round trip of the districts, its comments with
-    #   replies and its aggregate (was 3 queries)
-    with django_assert_num_queries(2):
+    #   indicators with their editions, the values of those, the published editions for the
+    #   header's edition switcher, and (feedback's, StoryPage.added) the participation panel's
+    #   districts, its comments with replies and its aggregate (was 2 round trips, 8 before)
+    with django_assert_num_queries(1):
         response = client.get(story.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["photos"]) == size + 1
