@@ -469,16 +469,18 @@ def _panel_comments_query(model: type[Indicator] | type[Story], limit: int) -> C
     )
 
 
-def summary_from_rows(rows: list) -> ScoreSummary:
-    """The summary of an item's aggregate read as the panel reads it (``_panel_aggregate_query``,
-    ``panel_reads``): its one row, or none (no rating yet)."""
-    return score_summary(_AGGREGATE.model_from(rows[0]) if rows else None)
+def summary_from_rows(rows: list, object_id: int) -> ScoreSummary:
+    """The summary of the item ``object_id`` among aggregates read as the panel reads them
+    (``_panel_aggregate_query``, ``panel_reads``): its row, or none (no rating yet)."""
+    at = _AGGREGATE.names.index("object_id")
+    row = next((row for row in rows if row[at] == object_id), None)
+    return score_summary(_AGGREGATE.model_from(row) if row is not None else None)
 
 
 def target_summary(target: Target) -> ScoreSummary:
     """``aggregate_for_target`` through the panel's compiled query (one statement, built and
     compiled once per process)."""
-    return summary_from_rows(_panel_aggregate_query(type(target)).rows(target=target.pk))
+    return summary_from_rows(_panel_aggregate_query(type(target)).rows(target=target.pk), target.pk)
 
 
 # The same reads of an item named by its edition's year and its key (an indicator's code, a
@@ -486,19 +488,20 @@ def target_summary(target: Target) -> ScoreSummary:
 # trip (``indicators.selectors.page_reads``, registered by this app's config).
 def _item_of_key(model: type[Indicator] | type[Story], year: int, key: str) -> QuerySet:
     lookup = "code" if model is Indicator else "slug"
-    return model.objects.filter(edition__year=year, **{lookup: key}).values("pk")
+    return model.objects.filter(edition__year=year, **{lookup: key})
 
 
 @settings_memo(maxsize=8)
 def _panel_key_queries(model: type[Indicator] | type[Story], limit: int) -> tuple[Compiled, Compiled]:
-    """The approved comments' query (``limit`` at most) and the aggregate's of the item of
-    ``model`` named by year and key (made once per process)."""
-    scope = AggregateScope.INDICATOR if model is Indicator else AggregateScope.STORY
+    """The approved comments' query (``limit`` at most) of the item of ``model`` named by year
+    and key, and the aggregates' of the items its page shows the satisfaction of: an
+    indicator's in every edition, by its code alone (stable from one edition to the next;
+    the page shows each edition's), a story's own. Made once per process."""
     target = "indicator__in" if model is Indicator else "story__in"
     comments = Compiled(
         lambda year, key: (
             comments_public()
-            .filter(**{target: _item_of_key(model, year, key)})[:limit]
+            .filter(**{target: _item_of_key(model, year, key).values("pk")})[:limit]
             .values_list(
                 *_COMMENT.lookups(), *_REPLY.lookups("official_reply__"), *_DISTRICT.lookups("district__")
             )
@@ -506,16 +509,26 @@ def _panel_key_queries(model: type[Indicator] | type[Story], limit: int) -> tupl
         year=int,
         key=str,
     )
-    aggregate = Compiled(
-        lambda year, key: (
-            ScoreAggregate.objects.filter(scope=scope, object_id__in=_item_of_key(model, year, key))
-            .order_by()
-            .values_list(*_AGGREGATE.lookups())
-        ),
-        year=int,
-        key=str,
+    if model is Indicator:
+        aggregates = Compiled(
+            lambda key: _aggregates_of(AggregateScope.INDICATOR, Indicator.objects.filter(code=key)),
+            key=str,
+        )
+    else:
+        aggregates = Compiled(
+            lambda year, key: _aggregates_of(AggregateScope.STORY, _item_of_key(model, year, key)),
+            year=int,
+            key=str,
+        )
+    return comments, aggregates
+
+
+def _aggregates_of(scope: str, items: QuerySet) -> QuerySet:
+    return (
+        ScoreAggregate.objects.filter(scope=scope, object_id__in=items.values("pk"))
+        .order_by()
+        .values_list(*_AGGREGATE.lookups())
     )
-    return comments, aggregate
 
 
 def panel_reads(
@@ -523,13 +536,14 @@ def panel_reads(
 ) -> Callable[[int, str], tuple[tuple[Compiled, dict], ...]]:
     """The reads of the participation panel of ``model``'s page, for ``page_reads``: of the
     item named by (year, key), the districts, its approved comments (``PANEL_COMMENTS`` and
-    one more, to know whether there are more) and its aggregate, the rows
-    ``participation_for_target`` takes."""
+    one more, to know whether there are more) and its aggregate (an indicator's with those
+    of its other editions), the rows ``participation_for_target`` takes."""
 
     def read(year: int, key: str) -> tuple[tuple[Compiled, dict], ...]:
-        comments, aggregate = _panel_key_queries(model, PANEL_COMMENTS + 1)
+        comments, aggregates = _panel_key_queries(model, PANEL_COMMENTS + 1)
         values = {"year": year, "key": key}
-        return (_districts_query, {}), (comments, values), (aggregate, values)
+        named = {"key": key} if model is Indicator else values
+        return (_districts_query, {}), (comments, values), (aggregates, named)
 
     return read
 
@@ -575,7 +589,7 @@ def participation_for_target(
         rows = rows_together(*queries)
     district_rows, comment_rows, *aggregate_rows = rows
     if summary is None:
-        summary = summary_from_rows(aggregate_rows[0])
+        summary = summary_from_rows(aggregate_rows[0], target.pk)
     make_district = _DISTRICT.maker()
     comments = _comments_from(comment_rows)
     return ParticipationData(

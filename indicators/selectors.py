@@ -627,27 +627,28 @@ _indicator_stories_query = Compiled(
     now=datetime,
 )
 # The same indicator (its code) in the other public editions, oldest first, and their values
-# (those of drafts dropped in Python).
+# (those of drafts dropped in Python); by the page's (year, code), which names one indicator
+# per edition (``indicator_unique_code``): every other edition's is one of those.
 _others_query = Compiled(
-    lambda code, pk, now: (
+    lambda year, code, now: (
         Indicator.objects.filter(public_q(now=now), public_q("edition__", now=now), code=code)
-        .exclude(pk=pk)
+        .exclude(edition__year=year)
         .order_by("edition__year")
         .values_list(*_INDICATOR.lookups(), *_EDITION.lookups("edition__"))
     ),
+    year=int,
     code=str,
-    pk=int,
     now=datetime,
 )
 _others_values_query = Compiled(
-    lambda code, pk: (
+    lambda year, code: (
         IndicatorValue.objects.filter(indicator__code=code)
-        .exclude(indicator_id=pk)
+        .exclude(indicator__edition__year=year)
         .order_by("year", "month")
         .values_list(*_VALUE.lookups())
     ),
+    year=int,
     code=str,
-    pk=int,
 )
 
 
@@ -663,6 +664,9 @@ class IndicatorPage:
     editions: list[Edition]
     # The rows of the reads other apps send with the page's (``page_reads``), by name.
     added: dict[str, list[list[Sequence]]]
+    # The rows of ``indicator_others``, read with the page's: shown when the versions of the
+    # other editions' tags were read before them (``indicators.cache.read_before``).
+    others: tuple[list[Sequence], list[Sequence]]
 
 
 def _cut(row: Sequence, *columns: Columns) -> list[Sequence]:
@@ -742,10 +746,11 @@ def _list_story_maker(editions: _Editions) -> Callable[[Sequence], Story]:
 
 def indicator_page(*, year: int, code: str) -> IndicatorPage:
     """The indicator ``code`` of the public edition ``year`` (404 otherwise) and what its page
-    lists: four statements in one round trip, whatever the indicator links to, with those
-    registered by other apps (``page_reads``). Its other editions: ``indicator_others``."""
+    lists: six statements in one round trip, whatever the indicator links to, with those
+    registered by other apps (``page_reads``); the last two, the same indicator in the other
+    public editions, for ``indicator_others``."""
     now = timezone.now()
-    (found, value_rows, story_rows, edition_rows), added = _rows_with_reads(
+    (found, value_rows, story_rows, edition_rows, other_rows, other_value_rows), added = _rows_with_reads(
         "indicator",
         year,
         code,
@@ -753,6 +758,8 @@ def indicator_page(*, year: int, code: str) -> IndicatorPage:
         (_indicator_values_query, {"year": year, "code": code}),
         (_indicator_stories_query, {"year": year, "code": code, "now": now}),
         (_edition_years_query, {"now": now}),
+        (_others_query, {"year": year, "code": code, "now": now}),
+        (_others_values_query, {"year": year, "code": code}),
     )
     if not found:
         raise Http404("No such indicator")
@@ -764,19 +771,25 @@ def indicator_page(*, year: int, code: str) -> IndicatorPage:
         stories=[make_story(row) for row in story_rows],
         editions=_edition_years(edition_rows),
         added=added,
+        others=(other_rows, other_value_rows),
     )
 
 
-def indicator_others(indicator: Indicator, editions: list[Edition]) -> list[Indicator]:
+def indicator_others(
+    indicator: Indicator, editions: list[Edition], rows: tuple[list[Sequence], list[Sequence]] | None = None
+) -> list[Indicator]:
     """The same indicator (its code) in the other public editions, oldest first, with
-    their editions and values: one round trip, none when ``editions`` (the public ones, read
-    with the page) hold only the indicator's own, where its code names no other."""
+    their editions and values: from ``rows`` (``IndicatorPage.others``, read with the page)
+    or one round trip; none when ``editions`` (the public ones, read with the page) hold
+    only the indicator's own, where its code names no other."""
     if all(edition.id == indicator.edition_id for edition in editions):
         return []
-    now = timezone.now()
-    values = {"code": indicator.code, "pk": indicator.id}
-    rows, value_rows = rows_together((_others_query, {**values, "now": now}), (_others_values_query, values))
-    return _indicators_with_values(rows, value_rows, _Editions(indicator.edition))
+    if rows is None:
+        now = timezone.now()
+        values = {"year": indicator.edition.year, "code": indicator.code}
+        rows = rows_together((_others_query, {**values, "now": now}), (_others_values_query, values))
+    other_rows, value_rows = rows
+    return _indicators_with_values(other_rows, value_rows, _Editions(indicator.edition))
 
 
 # By (year, slug), which name one story: no ORDER BY. With its edition, its chapter (and the

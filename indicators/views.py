@@ -21,7 +21,16 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from indicators import selectors
-from indicators.cache import REPORT, SHARED, cached_page, depend, dont_store, edition_tags, year_tag
+from indicators.cache import (
+    REPORT,
+    SHARED,
+    cached_page,
+    depend,
+    dont_store,
+    edition_tags,
+    read_before,
+    year_tag,
+)
 from indicators.english_figures import unit_label_english
 from indicators.models import Edition, Indicator, IndicatorValue, StoryKind, is_english, localized_in
 from indicators.page_urls import edition_url
@@ -160,9 +169,14 @@ def indicator(request: HttpRequest, year: int, code: str) -> HttpResponse:
     published_editions_given(request, editions)
     # The same indicator in the other public editions (its code is stable from one
     # edition to the next): the page shows their content too, so it depends on each
-    # of them (any may add, change or drop that code), read before their rows.
-    depend(request, *(year_tag(e.year) for e in editions if e.year != indicator.edition.year))
-    others = selectors.indicator_others(indicator, editions)
+    # of them (any may add, change or drop that code), read before their rows. Those
+    # read with the page's are shown when their versions came first (``read_before``: a
+    # page being rebuilt); otherwise they are read again, after them.
+    other_years = [year_tag(e.year) for e in editions if e.year != indicator.edition.year]
+    read = page.others if read_before(request, *other_years) else None
+    if read is None:
+        depend(request, *other_years)
+    others = selectors.indicator_others(indicator, editions, read)
     series = _series_across_editions(indicator, others)
     return render(
         request,

@@ -1,6 +1,6 @@
 """The indicator and story pages read their rows in one round trip of compiled queries
-(``indicators.selectors.indicator_page``, ``story_page``; the indicator's other editions a
-second one, ``indicator_others``), however much the item links to, and those rows are what
+(``indicators.selectors.indicator_page``, ``story_page``; the indicator's other editions with
+them, or a second one, ``indicator_others``), however much the item links to, and those rows are what
 the querysets they are compiled from return: the same objects, related objects, values and
 order, the publication rule applied to every row (drafts, scheduled items and unpublished
 editions hidden, a 404 for a hidden item). On SQLite, the embedded mode README's command
@@ -129,13 +129,22 @@ def test_the_indicator_page_reads_in_one_round_trip_what_its_queryset_says(size)
             same_rows([story.district, story.street], [other.district, other.street])
     assert [edition.year for edition in page.editions] == [2023, 2022, 2021]
 
+    # The other editions, from the rows read with the page (no query) or read on their own.
+    with CaptureQueriesContext(connection) as captured:
+        read_with = selectors.indicator_others(made, page.editions, page.others)
+        series_with = [other.series for other in read_with]
+    assert len(captured) == 0
     with CaptureQueriesContext(connection) as captured:
         others = selectors.indicator_others(made, page.editions)
         series = [other.series for other in others]
     assert len(captured) == 1
-    assert [other.edition.year for other in others] == [2021, 2022]  # not the draft 2024, the scheduled 2025
-    same_rows(others, list(Indicator.objects.published().filter(code=CODE, edition__year__lt=2023)))
-    assert [[value.year for value in values] for values in series] == [[2021], [2022]]
+    for found, values in ((read_with, series_with), (others, series)):
+        assert [other.edition.year for other in found] == [
+            2021,
+            2022,
+        ]  # not the draft 2024, the scheduled 2025
+        same_rows(found, list(Indicator.objects.published().filter(code=CODE, edition__year__lt=2023)))
+        assert [[value.year for value in points] for points in values] == [[2021], [2022]]
 
 
 def test_an_indicator_in_the_only_public_edition_looks_for_no_other(indicator):
@@ -232,10 +241,9 @@ def test_hidden_items_are_404s_and_their_pages_too(client):
 @pytest.mark.parametrize("size", [1, 8])
 def test_the_pages_queries_do_not_grow_with_what_the_item_links_to(client, django_assert_num_queries, size):
     items = build(size)
-    # The indicator page: its round trip (with the participation panel's reads, feedback's, and
-    # so its own stored satisfaction), its other editions' (after their tags), the stored
-    # satisfaction of those.
-    with django_assert_num_queries(3):
+    # The indicator page: one round trip, with its other editions and the participation
+    # panel's reads (feedback's: the stored satisfaction of it and of those).
+    with django_assert_num_queries(1):
         response = client.get(items["indicator"].get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["stories"]) == size

@@ -238,10 +238,15 @@ _SUMMARIES = "_participation_indicator_summaries"
 def _indicator_summaries(request, indicators, rows: list | None = None) -> dict[int, selectors.ScoreSummary]:
     """The stored satisfaction of these indicators, each read once per page (one query for
     those not read yet), after their versions (``depend``). ``rows``: the panel's rows the
-    page read with its own (``_panel_rows``), whose aggregate is the first indicator's."""
+    page read with its own (``_panel_rows``), whose aggregates are the first indicator's and,
+    when their versions were read before the build (``read_before``), the others'."""
     memo: dict[int, selectors.ScoreSummary] = getattr(request, _SUMMARIES, None) or {}
     if rows is not None and indicators[0].pk not in memo:
-        memo[indicators[0].pk] = selectors.summary_from_rows(rows[2])  # districts, comments, aggregate
+        aggregates = rows[2]  # districts, comments, aggregates
+        others = [indicator.pk for indicator in indicators[1:] if indicator.pk not in memo]
+        tags = [page_cache.aggregate_tag(AggregateScope.INDICATOR, pk) for pk in others]
+        shown = [indicators[0].pk, *others] if page_cache.read_before(request, *tags) else [indicators[0].pk]
+        memo.update({pk: selectors.summary_from_rows(aggregates, pk) for pk in shown})
     missing = [indicator.pk for indicator in indicators if indicator.pk not in memo]
     if missing:
         if request is not None:

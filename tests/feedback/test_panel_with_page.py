@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from feedback.aggregates import aggregates_refresh, target_aggregate_keys
 from feedback.models import Comment, ModerationState
@@ -21,7 +22,7 @@ from feedback.replies import reply_write
 from feedback.selectors import PANEL_COMMENTS
 from indicators import cache as page_cache
 from indicators import selectors
-from tests.factories import DistrictFactory
+from tests.factories import ChapterFactory, DistrictFactory, EditionFactory, IndicatorFactory, StoryFactory
 from tests.feedback.conftest import new_resident_client
 from tests.feedback.helpers import comment, rate
 
@@ -53,6 +54,24 @@ def _approved(target, body: str, on_commit) -> Comment:
     pending = Comment.objects.get(body=body)
     with on_commit(execute=True):
         return comment_moderate(comment=pending, approve=True, moderator=_editor())
+
+
+@pytest.fixture
+def stored_pages(client, settings, monkeypatch) -> None:
+    """The page cache on, in a process that has built no page yet (no tag found while
+    building one), the report schedule's next time looked up; a single rating shows a mean."""
+    settings.PAGE_CACHE = True
+    settings.AGGREGATE_MIN_COUNT = 1
+    monkeypatch.setattr(page_cache, "_found_while_building", {})
+    assert client.get("/").status_code == 200
+
+
+@pytest.fixture
+def staff_client():
+    user = get_user_model().objects.create_superuser("staff", "staff@example.org", "a-long-passphrase")
+    browser = Client()
+    browser.force_login(user)
+    return browser
 
 
 def _panel(page: str) -> str:
@@ -104,16 +123,11 @@ def test_the_page_with_the_panel_read_in_its_round_trip_is_the_page_read_apart(
 
 @pytest.mark.parametrize("kind", ["indicator", "story"])
 def test_a_stored_page_reads_the_panel_again_unless_its_versions_came_first(
-    client, settings, kind, indicator, story, monkeypatch, django_capture_on_commit_callbacks
+    client, stored_pages, kind, indicator, story, django_capture_on_commit_callbacks
 ):
-    settings.PAGE_CACHE = True
-    settings.AGGREGATE_MIN_COUNT = 1
-    # This process has not built the page yet: no tag found while building it.
-    monkeypatch.setattr(page_cache, "_found_while_building", {})
     target = indicator if kind == "indicator" else story
     url = target.get_absolute_url()
     apart = 3 if kind == "indicator" else 2
-    assert client.get("/").status_code == 200  # the report schedule's next time looked up
 
     # First build: the item's tags are not known before it, so the panel's rows read with the
     # page's are not shown; they are read again after their versions. Then from the cache.
@@ -144,3 +158,76 @@ def test_a_stored_page_reads_the_panel_again_unless_its_versions_came_first(
     if kind == "indicator":
         satisfaction = page[page.index('id="perception-title"') : page.index('id="participation"')]
         assert "共 2 人评价" in satisfaction and "3.00" in satisfaction
+
+
+def _two_editions() -> tuple:
+    """The same indicator (its code) in the 2022 and 2023 editions, both public, each with
+    its own figure; the 2023 one with a story."""
+    older = IndicatorFactory(
+        chapter=ChapterFactory(edition=EditionFactory(year=2022)),
+        code="park",
+        year=2022,
+        values=[(2022, "88.7")],
+    )
+    current = IndicatorFactory(
+        chapter=ChapterFactory(edition=EditionFactory(year=2023)), code="park", values=[(2023, "90.5")]
+    )
+    StoryFactory(chapter=current.chapter, indicators=[current])
+    return older, current
+
+
+def _editions_table(page: str) -> str:
+    return page[page.index('id="editions-title"') : page.index("</table>", page.index('id="editions-title"'))]
+
+
+def test_an_indicator_page_reads_its_other_editions_with_its_rows(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """The same indicator in the other editions and the satisfaction of each go with the
+    page's round trip; the page is the one read in four round trips (each read on its own,
+    as a first build of the stored page reads them, after their versions)."""
+    settings.AGGREGATE_MIN_COUNT = 1
+    older, current = _two_editions()
+    _rated(older, 2, django_capture_on_commit_callbacks)
+    _rated(current, 5, django_capture_on_commit_callbacks)
+    url = current.get_absolute_url()
+
+    settings.PAGE_CACHE = False
+    together, round_trips = _page(client, url)
+    assert round_trips == 1
+    table = _editions_table(together)
+    assert "88.7" in table and "90.5" in table
+    assert "2.00 / 5" in table and "5.00 / 5" in table
+
+    settings.PAGE_CACHE = True
+    assert client.get("/").status_code == 200  # the report schedule's next time looked up
+    apart, round_trips = _page(client, url)
+    assert round_trips == 4  # the page, its other editions, their satisfaction, the panel
+    assert apart == together
+
+
+def test_a_stored_indicator_page_shows_another_editions_change_read_with_its_rows(
+    client, stored_pages, staff_client, django_capture_on_commit_callbacks
+):
+    older, current = _two_editions()
+    url = current.get_absolute_url()
+    assert _page(client, url)[1] == 4
+    assert _page(client, url)[1] == 0
+
+    # The 2022 indicator rated: the 2023 page is built again in one round trip and shows it.
+    _rated(older, 3, django_capture_on_commit_callbacks)
+    page, round_trips = _page(client, url)
+    assert round_trips == 1
+    assert "3.00 / 5" in _editions_table(page)
+    assert _page(client, url)[1] == 0
+
+    # Staff correct the 2022 figure: the same.
+    value = older.values.get()
+    edit = {"indicator": older.pk, "year": 2022, "month": "", "value": "88.9", "qualifier": ""}
+    edit.update({"source": "市园林绿化局 2023 年通报", "source_date": "2023-03-01", "confirm_differs": "on"})
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = staff_client.post(reverse("admin:indicators_indicatorvalue_change", args=[value.pk]), edit)
+    assert saved.status_code == 302
+    page, round_trips = _page(client, url)
+    assert round_trips == 1
+    assert "88.9" in _editions_table(page) and "88.7" not in _editions_table(page)
