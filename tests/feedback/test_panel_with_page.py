@@ -37,6 +37,14 @@ def _page(client, url: str) -> tuple[str, int]:
     return response.content.decode(), len(queries)
 
 
+def _stored(client, url: str, round_trips: int) -> str:
+    """The page built and stored in ``round_trips``, then served from the cache (none)."""
+    page, made_in = _page(client, url)
+    assert made_in == round_trips
+    assert _page(client, url)[1] == 0
+    return page
+
+
 def _rated(target, score: int, on_commit) -> None:
     """``target`` rated ``score`` by a new resident, its aggregates refreshed, their tags bumped."""
     assert rate(new_resident_client(), target, score).status_code in (200, 302)
@@ -131,16 +139,12 @@ def test_a_stored_page_reads_the_panel_again_unless_its_versions_came_first(
 
     # First build: the item's tags are not known before it, so the panel's rows read with the
     # page's are not shown; they are read again after their versions. Then from the cache.
-    assert _page(client, url)[1] == apart
-    assert _page(client, url)[1] == 0
+    _stored(client, url, apart)
 
     # A rating refreshed: the page is built again, the item's tags' versions read with its
     # entry before the build, so the rows read with the page's are shown: one round trip.
     _rated(target, 2, django_capture_on_commit_callbacks)
-    page, round_trips = _page(client, url)
-    assert round_trips == 1
-    assert "共 1 人评价" in _panel(page)
-    assert _page(client, url)[1] == 0
+    assert "共 1 人评价" in _panel(_stored(client, url, 1))
 
     # A comment approved: the same.
     _approved(target, "路口的红绿灯时间太短", django_capture_on_commit_callbacks)
@@ -211,15 +215,11 @@ def test_a_stored_indicator_page_shows_another_editions_change_read_with_its_row
 ):
     older, current = _two_editions()
     url = current.get_absolute_url()
-    assert _page(client, url)[1] == 4
-    assert _page(client, url)[1] == 0
+    _stored(client, url, 4)
 
     # The 2022 indicator rated: the 2023 page is built again in one round trip and shows it.
     _rated(older, 3, django_capture_on_commit_callbacks)
-    page, round_trips = _page(client, url)
-    assert round_trips == 1
-    assert "3.00 / 5" in _editions_table(page)
-    assert _page(client, url)[1] == 0
+    assert "3.00 / 5" in _editions_table(_stored(client, url, 1))
 
     # Staff correct the 2022 figure: the same.
     value = older.values.get()
