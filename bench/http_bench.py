@@ -123,9 +123,11 @@ class Process:
 
 
 class Server(Process):
-    def __init__(self, name: str, app: str, env: dict[str, str], chdir: Path = ROOT) -> None:
+    def __init__(
+        self, name: str, app: str, env: dict[str, str], chdir: Path = ROOT, conf_file: Path = GUNICORN_CONF
+    ) -> None:
         self.port = free_port()
-        conf = ["-c", str(GUNICORN_CONF)] if USE_GUNICORN_CONF else GUNICORN_FALLBACK
+        conf = ["-c", str(conf_file)] if USE_GUNICORN_CONF else GUNICORN_FALLBACK
         # The command line wins over the conf file: the bind address and the app are ours.
         bind = ["--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir)]
         argv = [str(VENV_BIN / "gunicorn"), *conf, *bind, app]
@@ -804,6 +806,78 @@ def compare_workers(t: dict[str, Target]) -> None:
     print("\nMedian (range) of the rounds; CPU: the servers' processes, PostgreSQL and Redis, per request.")
 
 
+# BENCH_BASE=<commit> (bench/http checks out its tree): instead of the table, the requests of
+# BENCH_ONLY (by default the pages and the rating POST) on that commit's tree and on this
+# one, both uncached (BENCH_BASE_CACHED=1: both cached), each under its own gunicorn.conf.py
+# (the same settings from the environment) and on one database, one after the other in
+# each round (the order alternating from round to round), with their floors in every
+# round: what a change did, measured in one run.
+BASE_TREE = os.environ.get("BENCH_BASE_TREE", "")
+BASE_CACHED = os.environ.get("BENCH_BASE_CACHED", "") not in ("", "0")
+BASE_KEYS = ["home", "chapter", "indicator", "story", "rating"]
+
+
+def compare_trees(t: dict[str, Target]) -> None:
+    """BENCH_BASE's tree and this one, each request in turn on both in every round."""
+    keys = ONLY or BASE_KEYS
+    floor_of = {key: next(floor for floor, block in BLOCKS if key in block) for key in keys}
+    base = os.environ["BENCH_BASE"]
+    floor = start_floor("floor", MAIN_DATABASE_URL)
+    env = portal_env(MAIN_DATABASE_URL, cached=BASE_CACHED)
+    trees = {
+        # Its own gunicorn.conf.py, which puts its tree first on the path (and so imports its code).
+        base: Server(
+            "base", "portal.wsgi", env, chdir=Path(BASE_TREE), conf_file=Path(BASE_TREE, GUNICORN_CONF.name)
+        ),
+        "this tree": Server("this", "portal.wsgi", env),
+    }
+    worker = start_worker("worker", MAIN_DATABASE_URL)
+    runs: dict[str, dict[str, list[dict]]] = {name: {key: [] for key in keys} for name in trees}
+    floors: dict[str, list[dict]] = {key: [] for key in set(floor_of.values())}
+    try:
+        floor.wait_ready("/ok")
+        for server in trees.values():
+            server.wait_ready("/healthz")
+        for round_ in range(ROUNDS):
+            print(f"==> round {round_ + 1} of {ROUNDS}", flush=True)
+            for key in floors:
+                floors[key].append(wrk(floor, t[key]))
+            order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
+            for key in keys:
+                for name in order:
+                    runs[name][key].append(wrk(trees[name], t[key]))
+                worker_idle()
+    finally:
+        for server in [floor, *trees.values()]:
+            server.stop()
+        worker.stop()
+    column = "cached" if BASE_CACHED else "uncached"
+    names = list(trees)
+    print(
+        f"\n| request ({column}) | {names[0]}: req/s, ratio to its floor | this tree: req/s, ratio "
+        f"| this ÷ {names[0]} (rounds faster) | {names[0]}: CPU ms | this tree: CPU ms |"
+    )
+    print("|---|---|---|---|---|---|")
+    for key in keys:
+        floor_rps = [run["rps"] for run in floors[floor_of[key]]]
+        cells = []
+        for name in names:
+            rps = [run["rps"] for run in runs[name][key]]
+            ratio = statistics.median([r / f for r, f in zip(rps, floor_rps, strict=True)])
+            cells.append(f"{statistics.median(rps):.0f}, {ratio:.3f}×")
+        gains = [b["rps"] / a["rps"] for a, b in zip(runs[names[0]][key], runs[names[1]][key], strict=True)]
+        faster = sum(gain > 1 for gain in gains)
+        cpu = [_spread_cell([{"x": run} for run in runs[name][key]], "x", "cpu_ms") for name in names]
+        print(
+            f"| {t[key].label} | {cells[0]} | {cells[1]} "
+            f"| {statistics.median(gains):.2f}× ({faster} of {ROUNDS}) | {cpu[0]} | {cpu[1]} |"
+        )
+    print(
+        "\nMedians of the rounds; a ratio to the floor: each round's against that round's floor; "
+        "CPU: median (min–max) of the servers' processes, PostgreSQL and Redis, per request."
+    )
+
+
 def _spread_cell(rounds: list[dict[str, dict]], key: str, field: str) -> str:
     """``median (min–max)`` of one figure of one request over the rounds."""
     values = [run[key][field] for run in rounds]
@@ -817,6 +891,9 @@ def main() -> None:
     t = targets(items)
     if WORKER_SETTINGS:
         compare_workers(t)
+        return
+    if BASE_TREE:
+        compare_trees(t)
         return
     context = context_now()
     print(f"==> load average {context['load_start']}; {DURATION}s per measurement; sizes {SIZES}", flush=True)
