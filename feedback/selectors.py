@@ -524,6 +524,7 @@ def _panel_key_queries(model: type[Indicator] | type[Story], limit: int) -> tupl
 
 
 def _aggregates_of(scope: str, items: QuerySet) -> QuerySet:
+    """The stored aggregates of ``items`` (of ``scope``), as ``_AGGREGATE``'s columns."""
     return (
         ScoreAggregate.objects.filter(scope=scope, object_id__in=items.values("pk"))
         .order_by()
