@@ -867,7 +867,7 @@ def compare_trees(t: dict[str, Target]) -> None:
             cells.append(f"{statistics.median(rps):.0f}, {ratio:.3f}×")
         gains = [b["rps"] / a["rps"] for a, b in zip(runs[names[0]][key], runs[names[1]][key], strict=True)]
         faster = sum(gain > 1 for gain in gains)
-        cpu = [_spread_cell([{"x": run} for run in runs[name][key]], "x", "cpu_ms") for name in names]
+        cpu = [_median_range([run["cpu_ms"] for run in runs[name][key]]) for name in names]
         print(
             f"| {t[key].label} | {cells[0]} | {cells[1]} "
             f"| {statistics.median(gains):.2f}× ({faster} of {ROUNDS}) | {cpu[0]} | {cpu[1]} |"
@@ -880,7 +880,10 @@ def compare_trees(t: dict[str, Target]) -> None:
 
 def _spread_cell(rounds: list[dict[str, dict]], key: str, field: str) -> str:
     """``median (min–max)`` of one figure of one request over the rounds."""
-    values = [run[key][field] for run in rounds]
+    return _median_range([run[key][field] for run in rounds])
+
+
+def _median_range(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
 
 

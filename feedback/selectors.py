@@ -436,69 +436,36 @@ class ParticipationData:
 # (``indicators.compiled``): the districts for the forms' select, the item's approved
 # comments with their official replies and districts (as ``comments_public_for_target``,
 # whose queryset stays the description of the public comments) and, unless the page read
-# it already, the item's aggregate.
+# it already, the item's aggregate. The item is named as its page names it, by its edition's
+# year and its key (an indicator's code, a story's slug), so that the page can send them with
+# its own rows (``indicators.selectors.page_reads``, registered by this app's config) before
+# it knows the item's id; the panel sends them itself when the page's are not shown.
 _DISTRICT = Columns(District)
 _COMMENT = Columns(Comment)
 _REPLY = Columns(OfficialReply)
+_AGGREGATE = Columns(ScoreAggregate)
+_AGGREGATE_OBJECT = _AGGREGATE.names.index("object_id")
 
 _districts_query = Compiled(lambda: district_list().values_list(*_DISTRICT.lookups()))
 
-
-@settings_memo(maxsize=8)
-def _panel_aggregate_query(model: type[Indicator] | type[Story]) -> Compiled:
-    """The aggregate's query of ``model``'s items (made once per process)."""
-    scope = AggregateScope.INDICATOR if model is Indicator else AggregateScope.STORY
-    return Compiled(
-        lambda target: (
-            ScoreAggregate.objects.filter(scope=scope, object_id=target)
-            .order_by()
-            .values_list(*_AGGREGATE.lookups())
-        ),
-        target=int,
-    )
+ItemModel = type[Indicator] | type[Story]
 
 
-@settings_memo(maxsize=8)
-def _panel_comments_query(model: type[Indicator] | type[Story], limit: int) -> Compiled:
-    """The approved comments' query of ``model``'s items, ``limit`` at most (made once per process)."""
-    return Compiled(
-        lambda target: comments_public_for_target(model(pk=target))[:limit].values_list(
-            *_COMMENT.lookups(), *_REPLY.lookups("official_reply__"), *_DISTRICT.lookups("district__")
-        ),
-        target=int,
-    )
-
-
-def summary_from_rows(rows: list, object_id: int) -> ScoreSummary:
-    """The summary of the item ``object_id`` among aggregates read as the panel reads them
-    (``_panel_aggregate_query``, ``panel_reads``): its row, or none (no rating yet)."""
-    at = _AGGREGATE.names.index("object_id")
-    row = next((row for row in rows if row[at] == object_id), None)
-    return score_summary(_AGGREGATE.model_from(row) if row is not None else None)
-
-
-def target_summary(target: Target) -> ScoreSummary:
-    """``aggregate_for_target`` through the panel's compiled query (one statement, built and
-    compiled once per process)."""
-    return summary_from_rows(_panel_aggregate_query(type(target)).rows(target=target.pk), target.pk)
-
-
-# The same reads of an item named by its edition's year and its key (an indicator's code, a
-# story's slug), as the item's page names it: sent with the page's own rows, in its round
-# trip (``indicators.selectors.page_reads``, registered by this app's config).
-def _item_of_key(model: type[Indicator] | type[Story], year: int, key: str) -> QuerySet:
+def _item_of_key(model: ItemModel, year: int, key: str) -> QuerySet:
     lookup = "code" if model is Indicator else "slug"
     return model.objects.filter(edition__year=year, **{lookup: key})
 
 
+def _key_of(target: Target) -> tuple[int, str]:
+    """The (year, key) that name ``target`` as its page does."""
+    return target.edition.year, target.code if isinstance(target, Indicator) else target.slug
+
+
 @settings_memo(maxsize=8)
-def _panel_key_queries(model: type[Indicator] | type[Story], limit: int) -> tuple[Compiled, Compiled]:
-    """The approved comments' query (``limit`` at most) of the item of ``model`` named by year
-    and key, and the aggregates' of the items its page shows the satisfaction of: an
-    indicator's in every edition, by its code alone (stable from one edition to the next;
-    the page shows each edition's), a story's own. Made once per process."""
+def _comments_query(model: ItemModel, limit: int) -> Compiled:
+    """The approved comments of the item of ``model`` named by (year, key), ``limit`` at most."""
     target = "indicator__in" if model is Indicator else "story__in"
-    comments = Compiled(
+    return Compiled(
         lambda year, key: (
             comments_public()
             .filter(**{target: _item_of_key(model, year, key).values("pk")})[:limit]
@@ -509,18 +476,6 @@ def _panel_key_queries(model: type[Indicator] | type[Story], limit: int) -> tupl
         year=int,
         key=str,
     )
-    if model is Indicator:
-        aggregates = Compiled(
-            lambda key: _aggregates_of(AggregateScope.INDICATOR, Indicator.objects.filter(code=key)),
-            key=str,
-        )
-    else:
-        aggregates = Compiled(
-            lambda year, key: _aggregates_of(AggregateScope.STORY, _item_of_key(model, year, key)),
-            year=int,
-            key=str,
-        )
-    return comments, aggregates
 
 
 def _aggregates_of(scope: str, items: QuerySet) -> QuerySet:
@@ -532,25 +487,57 @@ def _aggregates_of(scope: str, items: QuerySet) -> QuerySet:
     )
 
 
-def panel_reads(
-    model: type[Indicator] | type[Story],
-) -> Callable[[int, str], tuple[tuple[Compiled, dict], ...]]:
-    """The reads of the participation panel of ``model``'s page, for ``page_reads``: of the
-    item named by (year, key), the districts, its approved comments (``PANEL_COMMENTS`` and
-    one more, to know whether there are more) and its aggregate (an indicator's with those
-    of its other editions), the rows ``participation_for_target`` takes."""
+# The aggregates of the items whose satisfaction the page of the item (year, key) shows: an
+# indicator's in every edition, by its code alone (stable from one edition to the next; the
+# page shows each edition's), a story's own.
+_indicator_aggregates_query = Compiled(
+    lambda key: _aggregates_of(AggregateScope.INDICATOR, Indicator.objects.filter(code=key)), key=str
+)
+_story_aggregates_query = Compiled(
+    lambda year, key: _aggregates_of(AggregateScope.STORY, _item_of_key(Story, year, key)), year=int, key=str
+)
 
-    def read(year: int, key: str) -> tuple[tuple[Compiled, dict], ...]:
-        comments, aggregates = _panel_key_queries(model, PANEL_COMMENTS + 1)
-        values = {"year": year, "key": key}
-        named = {"key": key} if model is Indicator else values
-        return (_districts_query, {}), (comments, values), (aggregates, named)
 
-    return read
+def _aggregates_read(model: ItemModel, year: int, key: str) -> tuple[Compiled, dict]:
+    if model is Indicator:
+        return _indicator_aggregates_query, {"key": key}
+    return _story_aggregates_query, {"year": year, "key": key}
+
+
+def _panel_queries(
+    model: ItemModel, year: int, key: str, *, comments: int = PANEL_COMMENTS, aggregates: bool = True
+) -> list[tuple[Compiled, dict]]:
+    """The panel's reads of the item (year, key): the districts, its approved comments
+    (``comments`` and one more, to know whether there are more) and, with ``aggregates``,
+    its aggregates (an indicator's with those of its other editions)."""
+    queries = [(_districts_query, {}), (_comments_query(model, comments + 1), {"year": year, "key": key})]
+    if aggregates:
+        queries.append(_aggregates_read(model, year, key))
+    return queries
+
+
+def panel_reads(model: ItemModel) -> Callable[[int, str], list[tuple[Compiled, dict]]]:
+    """The reads of the participation panel of ``model``'s page, for ``page_reads``: the
+    rows ``participation_for_target`` takes."""
+    return lambda year, key: _panel_queries(model, year, key)
+
+
+def summary_from_rows(rows: list, object_id: int) -> ScoreSummary:
+    """The summary of the item ``object_id`` among aggregates read as the panel reads them:
+    its row, or none (no rating yet)."""
+    row = next((row for row in rows if row[_AGGREGATE_OBJECT] == object_id), None)
+    return score_summary(_AGGREGATE.model_from(row) if row is not None else None)
+
+
+def target_summary(target: Target) -> ScoreSummary:
+    """``aggregate_for_target`` through the panel's compiled query (one statement, built and
+    compiled once per process)."""
+    query, values = _aggregates_read(type(target), *_key_of(target))
+    return summary_from_rows(query.rows(**values), target.pk)
 
 
 def _comments_from(rows: list) -> list[Comment]:
-    """The comments of ``_panel_comments_query``'s rows, each with its reply (or none) and its
+    """The comments of ``_comments_query``'s rows, each with its reply (or none) and its
     district (or none) cached as ``select_related`` caches them."""
     comment_end = len(_COMMENT.names)
     reply_end = comment_end + len(_REPLY.names)
@@ -583,10 +570,9 @@ def participation_for_target(
     ``rows``: the rows of ``panel_reads`` when the page read them with its own (the
     comments ``comments_shown`` and one more); then no query but the visitor's rating."""
     if rows is None:
-        comments_query = _panel_comments_query(type(target), comments_shown + 1)
-        queries = [(_districts_query, {}), (comments_query, {"target": target.pk})]
-        if summary is None:
-            queries.append((_panel_aggregate_query(type(target)), {"target": target.pk}))
+        queries = _panel_queries(
+            type(target), *_key_of(target), comments=comments_shown, aggregates=summary is None
+        )
         rows = rows_together(*queries)
     district_rows, comment_rows, *aggregate_rows = rows
     if summary is None:
@@ -635,7 +621,6 @@ def chapter_item_summaries(
 # are those of the chapter (drafts included: the page keeps those it lists), read without
 # their distributions and breakdown by district, which the chart does not show (a few kB of
 # JSON decoded per page otherwise).
-_AGGREGATE = Columns(ScoreAggregate)
 _chapter_aggregate_query = Compiled(
     lambda year, slug: (
         ScoreAggregate.objects.filter(
