@@ -293,6 +293,10 @@ def test_my_data_marks_what_the_resident_and_the_planner_wrote(_report_loaded, d
     assert f"{indicator.name_en} (public)</p>" in html
 
 
+# A quoted term's span: marked Chinese, and kept whole on a line by the stylesheet.
+TERM = f'<span{CHINESE} class="quoted-term">'
+
+
 def test_an_english_name_quoting_the_reports_term_marks_the_term_alone(english):
     # Staff's English for two indicators quotes the report's term: "Greening of land left
     # blank ("留白增绿")". The term is read with a Chinese voice, the English around it with
@@ -319,17 +323,18 @@ def test_an_english_name_quoting_the_reports_term_marks_the_term_alone(english):
     ]
     for path in pages:
         html = english.get(path).content.decode()
-        assert (
-            f"(&quot;<span{CHINESE}>留白增绿</span>&quot;)" in html or path != chapter.get_absolute_url()
-        ), path
+        assert f"(&quot;{TERM}留白增绿</span>&quot;)" in html or path != chapter.get_absolute_url(), path
         found = chinese_not_marked(html)
         assert not found, f"{path}:\n" + "\n".join(found)
     chart_table = english.get(chapter.get_absolute_url()).content.decode().split('id="chapter-chart-data"')[1]
-    assert f"Greening of land left blank (&quot;<span{CHINESE}>留白增绿</span>&quot;)</a></th>" in chart_table
+    assert f"Greening of land left blank (&quot;{TERM}留白增绿</span>&quot;)</a></th>" in chart_table
+    # A search's highlight inside the term stays inside its one span (the term kept whole on a line).
+    search = english.get("/search/?q=%E7%95%99%E7%99%BD").content.decode()
+    assert f"(&quot;{TERM}<mark>留白</mark>增绿</span>&quot;)" in search
     # The planners' workspace names a case's item the same way (review.language).
     reserved = next(indicator for indicator in quoting if "留白增绿" in indicator.name_en)
     assert item_label_html(reserved, english=True) == (
-        f"Greening of land left blank (&quot;<span{CHINESE}>留白增绿</span>&quot;)"
+        f"Greening of land left blank (&quot;{TERM}留白增绿</span>&quot;)"
     )
     assert item_label_html(reserved, english=False) == reserved.name
     # The Chinese page (a visitor without the English cookie) shows the Chinese name, unmarked.

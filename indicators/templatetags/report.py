@@ -120,14 +120,19 @@ def written_html(text: str, *, english: bool, breaks: bool = False) -> str:
 
 # What an English text may quote in Chinese: staff's English name of an indicator gives the
 # report's term ("Greening of land left blank ("留白增绿")"). Han characters with CJK and
-# full-width punctuation, as one run.
-_CHINESE_RUN = re.compile(f"[\u3000-\u303f{_HAN_RANGES}\uff00-\uffef]+")
+# full-width punctuation, as one run, with any search highlight wholly inside it
+# (``highlight``'s ``<mark>``: "<mark>留白</mark>增绿" is one term).
+_CHINESE_CHARS = f"[\u3000-\u303f{_HAN_RANGES}\uff00-\uffef]+"
+_CHINESE_RUN = re.compile(f"(?:{_CHINESE_CHARS}|<mark>{_CHINESE_CHARS}</mark>)+")
+# The quoted term's span: marked Chinese, and kept whole on one line where it fits
+# (``.quoted-term`` in site.css; between two Han characters a line may otherwise break).
+QUOTED_TERM = f'<span{CHINESE} class="quoted-term">'
 
 
 def _quoted_marked(escaped: str) -> str:
     """An English text, escaped, with each run of Chinese in it in a span marked Chinese (a
     quoted term read with a Chinese voice, the English around it with the page's)."""
-    return _CHINESE_RUN.sub(lambda run: f"<span{CHINESE}>{run.group()}</span>", escaped)
+    return _CHINESE_RUN.sub(lambda run: f"{QUOTED_TERM}{run.group()}</span>", escaped)
 
 
 def _fallback(obj, field: str, english: bool) -> str:

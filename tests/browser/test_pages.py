@@ -162,3 +162,40 @@ def test_the_browsable_api_s_filter_button_sits_at_the_right(reader, report):
     assert button.get_attribute("style") is None
     assert button.evaluate("(el) => getComputedStyle(el).float") == "right"
     assert reader.problems() == []
+
+
+# Staff's English names of two indicators quote the report's term ("Greening of land left
+# blank ("留白增绿")"); the pages that show them in English, with a search whose highlight
+# falls inside the term. Phones from the narrowest in use to the largest.
+_QUOTING_PAGES = (
+    "/2023/indicators/",
+    "/2023/chapters/ecological-baseline/",
+    "/2023/indicators/c4-reserved-land-greening/",
+    "/search/?q=%E7%95%99%E7%99%BD",  # 留白
+)
+_PHONE_WIDTHS = (320, 360, 390, 414)
+# Each short Chinese text marked as such on the page (a quoted term), and whether it is drawn
+# over two lines: a line box below its first one.
+_CHINESE_RUNS = """() => Array.from(document.querySelectorAll('[lang="zh-Hans"]'))
+  .filter((run) => run.offsetParent !== null && run.textContent.trim().length <= 8)
+  .map((run) => {
+    const [first, ...rest] = Array.from(run.getClientRects());
+    return [run.textContent.trim(), rest.some((rect) => rect.top >= first.bottom - 1)];
+  })"""
+
+
+@pytest.mark.parametrize("path", _QUOTING_PAGES)
+def test_a_chinese_term_quoted_in_english_stays_whole_on_a_phone(reader, report, path):
+    # Between two Han characters a line may break; a quoted term cut in two ("留白" at the end
+    # of one line, "增绿" at the start of the next) reads as two words. The line breaks before it.
+    reader.context.add_cookies([{"name": "django_language", "value": "en", "url": reader.base}])
+    assert reader.goto(path) == 200
+    broken = []
+    for width in _PHONE_WIDTHS:
+        reader.resize({"width": width, "height": 844})
+        runs = reader.page.evaluate(_CHINESE_RUNS)
+        assert "留白增绿" in {text for text, _broken in runs}, f"{path} at {width} px: the term is not shown"
+        broken += [f"{width} px: {text}" for text, cut in runs if cut]
+        broken += [f"{width} px, wider than the window: {line}" for line in reader.overflowing()]
+    assert not broken, f"{path}:\n" + "\n".join(broken)
+    assert reader.problems() == []
