@@ -7,6 +7,7 @@ path, the language, the display mode and settings, never on the visitor.
 
 import functools
 import html
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -133,22 +134,42 @@ class FixedNode(_NodesListedOnce):
             key += tuple(vary.resolve(context) for vary in self.varies)
         text = _fixed.get(key)
         if text is None:
-            if len(_fixed) >= FIXED_ENTRIES:
-                _fixed.clear()
-            text = _fixed[key] = self.nodelist.render(context)
+            text = self.nodelist.render(context)
+            _fixed_keep(key, text)
         return text
 
 
-# ``{% fixed %}``'s texts; bounded. Each template has a few, each by language and nav; the
-# participation panel's two blank forms are one each per item and language (2 × 224 × 2
-# for the 2023 report, ~3 KB each), so the bound leaves room for several editions.
+# ``{% fixed %}``'s texts, bounded by their number and by their length, so a process's
+# memory for them has a ceiling whatever the data: each template has a few, each by
+# language and nav; the participation panel's two blank forms are one each per item and
+# language (2 × 224 × 2 for the 2023 report, ~3,000 characters each: ~2.7 million in all),
+# so the bounds leave room for a few editions. Past either, they start afresh.
 _fixed: dict[tuple, str] = {}
+_fixed_chars = 0
+_fixed_lock = threading.Lock()
 FIXED_ENTRIES = 10_000
+# Characters, not bytes: a text with Chinese in it takes two bytes a character (~16 MB).
+FIXED_CHARS = 8_000_000
+
+
+def _fixed_keep(key: tuple, text: str) -> None:
+    global _fixed_chars  # noqa: PLW0603 - the texts' total length, kept with them under the lock
+    with _fixed_lock:
+        if key in _fixed:
+            return  # another thread of the process rendered it meanwhile
+        if len(_fixed) >= FIXED_ENTRIES or _fixed_chars + len(text) > FIXED_CHARS:
+            _fixed.clear()
+            _fixed_chars = 0
+        _fixed[key] = text
+        _fixed_chars += len(text)
 
 
 def _fixed_forget(**kwargs: Any) -> None:
     # A test overriding a setting (URLs, languages, static files) gets fresh texts.
-    _fixed.clear()
+    global _fixed_chars  # noqa: PLW0603 - see _fixed_keep
+    with _fixed_lock:
+        _fixed.clear()
+        _fixed_chars = 0
 
 
 setting_changed.connect(_fixed_forget)
