@@ -10,7 +10,7 @@ run by its digest (``EVALSHA``). redis-py's own work per command (packing,
 parsing, its bookkeeping) made a pipeline of six commands cost a submission
 more than the round trip itself; and its client's work around even one command
 (the pool's checks, retries, metrics) about as much again, so the scripts go
-out on a connection each thread keeps for them (``_connection``).
+out on a connection each thread keeps (``indicators.redis_link``).
 
 Other cache backends (the local-memory cache of the one-machine first look)
 get the same answers through the plain cache API, one key at a time.
@@ -21,15 +21,13 @@ error here: the functions answer ``None`` and callers fail open.
 
 import contextlib
 import hashlib
-import os
-import threading
 
 from django.core.cache import caches
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
-from redis.connection import AbstractConnection
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
+
+from indicators import redis_link
 
 # INCR each key, then EXPIRE … NX with its TTL (ARGV, in the same order): see counters_hit.
 _COUNTERS_HIT = """
@@ -55,69 +53,18 @@ _DIGESTS = {
 }
 
 
-def _redis_cache():
+def _redis_cache() -> RedisCache | None:
     """The Redis behind the default cache, or None when that cache is not Redis."""
-    # ``caches[...]``, not the ``cache`` proxy: isinstance must see the backend itself.
-    cache = caches["default"]
-    return cache if isinstance(cache, RedisCache) else None
-
-
-class _Link(threading.local):
-    """This thread's own connection for the scripts, and the pool and process it was made for."""
-
-    connection: AbstractConnection | None = None
-    pool: object = None
-    pid: int = 0
-    # Whether its last command was answered: a later connection error may then be a
-    # socket the server closed meanwhile, worth one more try on a new one.
-    answered: bool = False
-
-
-_link = _Link()
-
-
-def _connection(cache: RedisCache) -> AbstractConnection:
-    """A connection to the cache's Redis kept by this thread (and process) for the scripts.
-
-    Made as the cache's own pool makes its connections (same class and arguments:
-    address, timeouts…), but held rather than taken from the pool and given back for
-    each command: redis-py's pool and client do a good deal per command (checking
-    the connection for unread data with a poll, their retry wrapper, metrics, locks),
-    which cost a rating POST about as much as the round trip. After any error on it
-    redis-py disconnects it; the next command connects again. Per process too: a
-    forked child never shares its parent's socket.
-    """
-    pool = cache.client.get_client(write=True).connection_pool
-    link = _link
-    if link.connection is None or link.pool is not pool or link.pid != os.getpid():
-        link.connection = pool.connection_class(**pool.connection_kwargs)
-        link.pool, link.pid = pool, os.getpid()
-    return link.connection
-
-
-def _command(connection: AbstractConnection, *args):
-    connection.send_command(*args)
-    return connection.read_response()
+    return redis_link.redis_cache("default")
 
 
 def _script_run(cache: RedisCache, source: str, keys: list[str], args: list) -> list:
-    """``EVALSHA`` of ``source`` on this thread's connection, ``EVAL`` when Redis does not
-    have it yet (a new or restarted server; ``EVAL`` caches it there). A socket that was
-    open but is dead (the server restarted or closed it) is reconnected once."""
-    connection = _connection(cache)
-    command = ("EVALSHA", _DIGESTS[source], len(keys), *keys, *args)
-    answered, _link.answered = _link.answered, False
+    """``EVALSHA`` of ``source``, ``EVAL`` when Redis does not have it yet (a new or
+    restarted server; ``EVAL`` caches it there)."""
     try:
-        try:
-            reply = _command(connection, *command)
-        except RedisConnectionError:
-            if not answered:
-                raise
-            reply = _command(connection, *command)  # redis-py disconnected it: connects anew
+        return redis_link.command(cache, "EVALSHA", _DIGESTS[source], len(keys), *keys, *args)
     except NoScriptError:
-        reply = _command(connection, "EVAL", source, len(keys), *keys, *args)
-    _link.answered = True
-    return reply
+        return redis_link.command(cache, "EVAL", source, len(keys), *keys, *args)
 
 
 def counters_hit(counters: list[tuple[str, int]]) -> list[int] | None:

@@ -121,6 +121,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, quote_etag
 from django.utils.http import http_date
 
+from indicators import redis_link
 from indicators.models import (
     Chapter,
     District,
@@ -171,6 +172,12 @@ def _cache():
     return caches[ALIAS]
 
 
+def _get_many(keys: list[str]) -> dict[str, Any]:
+    """``_cache().get_many(keys)``: every read of a cached page's entry and versions, the
+    hot path, on this thread's own connection to Redis (``indicators.redis_link``)."""
+    return redis_link.get_many(ALIAS, keys)
+
+
 def _now_us() -> int:
     return time.time_ns() // 1000
 
@@ -193,7 +200,7 @@ def _versions_read(tags: Iterable[str]) -> dict[str, int]:
     if not tags:
         return {}
     cache = _cache()
-    found = cache.get_many([_vkey(tag) for tag in tags])
+    found = _get_many([_vkey(tag) for tag in tags])
     versions = {}
     for tag in tags:
         version = found.get(_vkey(tag))
@@ -211,7 +218,7 @@ def _bump(tags: Iterable[str]) -> None:
     if not keys:
         return
     cache = _cache()
-    current = cache.get_many(keys)
+    current = _get_many(keys)
     now = _now_us()
     # Later than any version a tag held, even when clocks of two hosts disagree a little.
     cache.set_many({key: max(now, current.get(key, 0) + 1) for key in keys}, timeout=None)
@@ -666,7 +673,7 @@ def serve(
     # The versions of the tags found while building it last time come in the same round trip.
     asked = list(dict.fromkeys([*static, *_found_while_building.get(key, ())]))
     cache = _cache()
-    found = cache.get_many(
+    found = _get_many(
         [key, _rkey(), *(_vkey(tag) for tag in asked), *(_skey(s.name) for s in policy.schedules)]
     )
     seen = _release_seen(found)
@@ -676,7 +683,7 @@ def serve(
     if entry is not None and not came and set(static) <= entry.versions.keys():
         unasked = [tag for tag in entry.versions if tag not in current]
         if unasked:
-            later = cache.get_many([_vkey(tag) for tag in unasked])
+            later = _get_many([_vkey(tag) for tag in unasked])
             current.update({tag: later.get(_vkey(tag)) for tag in unasked})
             _remember_found(key, entry.versions, static)
         if all(current[tag] == version for tag, version in entry.versions.items()):
