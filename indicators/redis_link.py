@@ -39,7 +39,7 @@ def redis_cache(alias: str) -> RedisCache | None:
 
 
 class _Link:
-    """A connection of one thread to one cache's Redis, and whether its last command was
+    """A connection of one thread to the Redis of one pool, and whether its last command was
     answered: a later connection error may then be a socket the server closed meanwhile,
     worth one more try on a new one."""
 
