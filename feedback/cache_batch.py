@@ -53,11 +53,6 @@ _DIGESTS = {
 }
 
 
-def _redis_cache() -> RedisCache | None:
-    """The Redis behind the default cache, or None when that cache is not Redis."""
-    return redis_link.redis_cache("default")
-
-
 def _script_run(cache: RedisCache, source: str, keys: list[str], args: list) -> list:
     """``EVALSHA`` of ``source``, ``EVAL`` when Redis does not have it yet (a new or
     restarted server; ``EVAL`` caches it there)."""
@@ -78,7 +73,7 @@ def counters_hit(counters: list[tuple[str, int]]) -> list[int] | None:
     """
     if not counters:
         return []
-    cache = _redis_cache()
+    cache = redis_link.redis_cache("default")
     if cache is None:
         return _counters_hit_one_by_one(counters)
     keys = [cache.make_key(key) for key, _ttl in counters]
@@ -105,7 +100,7 @@ def _counters_hit_one_by_one(counters: list[tuple[str, int]]) -> list[int] | Non
 
 def counter_undo(key: str) -> None:
     """Take back one hit of a counter (a request that turned out not to count)."""
-    cache = _redis_cache()
+    cache = redis_link.redis_cache("default")
     if cache is not None:
         # The counter expires anyway; one hit too many errs on the safe side.
         with contextlib.suppress(RedisError):
@@ -118,7 +113,7 @@ def counter_undo(key: str) -> None:
 def marks_add(keys: list[str], ttl: int) -> list[bool | None]:
     """``cache.add(key, 1, ttl)`` for each key, in one round trip: True where the mark
     is new, False where it was already there, None for all when the cache is unreachable."""
-    cache = _redis_cache()
+    cache = redis_link.redis_cache("default")
     if cache is None:
         return [caches["default"].add(key, 1, ttl) for key in keys]
     # The script writes "1", the value django-redis itself writes for the integer 1, so

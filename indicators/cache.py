@@ -672,7 +672,6 @@ def serve(
     static = list(dict.fromkeys(policy.tags(request, *args, **kwargs)))
     # The versions of the tags found while building it last time come in the same round trip.
     asked = list(dict.fromkeys([*static, *_found_while_building.get(key, ())]))
-    cache = _cache()
     found = _get_many(
         [key, _rkey(), *(_vkey(tag) for tag in asked), *(_skey(s.name) for s in policy.schedules)]
     )
@@ -714,7 +713,7 @@ def serve(
         body=response.content,
         etag=etag,
     )
-    cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    _cache().set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
     _remember_found(key, versions, static)
     return _validated(request, response, entry, max([seen, *versions.values()]))
 
