@@ -58,10 +58,6 @@ def target_public_get(*, kind: str, pk: int) -> Target | None:
     return target if target.is_public and target.edition.is_public else None
 
 
-def chapter_public_get(*, pk: int) -> Chapter | None:
-    return Chapter.objects.filter(public_q("edition__"), pk=pk).first()
-
-
 def district_list() -> QuerySet[District]:
     return District.objects.order_by("order", "name")
 
@@ -449,6 +445,53 @@ _AGGREGATE_OBJECT = _AGGREGATE.names.index("object_id")
 _districts_query = Compiled(lambda: district_list().values_list(*_DISTRICT.lookups()))
 
 ItemModel = type[Indicator] | type[Story]
+
+
+def _public_item_query(model: ItemModel) -> Compiled:
+    """The id of the indicator or story (``model``) ``pk`` if it and its edition are public
+    (``target_public_get``'s rule), else no row."""
+    return Compiled(
+        lambda pk, now: model.objects.filter(
+            public_q(now=now), public_q("edition__", now=now), pk=pk
+        ).values_list("pk"),
+        pk=int,
+        now=datetime,
+    )
+
+
+# The aggregate API's reads of an indicator, story or chapter: whether it is public (its id,
+# or no row; a chapter is public when its edition is) and its stored aggregate (or no row:
+# nothing counted yet), compiled once per process and sent together.
+_PUBLIC_ITEM_QUERIES = {
+    AggregateScope.INDICATOR: _public_item_query(Indicator),
+    AggregateScope.STORY: _public_item_query(Story),
+    AggregateScope.CHAPTER: Compiled(
+        lambda pk, now: Chapter.objects.filter(public_q("edition__", now=now), pk=pk).values_list("pk"),
+        pk=int,
+        now=datetime,
+    ),
+}
+_aggregate_query = Compiled(
+    lambda scope, pk: (
+        ScoreAggregate.objects.filter(scope=scope, object_id=pk).order_by().values_list(*_AGGREGATE.lookups())
+    ),
+    scope=str,
+    pk=int,
+)
+
+
+def aggregate_public(*, scope: str, pk: int, verified_only: bool = False) -> ScoreSummary | None:
+    """The summary of the stored aggregate of the public indicator, story or chapter ``pk``
+    (``scope``), an empty one before anything of it is counted; None when no such item is
+    public. One round trip: a cold request of the aggregate API (after each refresh of it)
+    built two querysets and compiled them, the most of its cost."""
+    public, found = rows_together(
+        (_PUBLIC_ITEM_QUERIES[scope], {"pk": pk, "now": timezone.now()}),
+        (_aggregate_query, {"scope": str(scope), "pk": pk}),
+    )
+    if not public:
+        return None
+    return score_summary(_AGGREGATE.model_from(found[0]) if found else None, verified_only=verified_only)
 
 
 def _item_of_key(model: ItemModel, year: int, key: str) -> QuerySet:
