@@ -489,9 +489,7 @@ def aggregate_public(*, scope: str, pk: int, verified_only: bool = False) -> Sco
         (_PUBLIC_ITEM_QUERIES[scope], {"pk": pk, "now": timezone.now()}),
         (_aggregate_query, {"scope": str(scope), "pk": pk}),
     )
-    if not public:
-        return None
-    return score_summary(_AGGREGATE.model_from(found[0]) if found else None, verified_only=verified_only)
+    return summary_from_rows(found, pk, verified_only=verified_only) if public else None
 
 
 def _item_of_key(model: ItemModel, year: int, key: str) -> QuerySet:
@@ -565,11 +563,11 @@ def panel_reads(model: ItemModel) -> Callable[[int, str], list[tuple[Compiled, d
     return lambda year, key: _panel_queries(model, year, key)
 
 
-def summary_from_rows(rows: list, object_id: int) -> ScoreSummary:
+def summary_from_rows(rows: list, object_id: int, *, verified_only: bool = False) -> ScoreSummary:
     """The summary of the item ``object_id`` among aggregates read as the panel reads them:
     its row, or none (no rating yet)."""
     row = next((row for row in rows if row[_AGGREGATE_OBJECT] == object_id), None)
-    return score_summary(_AGGREGATE.model_from(row) if row is not None else None)
+    return score_summary(_AGGREGATE.model_from(row) if row is not None else None, verified_only=verified_only)
 
 
 def target_summary(target: Target) -> ScoreSummary:

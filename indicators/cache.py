@@ -172,12 +172,6 @@ def _cache():
     return caches[ALIAS]
 
 
-def _get_many(keys: list[str]) -> dict[str, Any]:
-    """``_cache().get_many(keys)``: every read of a cached page's entry and versions, the
-    hot path, on this thread's own connection to Redis (``indicators.redis_link``)."""
-    return redis_link.get_many(ALIAS, keys)
-
-
 def _now_us() -> int:
     return time.time_ns() // 1000
 
@@ -199,12 +193,12 @@ def _versions_read(tags: Iterable[str]) -> dict[str, int]:
     tags = list(dict.fromkeys(tags))
     if not tags:
         return {}
-    cache = _cache()
-    found = _get_many([_vkey(tag) for tag in tags])
+    found = redis_link.get_many(ALIAS, [_vkey(tag) for tag in tags])
     versions = {}
     for tag in tags:
         version = found.get(_vkey(tag))
         if version is None:
+            cache = _cache()
             start = _now_us()
             cache.add(_vkey(tag), start, timeout=None)
             # Another process may have started it first: its value is the one that counts.
@@ -218,7 +212,7 @@ def _bump(tags: Iterable[str]) -> None:
     if not keys:
         return
     cache = _cache()
-    current = _get_many(keys)
+    current = redis_link.get_many(ALIAS, keys)
     now = _now_us()
     # Later than any version a tag held, even when clocks of two hosts disagree a little.
     cache.set_many({key: max(now, current.get(key, 0) + 1) for key in keys}, timeout=None)
@@ -672,8 +666,8 @@ def serve(
     static = list(dict.fromkeys(policy.tags(request, *args, **kwargs)))
     # The versions of the tags found while building it last time come in the same round trip.
     asked = list(dict.fromkeys([*static, *_found_while_building.get(key, ())]))
-    found = _get_many(
-        [key, _rkey(), *(_vkey(tag) for tag in asked), *(_skey(s.name) for s in policy.schedules)]
+    found = redis_link.get_many(
+        ALIAS, [key, _rkey(), *(_vkey(tag) for tag in asked), *(_skey(s.name) for s in policy.schedules)]
     )
     seen = _release_seen(found)
     came = _schedules_announce(policy.schedules, found, _now_us())
@@ -682,7 +676,7 @@ def serve(
     if entry is not None and not came and set(static) <= entry.versions.keys():
         unasked = [tag for tag in entry.versions if tag not in current]
         if unasked:
-            later = _get_many([_vkey(tag) for tag in unasked])
+            later = redis_link.get_many(ALIAS, [_vkey(tag) for tag in unasked])
             current.update({tag: later.get(_vkey(tag)) for tag in unasked})
             _remember_found(key, entry.versions, static)
         if all(current[tag] == version for tag, version in entry.versions.items()):

@@ -680,10 +680,10 @@ def _cut(row: Sequence, *columns: Columns) -> list[Sequence]:
 
 
 class _Editions:
-    """Editions made from rows, one instance per edition (the page's own reused)."""
+    """Editions made from rows of ``columns``, one instance per edition (the page's own reused)."""
 
-    def __init__(self, *known: Edition) -> None:
-        self.make = _EDITION.maker()
+    def __init__(self, *known: Edition, columns: Columns = _EDITION) -> None:
+        self.make = columns.maker()
         self.by_id = {edition.id: edition for edition in known}
 
     def get(self, values: Sequence) -> Edition:
@@ -728,17 +728,13 @@ def indicators_from_list_rows(rows: Sequence[Sequence]) -> list[Indicator]:
     edition, chapter and section as ``select_related`` gives them, made without
     ``Model.__init__`` and ``select_related``'s populators (200 instances a page), and with
     their values (``values_given``)."""
-    make_indicator, make_edition = _LIST_INDICATOR.maker(), _EDITION_YEAR.maker()
+    make_indicator, editions = _LIST_INDICATOR.maker(), _Editions(columns=_EDITION_YEAR)
     make_chapter, make_section = _LIST_CHAPTER.maker(), _LIST_SECTION.maker()
-    editions: dict[int, Edition] = {}
     indicators = []
     for row in rows:
         own, edition_values, chapter_values, section_values = _cut(row, *_LIST_PARTS)
-        edition = editions.get(edition_values[0])
-        if edition is None:
-            edition = editions[edition_values[0]] = make_edition(edition_values, {})
         related = {
-            "edition": edition,
+            "edition": editions.get(edition_values),
             "chapter": make_chapter(chapter_values, {}),
             "section": joined(make_section, section_values),
         }
