@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
@@ -178,6 +179,10 @@ def _rating_payload(rating: Rating) -> dict:
 class RatingCreateApi(SubmissionView):
     """One current 1–5 rating per resident and item; a new one replaces the old."""
 
+    name = gettext_lazy("提交评分")
+    # The browsable API shows it in the page's language (the docstring is the OpenAPI one).
+    description = gettext_lazy("每位居民对每项内容保留一个 1–5 分的当前评分；新的评分替换旧的。")
+
     limit_kind = "rating"
 
     @extend_schema(
@@ -229,6 +234,9 @@ class CommentPagination(PageNumberPagination):
 
 class CommentApi(CachedReadView, SubmissionView):
     """Approved comments of an item (with official replies); submit a comment (moderated)."""
+
+    name = gettext_lazy("留言")
+    description = gettext_lazy("某项内容已公开的留言（附官方答复）；提交留言（经审核后公开）。")
 
     limit_kind = "comment"
     # The GET's pages: the schema shows the response as this paginator's envelope.
@@ -286,6 +294,9 @@ class CommentApi(CachedReadView, SubmissionView):
 
 class SurveyResponseCreateApi(SubmissionView):
     """One response per resident per survey, changeable until the survey closes."""
+
+    name = gettext_lazy("提交问卷")
+    description = gettext_lazy("每位居民每份问卷一份答卷，问卷截止前可以修改。")
 
     limit_kind = "survey"
 
@@ -375,6 +386,8 @@ class ItemAggregateApi(CachedReadView, APIView):
 
 
 class IndicatorAggregateApi(ItemAggregateApi):
+    name = gettext_lazy("指标评分汇总")
+
     kind = AggregateScope.INDICATOR
 
     @extend_schema(
@@ -389,6 +402,8 @@ class IndicatorAggregateApi(ItemAggregateApi):
 
 
 class StoryAggregateApi(ItemAggregateApi):
+    name = gettext_lazy("亮点故事评分汇总")
+
     kind = AggregateScope.STORY
 
     @extend_schema(
@@ -403,6 +418,8 @@ class StoryAggregateApi(ItemAggregateApi):
 
 
 class ChapterAggregateApi(CachedReadView, APIView):
+    name = gettext_lazy("章节评分汇总")
+
     page_params = ("verified",)
 
     @classmethod
@@ -421,6 +438,8 @@ class ChapterAggregateApi(CachedReadView, APIView):
 
 
 class SurveyAggregateApi(CachedReadView, APIView):
+    name = gettext_lazy("问卷结果汇总")
+
     page_params = ("verified",)
     page_schedules = (REPORT_SCHEDULE, SURVEY_SCHEDULE)
 
@@ -454,6 +473,8 @@ def _district_payload(district, summary) -> dict:
 
 
 class DistrictAggregateListApi(CachedReadView, APIView):
+    name = gettext_lazy("各区评分汇总")
+
     page_params = ("verified",)
 
     @classmethod
@@ -477,6 +498,8 @@ class DistrictAggregateListApi(CachedReadView, APIView):
 
 
 class DistrictAggregateApi(CachedReadView, APIView):
+    name = gettext_lazy("区评分汇总")
+
     page_params = ("verified",)
 
     @classmethod
@@ -505,6 +528,8 @@ class DistrictAggregateApi(CachedReadView, APIView):
 
 
 class MyDataApi(APIView):
+    name = gettext_lazy("我的数据")
+
     @extend_schema(
         operation_id="my_data",
         summary="Everything submitted with this resident cookie",
@@ -536,6 +561,9 @@ class MyDataApi(APIView):
 
 class ReplyRatingApi(SubmissionView):
     """The author of a piece of feedback rates the official answer to it (only them)."""
+
+    name = gettext_lazy("评价答复")
+    description = gettext_lazy("留言者评价对其留言的官方答复（仅限本人）。")
 
     limit_kind = None  # not a new submission: no limit, and no new resident
 
@@ -583,6 +611,9 @@ VERIFICATION_ERRORS = {
 class VerificationApi(SubmissionView):
     """Send a code to a number (POST), or remove the verified number (DELETE)."""
 
+    name = gettext_lazy("手机号验证")
+    description = gettext_lazy("向手机号发送验证码（POST），或删除已验证的手机号（DELETE）。")
+
     limit_kind = "verification"
 
     @extend_schema(
@@ -627,6 +658,9 @@ class VerificationApi(SubmissionView):
 
 class VerificationConfirmApi(SubmissionView):
     """Check the code; the resident cookie is then verified with that number."""
+
+    name = gettext_lazy("确认验证码")
+    description = gettext_lazy("核对验证码；核对通过后，居民 Cookie 即以该手机号验证。")
 
     limit_kind = "verification"
 

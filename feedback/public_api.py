@@ -8,6 +8,7 @@ public stories, best alleys apart. The districts' list with their figures is
 """
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -62,6 +63,8 @@ class DistrictSummarySerializer(serializers.Serializer):
 
 
 class DistrictSummaryApi(CachedReadView, APIView):
+    name = gettext_lazy("区反馈概况")
+
     @classmethod
     def page_tags(cls, request, *args, **kwargs):
         return (

@@ -12,6 +12,7 @@ comes from the page cache while the report has not changed
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -63,6 +64,8 @@ class _YearKeyedDetail(CachedReadView, generics.RetrieveAPIView):
     )
 )
 class EditionListView(CachedReadView, generics.ListAPIView):
+    name = gettext_lazy("各年度报告")
+
     serializer_class = EditionSerializer
     page_params = ("page",)
 
@@ -76,6 +79,8 @@ class EditionListView(CachedReadView, generics.ListAPIView):
     )
 )
 class EditionDetailView(CachedReadView, generics.RetrieveAPIView):
+    name = gettext_lazy("年度报告详情")
+
     serializer_class = EditionSerializer
     lookup_field = "year"
 
@@ -98,6 +103,8 @@ class EditionDetailView(CachedReadView, generics.RetrieveAPIView):
     )
 )
 class ChapterListView(CachedReadView, generics.ListAPIView):
+    name = gettext_lazy("章节")
+
     serializer_class = ChapterSerializer
     filterset_class = ChapterFilterSet
     page_params = ("page", "edition")
@@ -110,6 +117,8 @@ class ChapterListView(CachedReadView, generics.ListAPIView):
     get=extend_schema(tags=[TAG], summary="One chapter", description="A chapter by edition year and slug.")
 )
 class ChapterDetailView(_YearKeyedDetail):
+    name = gettext_lazy("章节详情")
+
     serializer_class = ChapterSerializer
     key_field = "slug"
 
@@ -132,6 +141,8 @@ class ChapterDetailView(_YearKeyedDetail):
     )
 )
 class IndicatorListView(CachedReadView, generics.ListAPIView):
+    name = gettext_lazy("指标列表")
+
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
     page_params = ("page", "edition", "chapter", "headline")
@@ -153,6 +164,8 @@ class IndicatorListView(CachedReadView, generics.ListAPIView):
     )
 )
 class IndicatorDetailView(_YearKeyedDetail):
+    name = gettext_lazy("指标详情")
+
     serializer_class = IndicatorSerializer
     key_field = "code"
 
@@ -174,6 +187,8 @@ class IndicatorDetailView(_YearKeyedDetail):
     )
 )
 class StoryListView(CachedReadView, generics.ListAPIView):
+    name = gettext_lazy("亮点故事")
+
     serializer_class = StorySerializer
     filterset_class = StoryFilterSet
     page_params = ("page", "edition", "kind", "district")
@@ -188,6 +203,8 @@ class StoryListView(CachedReadView, generics.ListAPIView):
     )
 )
 class StoryDetailView(_YearKeyedDetail):
+    name = gettext_lazy("亮点故事详情")
+
     serializer_class = StorySerializer
     key_field = "slug"
 
@@ -204,6 +221,8 @@ class StoryDetailView(_YearKeyedDetail):
     )
 )
 class DistrictListView(CachedReadView, generics.ListAPIView):
+    name = gettext_lazy("各区")
+
     serializer_class = DistrictSerializer
     page_params = ("page",)
 
@@ -217,6 +236,8 @@ class DistrictListView(CachedReadView, generics.ListAPIView):
     )
 )
 class DistrictDetailView(CachedReadView, generics.RetrieveAPIView):
+    name = gettext_lazy("区详情")
+
     serializer_class = DistrictSerializer
     lookup_field = "slug"
 
@@ -250,5 +271,7 @@ ROOT_LINKS = {
     responses=inline_serializer("ApiRoot", {name: serializers.URLField() for name in ROOT_LINKS}),
 )
 class ApiRootView(APIView):
+    name = gettext_lazy("接口目录")
+
     def get(self, request: Request) -> Response:
         return Response({name: reverse(route, request=request) for name, route in ROOT_LINKS.items()})

@@ -100,6 +100,8 @@ class AccountabilitySerializer(serializers.Serializer):
 
 
 class AccountabilityApi(APIView):
+    name = _("答复情况公示")
+
     @extend_schema(
         operation_id="accountability",
         summary="Per district and the city queue: received, response, resolution and satisfaction rates",

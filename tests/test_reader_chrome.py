@@ -22,7 +22,10 @@ import pytest
 import zxingcpp
 from django.contrib.staticfiles import finders
 from django.test.testcases import LiveServerThread
+from django.urls import URLResolver, get_resolver
+from django.utils import translation
 from PIL import Image
+from rest_framework.views import APIView
 
 from portal.templatetags.chrome import CaptureNode
 from tests.factories import ChapterFactory, EditionFactory, IndicatorFactory, StoryFactory
@@ -419,3 +422,46 @@ def test_browsable_api_says_its_language(client, report, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get("/api/v1/editions/", HTTP_ACCEPT="text/html").content.decode()
     assert '<html lang="en">' in page
+
+
+def _api_views(resolver: URLResolver | None = None) -> list[tuple[str, type]]:
+    """(route, class) of every DRF view the URLconf reaches but drf-spectacular's (its
+    schema and docs pages are not the browsable API's)."""
+    found = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            found += [(f"{pattern.pattern}{route}", cls) for route, cls in _api_views(pattern)]
+            continue
+        cls = getattr(pattern.callback, "cls", None)
+        if cls is not None and issubclass(cls, APIView) and not cls.__module__.startswith("drf_spectacular"):
+            found.append((str(pattern.pattern), cls))
+    return found
+
+
+def test_every_browsable_api_page_is_named_in_the_page_s_language():
+    # DRF names a page from its class ("Rating Create Api") unless the view names it.
+    views = _api_views()
+    assert len(views) >= 25, views
+    for language, script in (("zh-hans", re.compile("[\u4e00-\u9fff]")), ("en", re.compile("^[ -~]+$"))):
+        with translation.override(language):
+            for route, cls in views:
+                name = str(cls().get_view_name())
+                assert script.search(name), (language, route, name)
+                description = str(cls().get_view_description())
+                assert not description or script.search(description.replace("–", "-")), (language, route)
+
+
+def test_the_browsable_api_s_title_and_brand_name_the_site(client, report, settings):
+    page = client.get("/api/v1/indicators/", HTTP_ACCEPT="text/html").content.decode()
+    assert "<title>指标列表 · 北京城市总体规划实施体检 · 公众参与 API</title>" in page
+    assert "<h1>指标列表</h1>" in page
+    assert "Django REST framework" not in _text(page)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/api/v1/aggregates/indicators/999999/", HTTP_ACCEPT="text/html").content.decode()
+    assert (
+        "<title>Indicator scores · Beijing Master Plan Health Check · Public Participation API</title>"
+        in page
+    )
+    page = client.get("/api/v1/ratings/", HTTP_ACCEPT="text/html").content.decode()
+    assert "<h1>Submit rating</h1>" in page
+    assert "One current 1–5 rating per resident and item" in page
