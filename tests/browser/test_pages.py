@@ -143,6 +143,14 @@ _API_PAGES = ("/api/v1/", "/api/v1/indicators/?page_size=5", "/api/v1/aggregates
 _SCROLLING_BOXES = """() => Array.from(document.querySelectorAll('.request-info pre, .response-info pre'))
   .filter((box) => box.scrollWidth > box.clientWidth + 1)
   .map((box) => `${box.parentElement.className}: ${box.scrollWidth} px of text in ${box.clientWidth} px`)"""
+# The brand's text, when it does not fit on one line inside the dark bar (its bottom below the bar's).
+_BRAND_OUTSIDE_ITS_BAR = """() => {
+  const brand = document.querySelector('.navbar-brand'), bar = brand.closest('.navbar');
+  const text = document.createRange();
+  text.selectNodeContents(brand);
+  const below = Math.round(text.getBoundingClientRect().bottom - bar.getBoundingClientRect().bottom);
+  return below > 0 ? [`the brand "${brand.textContent.trim()}" ends ${below} px below its bar`] : [];
+}"""
 
 
 @pytest.mark.parametrize("path", _API_PAGES)
@@ -152,6 +160,7 @@ def test_the_browsable_api_fits_a_phone(reader, report, path):
         reader.problems()  # a refused inline style is a console error
         + [f"wider than the window: {line}" for line in reader.overflowing()]
         + [f"scrolls sideways: {line}" for line in reader.page.evaluate(_SCROLLING_BOXES)]
+        + reader.page.evaluate(_BRAND_OUTSIDE_ITS_BAR)
     )
     assert not problems, f"{path}:\n" + "\n".join(problems)
 
