@@ -179,8 +179,9 @@ def _rating_payload(rating: Rating) -> dict:
 class RatingCreateApi(SubmissionView):
     """One current 1–5 rating per resident and item; a new one replaces the old."""
 
+    # The browsable API's title and text of the page, in the page's language (DRF's
+    # ``get_view_name`` and ``get_view_description``); the docstring is the OpenAPI one.
     name = gettext_lazy("提交评分")
-    # The browsable API shows it in the page's language (the docstring is the OpenAPI one).
     description = gettext_lazy("每位居民对每项内容保留一个 1–5 分的当前评分；新的评分替换旧的。")
 
     limit_kind = "rating"

@@ -64,6 +64,8 @@ class _YearKeyedDetail(CachedReadView, generics.RetrieveAPIView):
     )
 )
 class EditionListView(CachedReadView, generics.ListAPIView):
+    # Each view's ``name``: its page's title in the browsable API (DRF's ``get_view_name``),
+    # in the page's language; DRF would make an English one of the class's name.
     name = gettext_lazy("各年度报告")
 
     serializer_class = EditionSerializer
