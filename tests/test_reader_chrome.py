@@ -465,3 +465,13 @@ def test_the_browsable_api_s_title_and_brand_name_the_site(client, report, setti
     page = client.get("/api/v1/ratings/", HTTP_ACCEPT="text/html").content.decode()
     assert "<h1>Submit rating</h1>" in page
     assert "One current 1–5 rating per resident and item" in page
+
+
+def test_the_browsable_api_s_raw_data_form_is_labelled_in_the_page_s_language(client, report, settings):
+    # DRF writes these two labels in English, unmarked for translation.
+    labels = re.compile(r"<label[^>]*>\s*([^<]+?)\s*:?\s*</label>")
+    page = client.get("/api/v1/ratings/", HTTP_ACCEPT="text/html").content.decode()
+    assert {"媒体类型", "内容"} <= set(labels.findall(page)), labels.findall(page)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/api/v1/ratings/", HTTP_ACCEPT="text/html").content.decode()
+    assert {"Media type", "Content"} <= set(labels.findall(page)), labels.findall(page)
