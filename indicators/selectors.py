@@ -128,10 +128,19 @@ def chapter_list_published() -> QuerySet[Chapter]:
 # --- Indicators -------------------------------------------------------------------------
 
 
+# An indicator's series runs from the oldest point to the newest: the order of every read of
+# values (``Indicator.current_value`` and friends take the last annual one as the current).
+_SERIES_ORDER = ("year", "month")
+
+
 def _values_prefetch() -> Prefetch:
-    # ``Indicator.current_value`` and friends read ``values.all()``; ordered
-    # here so the series runs from the oldest point to the newest.
-    return Prefetch("values", queryset=IndicatorValue.objects.order_by("year", "month"))
+    # ``Indicator.current_value`` and friends read ``values.all()``.
+    return Prefetch("values", queryset=IndicatorValue.objects.order_by(*_SERIES_ORDER))
+
+
+def _value_rows(values: QuerySet[IndicatorValue]) -> QuerySet:
+    """The rows of ``values`` in series order, of the columns ``_values_of`` makes them from."""
+    return values.order_by(*_SERIES_ORDER).values_list(*_VALUE.lookups())
 
 
 def indicator_list_published() -> QuerySet[Indicator]:
@@ -303,10 +312,8 @@ _indicators_query = Compiled(
 # The values of the chapter's indicators (those of its drafts are dropped in Python),
 # each indicator's from the oldest point to the newest, as ``_values_prefetch``.
 _values_query = Compiled(
-    lambda year, slug: (
+    lambda year, slug: _value_rows(
         IndicatorValue.objects.filter(indicator__chapter__edition__year=year, indicator__chapter__slug=slug)
-        .order_by("year", "month")
-        .values_list(*_VALUE.lookups())
     ),
     year=int,
     slug=str,
@@ -495,10 +502,8 @@ _headlines_query = Compiled(
 )
 # Their values, each indicator's from the oldest point to the newest (a draft's dropped in Python).
 _headline_values_query = Compiled(
-    lambda edition: (
+    lambda edition: _value_rows(
         IndicatorValue.objects.filter(indicator__edition_id=edition, indicator__headline=True)
-        .order_by("year", "month")
-        .values_list(*_VALUE.lookups())
     ),
     edition=int,
 )
@@ -597,10 +602,8 @@ _indicator_query = Compiled(
 # The values of the indicator named by (year, code), from the oldest point to the newest
 # (``_values_prefetch``); not used when the indicator is not public (404).
 _indicator_values_query = Compiled(
-    lambda year, code: (
+    lambda year, code: _value_rows(
         IndicatorValue.objects.filter(indicator__edition__year=year, indicator__code=code)
-        .order_by("year", "month")
-        .values_list(*_VALUE.lookups())
     ),
     year=int,
     code=str,
@@ -641,11 +644,8 @@ _others_query = Compiled(
     now=datetime,
 )
 _others_values_query = Compiled(
-    lambda year, code: (
-        IndicatorValue.objects.filter(indicator__code=code)
-        .exclude(indicator__edition__year=year)
-        .order_by("year", "month")
-        .values_list(*_VALUE.lookups())
+    lambda year, code: _value_rows(
+        IndicatorValue.objects.filter(indicator__code=code).exclude(indicator__edition__year=year)
     ),
     year=int,
     code=str,
@@ -727,7 +727,7 @@ def indicators_from_list_rows(rows: Sequence[Sequence]) -> list[Indicator]:
     """The indicators of rows of ``LIST_COLUMNS`` (a page of the list API), each with its
     edition, chapter and section as ``select_related`` gives them, made without
     ``Model.__init__`` and ``select_related``'s populators (200 instances a page), and with
-    their values (``values_given``)."""
+    their values (``_values_given``)."""
     make_indicator, editions = _LIST_INDICATOR.maker(), _Editions(columns=_EDITION_YEAR)
     make_chapter, make_section = _LIST_CHAPTER.maker(), _LIST_SECTION.maker()
     indicators = []
@@ -739,21 +739,19 @@ def indicators_from_list_rows(rows: Sequence[Sequence]) -> list[Indicator]:
             "section": joined(make_section, section_values),
         }
         indicators.append(make_indicator(own, related))
-    values_given(indicators)
+    _values_given(indicators)
     return indicators
 
 
-def values_given(indicators: list[Indicator]) -> None:
+def _values_given(indicators: list[Indicator]) -> None:
     """Give each of ``indicators``, read without ``_values_prefetch`` (a page of the list
     API), its values as that prefetch would: one query of the values' columns, in the same
     order, each value made without ``Model.__init__``; the prefetch also made a related
     manager and a queryset per indicator."""
     if not indicators:
         return
-    rows = (
+    rows = _value_rows(
         IndicatorValue.objects.filter(indicator_id__in=[indicator.pk for indicator in indicators])
-        .order_by("year", "month")
-        .values_list(*_VALUE.lookups())
     )
     _values_of(indicators, list(rows))
 
@@ -885,10 +883,8 @@ _story_indicators_query = Compiled(
 )
 # The values of the story's indicators (those of drafts dropped in Python).
 _story_values_query = Compiled(
-    lambda year, slug: (
+    lambda year, slug: _value_rows(
         IndicatorValue.objects.filter(indicator__stories__edition__year=year, indicator__stories__slug=slug)
-        .order_by("year", "month")
-        .values_list(*_VALUE.lookups())
     ),
     year=int,
     slug=str,

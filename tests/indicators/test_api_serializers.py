@@ -37,7 +37,7 @@ def test_every_indicator_is_serialised_as_drf_would(report_2023, language, with_
 
 
 def test_the_list_api_gives_each_page_the_values_the_prefetch_gave(report_2023, client, settings):
-    """The list API reads a page's values after cutting the page (``selectors.values_given``),
+    """The list API reads a page's values after cutting the page (``selectors._values_given``),
     not with the queryset's prefetch: every page of the 2023 report, in both languages, is
     what the serializer gives for the prefetched indicators, values and their order included."""
     request = RequestFactory().get("/api/v1/indicators/", HTTP_HOST="testserver")
