@@ -130,7 +130,9 @@ def chapter_list_published() -> QuerySet[Chapter]:
 
 # An indicator's series runs from the oldest point to the newest: the order of every read of
 # values (``Indicator.current_value`` and friends take the last annual one as the current).
-_SERIES_ORDER = ("year", "month")
+# The id makes it total: a read of several indicators' values has rows of the same year,
+# which two plans of one statement (a prepared one's generic plan) may interleave differently.
+_SERIES_ORDER = ("year", "month", "id")
 
 
 def _values_prefetch() -> Prefetch:
