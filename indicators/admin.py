@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -56,6 +56,7 @@ from indicators.resources import (
     IndicatorValueResource,
     value_differs_message,
 )
+from indicators.selectors import values_prefetch
 
 
 class ReportAdmin(admin.ModelAdmin):
@@ -412,8 +413,7 @@ class IndicatorAdmin(ImportExportMixin, PublishableAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Indicator]:
-        values = IndicatorValue.objects.order_by("year", "month")
-        return super().get_queryset(request).prefetch_related(Prefetch("values", queryset=values))
+        return super().get_queryset(request).prefetch_related(values_prefetch())
 
     @admin.display(description=_("数值"))
     def figure(self, obj: Indicator) -> str:

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
@@ -62,6 +62,7 @@ from indicators.models import (
     format_number,
     publication_normalize,
 )
+from indicators.selectors import values_prefetch
 
 # Column headers, as staff read them. The first four identify the indicator.
 COL_EDITION = "报告年度"
@@ -632,8 +633,8 @@ class IndicatorValueResource(resources.ModelResource):
         """Indicators (the admin's filtered list) become their value rows, in report order."""
         indicators = (
             queryset.select_related("edition", "chapter", "section")
-            .prefetch_related(None)  # the admin's own prefetch of values is ordered differently
-            .prefetch_related(Prefetch("values", queryset=IndicatorValue.objects.order_by("year", "month")))
+            .prefetch_related(None)  # whatever the caller's queryset prefetches, values in series order
+            .prefetch_related(values_prefetch())
             .order_by("edition__year", "chapter__number", "order", "id")
         )
         rows: list[IndicatorValue] = []

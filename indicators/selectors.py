@@ -135,8 +135,9 @@ def chapter_list_published() -> QuerySet[Chapter]:
 _SERIES_ORDER = ("year", "month", "id")
 
 
-def _values_prefetch() -> Prefetch:
-    # ``Indicator.current_value`` and friends read ``values.all()``.
+def values_prefetch() -> Prefetch:
+    """Each indicator's values in series order, as ``Indicator.current_value`` and friends read them
+    (``values.all()``): the pages' reads, the admin's list and the export."""
     return Prefetch("values", queryset=IndicatorValue.objects.order_by(*_SERIES_ORDER))
 
 
@@ -150,7 +151,7 @@ def indicator_list_published() -> QuerySet[Indicator]:
     return (
         Indicator.objects.filter(public_q(), public_q("edition__"))
         .select_related("edition", "chapter__edition", "section")
-        .prefetch_related(_values_prefetch())
+        .prefetch_related(values_prefetch())
     )
 
 
@@ -312,7 +313,7 @@ _indicators_query = Compiled(
     now=datetime,
 )
 # The values of the chapter's indicators (those of its drafts are dropped in Python),
-# each indicator's from the oldest point to the newest, as ``_values_prefetch``.
+# each indicator's from the oldest point to the newest, as ``values_prefetch``.
 _values_query = Compiled(
     lambda year, slug: _value_rows(
         IndicatorValue.objects.filter(indicator__chapter__edition__year=year, indicator__chapter__slug=slug)
@@ -602,7 +603,7 @@ _indicator_query = Compiled(
     now=datetime,
 )
 # The values of the indicator named by (year, code), from the oldest point to the newest
-# (``_values_prefetch``); not used when the indicator is not public (404).
+# (``values_prefetch``); not used when the indicator is not public (404).
 _indicator_values_query = Compiled(
     lambda year, code: _value_rows(
         IndicatorValue.objects.filter(indicator__edition__year=year, indicator__code=code)
@@ -746,7 +747,7 @@ def indicators_from_list_rows(rows: Sequence[Sequence]) -> list[Indicator]:
 
 
 def _values_given(indicators: list[Indicator]) -> None:
-    """Give each of ``indicators``, read without ``_values_prefetch`` (a page of the list
+    """Give each of ``indicators``, read without ``values_prefetch`` (a page of the list
     API), its values as that prefetch would: one query of the values' columns, in the same
     order, each value made without ``Model.__init__``; the prefetch also made a related
     manager and a queryset per indicator."""
