@@ -212,7 +212,8 @@ def _chart_texts(language: str | None, prefix: str, min_count: int) -> dict[str,
             f'{gettext("各项满意度的图表，数据见下表")}"></canvas>\n  </div>\n  '
         ),
         "table": (
-            '\n  <div class="table-scroll">\n  <table class="data-table data-table--scores">\n'
+            '\n  <div class="table-scroll" tabindex="0" role="region" aria-labelledby="item-scores-title">\n'
+            '  <table class="data-table data-table--scores">\n'
             f"    <caption>{gettext('各项满意度（1–5 分）')}</caption>\n"
             f'    <thead><tr><th scope="col">{gettext("项目")}</th><th scope="col">{gettext("平均分")}</th>'
             f'<th scope="col">{interval}</th><th scope="col">{gettext("评价人数")}</th></tr></thead>\n'

@@ -31,7 +31,8 @@ CHAPTER_SCORE = """{% load i18n static participation chrome %}<section class="pa
 </section>
 """  # noqa: E501
 
-# templates/feedback/_chapter_chart.html as it was, with its rows written by a loop; each
+# templates/feedback/_chapter_chart.html as it was (its table's scroll box since named and
+# focusable, as every table's is), with its rows written by a loop; each
 # name as ``{% marked_chinese %}`` writes it (on an English page, a name shown in Chinese or
 # quoting the report's term marked so; on a Chinese page, escaped as ``{{ name }}`` was).
 CHAPTER_CHART = """{% load i18n static chrome report %}<section class="item-scores" id="item-scores" aria-labelledby="item-scores-title">
@@ -42,7 +43,7 @@ CHAPTER_CHART = """{% load i18n static chrome report %}<section class="item-scor
     <canvas data-chart="chapter-chart-data" role="img" aria-label="{% translate '各项满意度的图表，数据见下表' %}"></canvas>
   </div>{% endfixed %}
   {{ chart|json_script:"chapter-chart-data" }}
-  {% fixed %}<div class="table-scroll">
+  {% fixed %}<div class="table-scroll" tabindex="0" role="region" aria-labelledby="item-scores-title">
   <table class="data-table data-table--scores">
     <caption>{% translate "各项满意度（1–5 分）" %}</caption>
     <thead><tr><th scope="col">{% translate "项目" %}</th><th scope="col">{% translate "平均分" %}</th><th scope="col">{% translate "95% 区间" %}</th><th scope="col">{% translate "评价人数" %}</th></tr></thead>

@@ -109,6 +109,33 @@ _BROKEN_NUMBERS = """() => {
 }"""
 
 
+# Words drawn over two lines ("Wor" above "ld"): each run of Latin letters, outside a web
+# address, whose first and last letters are on different lines; and, in a table's column heads
+# and the phrase a cell shows in place of a figure (件数不足), each run of Chinese characters
+# (between two Han characters a line may break, but a label cut in two reads as two words).
+_BROKEN_WORDS = """() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.offsetParent === null || parent.closest('[aria-hidden=true]')) continue;
+    const words = node.data.includes('://') ? [] : Array.from(node.data.matchAll(/[A-Za-z]{2,}/g));
+    if (parent.closest('.data-table thead th, .data-table .no-figure')) {
+      words.push(...node.data.matchAll(/[\\u4e00-\\u9fff]{2,}/g));
+    }
+    for (const match of words) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const [first, ...rest] = Array.from(range.getClientRects());
+      if (first && rest.some((rect) => rect.top >= first.bottom - 1)) {
+        broken.push(`${match[0]} in <${parent.localName} class="${parent.className}">`);
+      }
+    }
+  }
+  return broken;
+}"""
+
 # What reaches past the right edge of the window, which a reader would have to scroll sideways
 # to see: the page's width, and the innermost boxes that stick out (not those inside a box that
 # scrolls or clips them: a wide table in its own scrolling frame is meant to).
@@ -352,6 +379,11 @@ class Visit:
         """Figures drawn over two lines ("4" above "8"): each run of digits (with its
         decimal point or separators) should sit on one line."""
         return self.page.evaluate(_BROKEN_NUMBERS)
+
+    def broken_words(self) -> list[str]:
+        """Words drawn over two lines: a Latin word anywhere, a Chinese one in a table's
+        column heads and in a cell's phrase for a withheld figure (``_BROKEN_WORDS``)."""
+        return self.page.evaluate(_BROKEN_WORDS)
 
     def overflowing(self) -> list[str]:
         """What makes the page wider than the window (a reader would scroll sideways to read

@@ -4,7 +4,7 @@ Each page answers 200 and, once its scripts have run and its requests have settl
 has logged no console error and thrown nothing, asked no host but the site itself
 for anything, and shows axe-core (WCAG 2.x rules and best practices) no serious or
 critical violation; no form control or button is under 24 CSS pixels (WCAG 2.5.8's
-touch target), no figure is broken over two lines, and nothing makes the page wider than
+touch target), no figure or word is broken over two lines, and nothing makes the page wider than
 the window (a reader scrolling sideways to read a line: WCAG 1.4.10, reflow). Each page is opened once, at the
 phone's width, checked, then resized to the desktop's and checked again: the media queries
 apply on a resize, the charts draw again, and what the width fetches is waited for, so a
@@ -84,6 +84,7 @@ def _width_problems(visit, screenshots, shot: str, *, full_page: bool) -> list[s
         [f"axe: {line}" for line in visit.axe_blocking()]
         + [f"touch target under 24 px: {line}" for line in visit.small_controls(24)]
         + [f"figure broken over two lines: {line}" for line in visit.broken_numbers()]
+        + [f"word broken over two lines: {line}" for line in visit.broken_words()]
         + [f"wider than the window: {line}" for line in visit.overflowing()]
     )
     return [f"{shot}: {line}" for line in problems]
@@ -103,7 +104,10 @@ def test_page_is_clean(reader, report, screenshots, name):
 
 # The English catalogue on a phone: longer words in the same boxes, and every page's
 # lang attributes (axe checks them) in the other language.
-_ENGLISH_PAGES = ("home", "chapter", "indicator", "story", "survey", "districts")
+_ENGLISH_PAGES = (
+    *("home", "chapter", "indicator", "story", "survey", "districts"),
+    *("accountability", "open-data"),
+)
 ENGLISH = [name for name in _ENGLISH_PAGES if name in PRESENT]
 
 
@@ -207,4 +211,54 @@ def test_a_chinese_term_quoted_in_english_stays_whole_on_a_phone(reader, report,
         broken += [f"{width} px: {text}" for text, cut in runs if cut]
         broken += [f"{width} px, wider than the window: {line}" for line in reader.overflowing()]
     assert not broken, f"{path}:\n" + "\n".join(broken)
+    assert reader.problems() == []
+
+
+# The pages with tables of figures, at the narrowest phones in use, in both languages: no word
+# is cut in two, the page never scrolls sideways (a table wider than the phone scrolls in its own
+# box), and a table that scrolls keeps its caption whole in view and its rows' names at its left.
+_TABLE_PAGES = (
+    "chapter",
+    "indicator",
+    "survey",
+    "survey-results",
+    "accountability",
+    "districts",
+    "open-data",
+)
+_NARROW_PHONES = (320, 360)
+_SCROLLED_TABLES = """() => Array.from(document.querySelectorAll('.table-scroll'))
+  .filter((box) => box.offsetParent !== null)
+  .flatMap((box) => {
+    const problems = [], edge = box.getBoundingClientRect();
+    const name = box.getAttribute('aria-labelledby');
+    const caption = box.querySelector('caption');
+    const past = caption ? Math.round(caption.getBoundingClientRect().right - edge.right) : 0;
+    if (past > 1) problems.push(`${name}: its caption reaches ${past} px past its box`);
+    box.scrollLeft = box.scrollWidth;
+    for (const head of box.querySelectorAll('th[scope=row]')) {
+      const off = Math.round(head.getBoundingClientRect().left - edge.left);
+      if (Math.abs(off) > 1) {
+        const row = head.textContent.trim();
+        problems.push(`${name}: scrolled ${box.scrollLeft} px, "${row}" is ${off} px from its box's left`);
+        break;
+      }
+    }
+    box.scrollLeft = 0;
+    return problems;
+  })"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("name", [name for name in _TABLE_PAGES if name in PRESENT])
+def test_tables_read_whole_on_the_narrowest_phones(reader, report, name, language):
+    reader.context.add_cookies([{"name": "django_language", "value": language, "url": reader.base}])
+    path = _open(reader, report, name)
+    problems = []
+    for width in _NARROW_PHONES:
+        reader.resize({"width": width, "height": 800})
+        problems += [f"{width} px, word broken over two lines: {line}" for line in reader.broken_words()]
+        problems += [f"{width} px, wider than the window: {line}" for line in reader.overflowing()]
+        problems += [f"{width} px, {line}" for line in reader.page.evaluate(_SCROLLED_TABLES)]
+    assert not problems, f"{path} ({language}):\n" + "\n".join(problems)
     assert reader.problems() == []
