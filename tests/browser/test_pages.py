@@ -262,3 +262,24 @@ def test_tables_read_whole_on_the_narrowest_phones(reader, report, name, languag
         problems += [f"{width} px, {line}" for line in reader.page.evaluate(_SCROLLED_TABLES)]
     assert not problems, f"{path} ({language}):\n" + "\n".join(problems)
     assert reader.problems() == []
+
+
+# The names Chart.js draws under the accountability chart's bars, and the queues the table lists.
+_CHART_NAMES = """() => {
+  const chart = window.Chart.getChart(document.getElementById('accountability-chart'));
+  const queues = document.querySelectorAll('#accountability-table tbody th[scope=row]');
+  return [chart.scales.x.ticks.map((tick) => chart.scales.x.getLabelForValue(tick.value)),
+          Array.from(queues, (th) => th.textContent.trim())];
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 390, DESKTOP["width"]])
+def test_the_accountability_chart_names_every_queue(reader, report, width):
+    # Bars without a name under them cannot be told apart (the table below has them, but the
+    # chart is what a phone shows first); Chart.js drops every other name where they crowd.
+    reader.resize({"width": width, "height": 800})
+    assert reader.goto("/accountability/") == 200
+    drawn, queues = reader.page.evaluate(_CHART_NAMES)
+    assert len(queues) == 17  # Beijing's 16 districts and the city-level queue
+    assert drawn == queues, f"at {width} px the chart names {len(drawn)} of {len(queues)} queues"
+    assert reader.problems() == []

@@ -52,7 +52,12 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        scales: { y: { beginAtZero: true, max: 100 } },
+        // Every queue named under its bars: Chart.js would drop every other name on a phone
+        // (autoSkip), leaving bars a reader cannot tell apart; it turns them upright instead.
+        scales: {
+          x: { ticks: { autoSkip: false, maxRotation: 90 } },
+          y: { beginAtZero: true, max: 100 },
+        },
       },
     });
   }
