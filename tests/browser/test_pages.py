@@ -22,7 +22,7 @@ from dataclasses import asdict
 import pytest
 from django.urls import Resolver404, resolve
 
-from tests.browser.viewports import DESKTOP
+from tests.browser.viewports import DESKTOP, PHONE
 
 pytestmark = pytest.mark.django_db
 
@@ -282,4 +282,18 @@ def test_the_accountability_chart_names_every_queue(reader, report, width):
     drawn, queues = reader.page.evaluate(_CHART_NAMES)
     assert len(queues) == 17  # Beijing's 16 districts and the city-level queue
     assert drawn == queues, f"at {width} px the chart names {len(drawn)} of {len(queues)} queues"
+    assert reader.problems() == []
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_an_alley_s_place_in_the_ten_stays_on_one_line(reader, report, language):
+    # "No." at the end of the badge's first line and "1" alone on the next read as two things.
+    reader.context.add_cookies([{"name": "django_language", "value": language, "url": reader.base}])
+    path = _open(reader, report, "story")
+    place = reader.page.locator(".rank .rank__place")
+    for width in (*_NARROW_PHONES, PHONE["width"]):
+        reader.resize({"width": width, "height": 800})
+        tops = place.evaluate("(el) => new Set(Array.from(el.getClientRects(), (r) => r.top)).size")
+        assert tops == 1, f"{path} ({language}) at {width} px: {place.text_content()!r} over {tops} lines"
+    assert place.text_content() == ("第 1 条" if language == "zh-hans" else "No. 1")
     assert reader.problems() == []
