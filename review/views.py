@@ -263,12 +263,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "label": _("反馈数"),
             "labels": [str(row["label"]) for row in figures["backlog"]],
             "values": [row["count"] for row in figures["backlog"]],
+            "counts": True,
         },
         "chart-weekly": {
             "type": "line",
             "label": _("新反馈数"),
             "labels": [row["week"].isoformat() for row in figures["weekly"]],
             "values": [row["count"] for row in figures["weekly"]],
+            "counts": True,
         },
     }
     context = {**figures, **_held_ratings_context(request.user), "charts": charts, "review_nav": "dashboard"}

@@ -4,6 +4,7 @@
  * Each chart is a <canvas data-chart="ID"> whose data sits in
  * <script type="application/json" id="ID"> (Django's json_script):
  *   {"type": "line"|"bar", "label": "...", "labels": [...], "values": [...]}
+ * ("counts": true when the values are counts: the axis starts at 0 and has whole steps only)
  * or, for residents' satisfaction with its interval (a chapter's items):
  *   {"type": "interval", "label": "...", "interval_label": "...", "labels": [...],
  *    "values": [means], "low": [...], "high": [...], "min": 1, "max": 5}
@@ -68,7 +69,11 @@
         plugins: { legend: { display: false }, tooltip: { enabled: true } },
         scales: {
           x: { grid: { display: false } },
-          y: { beginAtZero: isBar, grid: { color: grid } },
+          y: {
+            beginAtZero: isBar || data.counts === true,
+            grid: { color: grid },
+            ticks: data.counts === true ? { precision: 0 } : {},
+          },
         },
       },
     });
