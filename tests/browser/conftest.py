@@ -110,17 +110,19 @@ _BROKEN_NUMBERS = """() => {
 
 
 # Words drawn over two lines ("Wor" above "ld"): each run of Latin letters, outside a web
-# address, whose first and last letters are on different lines; and, in a table's column heads
-# and the phrase a cell shows in place of a figure (件数不足), each run of Chinese characters
-# (between two Han characters a line may break, but a label cut in two reads as two words).
+# address, whose first and last letters are on different lines; and, in a table's column heads,
+# the phrase a cell shows in place of a figure (件数不足) and a case's actions (立案), each run
+# of Chinese characters (between two Han characters a line may break, but a label cut in two
+# reads as two words).
 _BROKEN_WORDS = """() => {
+  const labels = '.data-table thead th, .data-table .no-figure, .review thead th, .review .event__action';
   const broken = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
     if (!parent || parent.offsetParent === null || parent.closest('[aria-hidden=true]')) continue;
     const words = node.data.includes('://') ? [] : Array.from(node.data.matchAll(/[A-Za-z]{2,}/g));
-    if (parent.closest('.data-table thead th, .data-table .no-figure')) {
+    if (parent.closest(labels)) {
       words.push(...node.data.matchAll(/[\\u4e00-\\u9fff]{2,}/g));
     }
     for (const match of words) {
