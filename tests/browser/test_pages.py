@@ -22,7 +22,12 @@ from dataclasses import asdict
 import pytest
 from django.urls import Resolver404, resolve
 
+from indicators.models import District
+from review.accountability import accountability_refresh
+from review.models import ReviewCase
+from review.services import case_reply
 from tests.browser.viewports import DESKTOP, PHONE
+from tests.review.helpers import make_planner
 
 pytestmark = pytest.mark.django_db
 
@@ -264,24 +269,57 @@ def test_tables_read_whole_on_the_narrowest_phones(reader, report, name, languag
     assert reader.problems() == []
 
 
-# The names Chart.js draws under the accountability chart's bars, and the queues the table lists.
+# The names Chart.js draws under the accountability chart's bars, and the queues the table gives a
+# rate for (a cell's data-value, "" where the rate is withheld below the minimum).
 _CHART_NAMES = """() => {
   const chart = window.Chart.getChart(document.getElementById('accountability-chart'));
-  const queues = document.querySelectorAll('#accountability-table tbody th[scope=row]');
-  return [chart.scales.x.ticks.map((tick) => chart.scales.x.getLabelForValue(tick.value)),
-          Array.from(queues, (th) => th.textContent.trim())];
+  const rated = Array.from(document.querySelectorAll('#accountability-table tbody tr'))
+    .filter((row) => Array.from(row.querySelectorAll('td[data-value]')).some((td) => td.dataset.value !== ''))
+    .map((row) => row.querySelector('th').textContent.trim());
+  const x = chart && chart.scales.x;
+  return [x ? x.ticks.map((tick) => x.getLabelForValue(tick.value)) : null, rated];
 }"""
+_CHART_SHOWN = """() => [!document.querySelector('[data-chart-wrapper]').hidden,
+  !document.querySelector('[data-chart-note]').hidden]"""
+
+
+@pytest.fixture(scope="module")
+def dongcheng_answered(report, django_db_blocker):
+    """Five of Dongcheng's cases (the residents' low scores opened them) answered in time by its
+    planner, committed: Dongcheng's response rate is shown (5 of 5), every other rate withheld."""
+    with django_db_blocker.unblock():
+        dongcheng = District.objects.get(slug="dongcheng")
+        planner = make_planner("browser-accountability-planner", districts=[dongcheng])
+        cases = list(ReviewCase.objects.filter(district=dongcheng).order_by("pk")[:5])
+        assert len(cases) == 5, f"the residents' scores opened {len(cases)} cases in Dongcheng"
+        for case in cases:
+            case_reply(user=planner, case=case, body="感谢反馈，已转交街道办理。")
+        accountability_refresh()
+    return dongcheng
 
 
 @pytest.mark.parametrize("width", [320, 390, DESKTOP["width"]])
-def test_the_accountability_chart_names_every_queue(reader, report, width):
-    # Bars without a name under them cannot be told apart (the table below has them, but the
-    # chart is what a phone shows first); Chart.js drops every other name where they crowd.
+def test_the_accountability_chart_names_each_queue_it_charts(reader, report, dongcheng_answered, width):
+    # Bars without a name under them cannot be told apart (Chart.js dropped every other name
+    # where they crowd); a queue whose every rate is withheld is not charted, where its missing
+    # bars would read as 0 %, and a note says so.
     reader.resize({"width": width, "height": 800})
     assert reader.goto("/accountability/") == 200
-    drawn, queues = reader.page.evaluate(_CHART_NAMES)
-    assert len(queues) == 17  # Beijing's 16 districts and the city-level queue
-    assert drawn == queues, f"at {width} px the chart names {len(drawn)} of {len(queues)} queues"
+    drawn, rated = reader.page.evaluate(_CHART_NAMES)
+    assert rated == [dongcheng_answered.name]
+    assert drawn == rated, f"at {width} px the chart names {drawn}, the table rates {rated}"
+    assert reader.page.evaluate(_CHART_SHOWN) == [True, True]
+    assert reader.problems() == []
+
+
+def test_the_accountability_chart_is_not_drawn_where_every_rate_is_withheld(reader, report):
+    # A month before any feedback: every queue's rates withheld, nothing to chart (empty axes
+    # under a legend would read as seventeen queues at 0 %); the table says 件数不足.
+    assert reader.goto("/accountability/?start=2024-01&end=2024-01") == 200
+    drawn, rated = reader.page.evaluate(_CHART_NAMES)
+    assert rated == [] and drawn is None
+    assert reader.page.evaluate(_CHART_SHOWN) == [False, False]
+    assert reader.page.locator("#accountability-table .no-figure").count() == 17 * 4
     assert reader.problems() == []
 
 

@@ -3,6 +3,11 @@
  * the strict Content-Security-Policy allows only static files). The table
  * stays the source and works without JavaScript; cells carry their figure
  * in data-value ("" when withheld below the minimum).
+ *
+ * A bar chart cannot tell a withheld rate from 0 %: a queue with no rate shown
+ * would read as a queue that answered nothing. So only the queues with at least
+ * one rate are charted (a note under the chart says the others are in the
+ * table), and with none the chart is not drawn at all.
  */
 (function () {
   "use strict";
@@ -29,23 +34,40 @@
       return [];
     });
     Array.prototype.forEach.call(rows, function (row) {
-      labels.push(row.querySelector("th").textContent.trim());
-      fields.forEach(function (field, i) {
+      var values = fields.map(function (field) {
         var cell = row.querySelector('[data-field="' + field + '"]');
         var value = cell ? cell.getAttribute("data-value") : "";
-        series[i].push(value === "" ? null : parseFloat(value));
+        return value === "" || value === null ? null : parseFloat(value);
+      });
+      var shown = values.filter(function (value) {
+        return value !== null;
+      });
+      if (!shown.length) {
+        return;
+      }
+      labels.push(row.querySelector("th").textContent.trim());
+      values.forEach(function (value, i) {
+        series[i].push(value);
       });
     });
+    if (!labels.length) {
+      return;
+    }
     var wrapper = canvas.closest("[data-chart-wrapper]");
     if (wrapper) {
       wrapper.hidden = false;
+    }
+    var note = document.querySelector("[data-chart-note]");
+    if (note && labels.length < rows.length) {
+      note.hidden = false;
     }
     new window.Chart(canvas, {
       type: "bar",
       data: {
         labels: labels,
         datasets: fields.map(function (field, i) {
-          return { label: names[i], data: series[i], backgroundColor: colours[i] };
+          // A bar as wide as a few queues' would be, however few are charted.
+          return { label: names[i], data: series[i], backgroundColor: colours[i], maxBarThickness: 40 };
         }),
       },
       options: {
