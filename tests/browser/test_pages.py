@@ -335,3 +335,21 @@ def test_an_alley_s_place_in_the_ten_stays_on_one_line(reader, report, language)
         assert tops == 1, f"{path} ({language}) at {width} px: {place.text_content()!r} over {tops} lines"
     assert place.text_content() == ("第 1 条" if language == "zh-hans" else "No. 1")
     assert reader.problems() == []
+
+
+# How many lines each table's formats take on the open-data page ("CSV · XLSX · JSON").
+_FORMAT_LINES = """() => Array.from(document.querySelectorAll('.downloads__formats'), (cell) => {
+  const links = Array.from(cell.querySelectorAll('a'), (a) => a.getBoundingClientRect().top);
+  return [cell.closest('tr').querySelector('th').textContent.trim(), new Set(links).size];
+})"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_open_data_formats_read_on_one_line_on_a_desktop(reader, report, language):
+    reader.context.add_cookies([{"name": "django_language", "value": language, "url": reader.base}])
+    path = _open(reader, report, "open-data")
+    reader.resize(DESKTOP)
+    lines = reader.page.evaluate(_FORMAT_LINES)
+    assert len(lines) == 5  # four tables and the district boundaries
+    assert all(count == 1 for _table, count in lines), f"{path} ({language}) at 1280 px: {lines}"
+    assert reader.problems() == []
