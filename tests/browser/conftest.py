@@ -89,43 +89,19 @@ _SMALL_CONTROLS = """(min) => Array.from(document.querySelectorAll(
   .filter(([el, box]) => box.height < min || box.width < min)
   .map(([el, box]) => `${el.outerHTML.slice(0, 80)} ${Math.round(box.width)}×${Math.round(box.height)}`)"""
 
-_BROKEN_NUMBERS = """() => {
-  const broken = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.parentElement || node.parentElement.offsetParent === null) continue;
-    for (const match of node.data.matchAll(/\\d[\\d.,]*\\d/g)) {
-      const range = document.createRange();
-      range.setStart(node, match.index);
-      range.setEnd(node, match.index + match[0].length);
-      const [first, ...rest] = Array.from(range.getClientRects());
-      if (rest.some((rect) => rect.top >= first.bottom - 1)) {
-        const parent = node.parentElement;
-        broken.push(`${match[0]} in <${parent.localName} class="${parent.className}">`);
-      }
-    }
-  }
-  return broken;
-}"""
-
-
-# Words drawn over two lines ("Wor" above "ld"): each run of Latin letters, outside a web
-# address, whose first and last letters are on different lines; and, in a table's column heads,
-# the phrase a cell shows in place of a figure (件数不足) and a case's actions (立案), each run
-# of Chinese characters (between two Han characters a line may break, but a label cut in two
-# reads as two words).
-_BROKEN_WORDS = """() => {
-  const labels = '.data-table thead th, .data-table .no-figure, .review thead th, .review .event__action';
+# Runs of text drawn over two lines (a line box below the run's first): each match of ``runs``
+# in the visible text, and of ``labelRuns`` in the text inside ``labels``; text inside ``skip``
+# and, with ``skipAddresses``, text holding a web address is passed over.
+_BROKEN_RUNS = """({runs, skip = null, skipAddresses = false, labels = null, labelRuns = null}) => {
   const broken = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (!parent || parent.offsetParent === null || parent.closest('[aria-hidden=true]')) continue;
-    const words = node.data.includes('://') ? [] : Array.from(node.data.matchAll(/[A-Za-z]{2,}/g));
-    if (parent.closest(labels)) {
-      words.push(...node.data.matchAll(/[\\u4e00-\\u9fff]{2,}/g));
-    }
-    for (const match of words) {
+    if (!parent || parent.offsetParent === null || (skip && parent.closest(skip))) continue;
+    const address = skipAddresses && node.data.includes('://');
+    const found = address ? [] : Array.from(node.data.matchAll(new RegExp(runs, 'g')));
+    if (labels && parent.closest(labels)) found.push(...node.data.matchAll(new RegExp(labelRuns, 'g')));
+    for (const match of found) {
       const range = document.createRange();
       range.setStart(node, match.index);
       range.setEnd(node, match.index + match[0].length);
@@ -137,6 +113,20 @@ _BROKEN_WORDS = """() => {
   }
   return broken;
 }"""
+# Figures: each run of digits with its decimal point or separators.
+_FIGURES = {"runs": r"\d[\d.,]*\d"}
+# Words: each run of Latin letters, outside a web address; and, in a table's column heads, the
+# phrase a cell shows in place of a figure (件数不足) and a case's actions (立案), each run of
+# Chinese characters (between two Han characters a line may break, but a label cut in two reads
+# as two words).
+_WORDS = {
+    "runs": "[A-Za-z]{2,}",
+    "skip": "[aria-hidden=true]",
+    "skipAddresses": True,
+    "labels": ".data-table thead th, .data-table .no-figure, .review thead th, .review .event__action",
+    "labelRuns": r"[\u4e00-\u9fff]{2,}",
+}
+
 
 # What reaches past the right edge of the window, which a reader would have to scroll sideways
 # to see: the page's width, and the innermost boxes that stick out (not those inside a box that
@@ -380,12 +370,23 @@ class Visit:
     def broken_numbers(self) -> list[str]:
         """Figures drawn over two lines ("4" above "8"): each run of digits (with its
         decimal point or separators) should sit on one line."""
-        return self.page.evaluate(_BROKEN_NUMBERS)
+        return self.page.evaluate(_BROKEN_RUNS, _FIGURES)
 
     def broken_words(self) -> list[str]:
         """Words drawn over two lines: a Latin word anywhere, a Chinese one in a table's
-        column heads and in a cell's phrase for a withheld figure (``_BROKEN_WORDS``)."""
-        return self.page.evaluate(_BROKEN_WORDS)
+        column heads and in a cell's phrase for a withheld figure (``_WORDS``)."""
+        return self.page.evaluate(_BROKEN_RUNS, _WORDS)
+
+    def reading_problems(self) -> list[str]:
+        """What a reader of the open page would find wrong at its present width: serious axe
+        violations, figures and words cut over two lines, what makes the page wider than the
+        window; each line saying which."""
+        return (
+            [f"axe: {line}" for line in self.axe_blocking()]
+            + [f"figure broken over two lines: {line}" for line in self.broken_numbers()]
+            + [f"word broken over two lines: {line}" for line in self.broken_words()]
+            + [f"wider than the window: {line}" for line in self.overflowing()]
+        )
 
     def overflowing(self) -> list[str]:
         """What makes the page wider than the window (a reader would scroll sideways to read

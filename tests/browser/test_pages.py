@@ -85,13 +85,9 @@ def _open(visit, report, name: str) -> str:
 def _width_problems(visit, screenshots, shot: str, *, full_page: bool) -> list[str]:
     """What the open page shows wrong at its present width, each line named by ``shot``."""
     visit.screenshot(screenshots, shot, full_page=full_page)
-    problems = (
-        [f"axe: {line}" for line in visit.axe_blocking()]
-        + [f"touch target under 24 px: {line}" for line in visit.small_controls(24)]
-        + [f"figure broken over two lines: {line}" for line in visit.broken_numbers()]
-        + [f"word broken over two lines: {line}" for line in visit.broken_words()]
-        + [f"wider than the window: {line}" for line in visit.overflowing()]
-    )
+    problems = visit.reading_problems() + [
+        f"touch target under 24 px: {line}" for line in visit.small_controls(24)
+    ]
     return [f"{shot}: {line}" for line in problems]
 
 

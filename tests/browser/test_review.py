@@ -38,15 +38,6 @@ def _signed_in(visit, username: str) -> None:
     visit.settle()
 
 
-def _page_problems(visit) -> list[str]:
-    return (
-        [f"axe: {line}" for line in visit.axe_blocking()]
-        + [f"figure broken over two lines: {line}" for line in visit.broken_numbers()]
-        + [f"word broken over two lines: {line}" for line in visit.broken_words()]
-        + [f"wider than the window: {line}" for line in visit.overflowing()]
-    )
-
-
 # Each chart of the dashboard whose values are counts, and the values of its axis's steps.
 _COUNT_AXES = """() => ['chart-backlog', 'chart-weekly'].map((id) => {
   const chart = window.Chart.getChart(document.querySelector(`canvas[data-chart="${id}"]`));
@@ -58,7 +49,7 @@ _COUNT_AXES = """() => ['chart-backlog', 'chart-weekly'].map((id) => {
 def test_a_planner_s_queue_and_dashboard_read_well_on_a_phone(open_browser, planners, username):
     visit = open_browser({"width": 390, "height": 844})
     _signed_in(visit, username)
-    problems = [f"queue: {line}" for line in _page_problems(visit)]
+    problems = [f"queue: {line}" for line in visit.reading_problems()]
     cases = visit.page.get_by_role("main").locator("a[href^='/review/cases/']")
     if username == "browser-planner":
         # The residents' low scores in Dongcheng opened cases; the first, with its history.
@@ -68,12 +59,12 @@ def test_a_planner_s_queue_and_dashboard_read_well_on_a_phone(open_browser, plan
         visit.settle()
         for width in (320, 390):
             visit.resize({"width": width, "height": 844})
-            problems += [f"case at {width} px: {line}" for line in _page_problems(visit)]
+            problems += [f"case at {width} px: {line}" for line in visit.reading_problems()]
         visit.resize({"width": 390, "height": 844})
     assert visit.goto("/review/dashboard/") == 200
     for width in (320, 390, DESKTOP["width"]):
         visit.resize({"width": width, "height": 844})
-        problems += [f"dashboard at {width} px: {line}" for line in _page_problems(visit)]
+        problems += [f"dashboard at {width} px: {line}" for line in visit.reading_problems()]
         for chart, steps in visit.page.evaluate(_COUNT_AXES):
             assert steps, f"{chart} drew no axis"
             assert steps[0] == 0, f"{chart} at {width} px starts at {steps[0]}"

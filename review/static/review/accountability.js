@@ -39,10 +39,10 @@
         var value = cell ? cell.getAttribute("data-value") : "";
         return value === "" || value === null ? null : parseFloat(value);
       });
-      var shown = values.filter(function (value) {
+      var rated = values.some(function (value) {
         return value !== null;
       });
-      if (!shown.length) {
+      if (!rated) {
         return;
       }
       labels.push(row.querySelector("th").textContent.trim());
