@@ -275,8 +275,33 @@ _CHART_NAMES = """() => {
   const x = chart && chart.scales.x;
   return [x ? x.ticks.map((tick) => x.getLabelForValue(tick.value)) : null, rated];
 }"""
-_CHART_SHOWN = """() => [!document.querySelector('[data-chart-wrapper]').hidden,
-  !document.querySelector('[data-chart-note]').hidden]"""
+_CHART_SHOWN = """() => ['[data-chart-wrapper]', '[data-chart-note]', '[data-chart-gap-note]']
+  .map((selector) => !document.querySelector(selector).hidden)"""
+# What the chart writes on its canvas, redrawn once with fillText watched: where it wrote the
+# table's words for a withheld rate (件数不足), and where the charted queues' withheld rates'
+# bars would stand (x in CSS pixels, rounded).
+_WITHHELD_MARKS = """() => {
+  const chart = window.Chart.getChart(document.getElementById('accountability-chart'));
+  const words = document.querySelector('#accountability-table .no-figure').textContent.trim();
+  const written = [];
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    if (this.canvas === chart.canvas && text === words) {
+      written.push(Math.round(this.getTransform().e / chart.currentDevicePixelRatio));
+    }
+    return fillText.call(this, text, ...rest);
+  };
+  try {
+    chart.draw();
+  } finally {
+    CanvasRenderingContext2D.prototype.fillText = fillText;
+  }
+  const gaps = [];
+  chart.data.datasets.forEach((dataset, i) => chart.getDatasetMeta(i).data.forEach((bar, j) => {
+    if (dataset.data[j] === null) gaps.push(Math.round(bar.x));
+  }));
+  return [written.sort((a, b) => a - b), gaps.sort((a, b) => a - b)];
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -304,8 +329,27 @@ def test_the_accountability_chart_names_each_queue_it_charts(reader, report, don
     drawn, rated = reader.page.evaluate(_CHART_NAMES)
     assert rated == [dongcheng_answered.name]
     assert drawn == rated, f"at {width} px the chart names {drawn}, the table rates {rated}"
-    assert reader.page.evaluate(_CHART_SHOWN) == [True, True]
+    assert reader.page.evaluate(_CHART_SHOWN) == [True, True, True]
     assert reader.problems() == []
+
+
+@pytest.mark.parametrize("width", [320, 390, DESKTOP["width"]])
+def test_a_charted_queue_s_withheld_rates_are_marked_not_left_blank(
+    reader, report, dongcheng_answered, screenshots, width
+):
+    # Dongcheng's response rate is charted; its resolution and satisfaction rates are withheld
+    # (no case closed, no reply rated yet). Two empty places beside a bar read as 0 %: the table's
+    # 件数不足 is written where each would stand, and the note under the chart says what a gap is.
+    reader.resize({"width": width, "height": 800})
+    assert reader.goto("/accountability/") == 200
+    row = reader.page.locator(f'#accountability-table tr[data-queue="{dongcheng_answered.pk}"]')
+    assert row.locator('td[data-value=""]').count() == 2  # resolution, satisfaction
+    written, gaps = reader.page.evaluate(_WITHHELD_MARKS)
+    assert len(gaps) == 2
+    assert written == gaps, f"at {width} px 件数不足 written at x={written}, withheld bars at x={gaps}"
+    assert reader.page.locator("[data-chart-gap-note]").is_visible()
+    assert reader.problems() == []
+    reader.screenshot(screenshots, f"accountability-withheld-{width}")
 
 
 def test_the_accountability_chart_is_not_drawn_where_every_rate_is_withheld(reader, report):
@@ -314,7 +358,7 @@ def test_the_accountability_chart_is_not_drawn_where_every_rate_is_withheld(read
     assert reader.goto("/accountability/?start=2024-01&end=2024-01") == 200
     drawn, rated = reader.page.evaluate(_CHART_NAMES)
     assert rated == [] and drawn is None
-    assert reader.page.evaluate(_CHART_SHOWN) == [False, False]
+    assert reader.page.evaluate(_CHART_SHOWN) == [False, False, False]
     assert reader.page.locator("#accountability-table .no-figure").count() == 17 * 4
     assert reader.problems() == []
 

@@ -7,7 +7,10 @@
  * A bar chart cannot tell a withheld rate from 0 %: a queue with no rate shown
  * would read as a queue that answered nothing. So only the queues with at least
  * one rate are charted (a note under the chart says the others are in the
- * table), and with none the chart is not drawn at all.
+ * table), and with none the chart is not drawn at all. A charted queue may still
+ * have a rate withheld: where its bar would stand, the table's own words for it
+ * (件数不足) are written upright when the bar is wide enough to hold them, and a
+ * note under the chart says a missing bar is not 0 %.
  */
 (function () {
   "use strict";
@@ -61,6 +64,15 @@
     if (note && labels.length < rows.length) {
       note.hidden = false;
     }
+    var gaps = series.some(function (values) {
+      return values.indexOf(null) !== -1;
+    });
+    var gapNote = document.querySelector("[data-chart-gap-note]");
+    if (gapNote && gaps) {
+      gapNote.hidden = false;
+    }
+    var withheld = table.querySelector(".no-figure");
+    var withheldWords = withheld ? withheld.textContent.trim() : "";
     new window.Chart(canvas, {
       type: "bar",
       data: {
@@ -70,6 +82,16 @@
           return { label: names[i], data: series[i], backgroundColor: colours[i], maxBarThickness: 40 };
         }),
       },
+      plugins: [
+        {
+          id: "withheldRates",
+          afterDatasetsDraw: function (chart) {
+            if (withheldWords) {
+              markWithheld(chart, withheldWords);
+            }
+          },
+        },
+      ],
       options: {
         responsive: true,
         maintainAspectRatio: false,
@@ -81,6 +103,32 @@
           y: { beginAtZero: true, max: 100 },
         },
       },
+    });
+  }
+  // The words upright from the axis, in the series' colour, where each withheld bar would
+  // stand; left out where the bar is too narrow to hold them legibly (a phone's 17 queues).
+  function markWithheld(chart, words) {
+    var ctx = chart.ctx;
+    var base = chart.scales.y.getPixelForValue(0);
+    chart.data.datasets.forEach(function (dataset, i) {
+      if (!chart.isDatasetVisible(i)) {
+        return;
+      }
+      chart.getDatasetMeta(i).data.forEach(function (bar, j) {
+        var size = Math.min(12, Math.floor(bar.width));
+        if (dataset.data[j] !== null || !(size >= 9)) {
+          return;
+        }
+        ctx.save();
+        ctx.font = size + "px " + window.Chart.defaults.font.family;
+        ctx.fillStyle = dataset.backgroundColor;
+        ctx.textAlign = "left";
+        ctx.textBaseline = "middle";
+        ctx.translate(bar.x, base - 4);
+        ctx.rotate(-Math.PI / 2);
+        ctx.fillText(words, 0, 0);
+        ctx.restore();
+      });
     });
   }
   if (document.readyState === "loading") {
