@@ -116,16 +116,54 @@ _BROKEN_RUNS = """({runs, skip = null, skipAddresses = false, labels = null, lab
 # Figures: each run of digits with its decimal point or separators.
 _FIGURES = {"runs": r"\d[\d.,]*\d"}
 # Words: each run of Latin letters, outside a web address; and, in a table's column heads, the
-# phrase a cell shows in place of a figure (件数不足) and a case's actions (立案), each run of
-# Chinese characters (between two Han characters a line may break, but a label cut in two reads
-# as two words).
+# phrase a cell shows in place of a figure (件数不足), a case's actions (立案) and the workspace's
+# chapter names (第1章 首都功能), each run of Chinese characters (between two Han characters a
+# line may break, but a label cut in two reads as two words).
 _WORDS = {
     "runs": "[A-Za-z]{2,}",
     "skip": "[aria-hidden=true]",
     "skipAddresses": True,
-    "labels": ".data-table thead th, .data-table .no-figure, .review thead th, .review .event__action",
+    "labels": (
+        ".data-table thead th, .data-table .no-figure,"
+        " .review thead th, .review .event__action, .review .chapter-cell, .review .no-figure"
+    ),
     "labelRuns": r"[\u4e00-\u9fff]{2,}",
 }
+
+# Chinese text that leaves one character alone on its last line (孤字: "…稳步提" above "高"):
+# each visible block of text holding no other such block (a paragraph, a heading, a list item,
+# a table cell, a label…) with a run of three Han characters, its characters grouped into the
+# lines they are drawn on.
+_TEXT_BLOCKS = "p, li, th, td, h1, h2, h3, h4, caption, dt, dd, figcaption, label, summary, legend"
+_LONE_CHARACTERS = r"""(blocks) => {
+  const lone = [];
+  for (const block of document.querySelectorAll(blocks)) {
+    if (block.querySelector(blocks) || block.offsetParent === null) continue;
+    if (block.getBoundingClientRect().width <= 2) continue;  // visually hidden (a honeypot's label)
+    if (!/[\u4e00-\u9fff]{3}/.test(block.textContent)) continue;
+    const lines = [];  // [top, characters]
+    const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (let i = 0; i < node.data.length; i++) {
+        if (/\s/.test(node.data[i])) continue;
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const box = range.getClientRects()[0];
+        if (!box) continue;
+        const line = lines.find(([top]) => Math.abs(top - box.top) < box.height / 2);
+        if (line) line[1] += node.data[i];
+        else lines.push([box.top, node.data[i]]);
+      }
+    }
+    lines.sort((a, b) => a[0] - b[0]);
+    if (lines.length > 1 && lines[lines.length - 1][1].length === 1) {
+      const text = lines.map(([, characters]) => characters).join(' / ');
+      lone.push(`${text} in <${block.localName} class="${block.className}">`);
+    }
+  }
+  return lone;
+}"""
 
 
 # What reaches past the right edge of the window, which a reader would have to scroll sideways
@@ -377,14 +415,20 @@ class Visit:
         column heads and in a cell's phrase for a withheld figure (``_WORDS``)."""
         return self.page.evaluate(_BROKEN_RUNS, _WORDS)
 
+    def lone_characters(self) -> list[str]:
+        """Chinese text that leaves one character alone on its last line, each shown line by
+        line ("…市民生活品质稳步提 / 高")."""
+        return self.page.evaluate(_LONE_CHARACTERS, _TEXT_BLOCKS)
+
     def reading_problems(self) -> list[str]:
         """What a reader of the open page would find wrong at its present width: serious axe
-        violations, figures and words cut over two lines, what makes the page wider than the
-        window; each line saying which."""
+        violations, figures and words cut over two lines, a character alone on a last line,
+        what makes the page wider than the window; each line saying which."""
         return (
             [f"axe: {line}" for line in self.axe_blocking()]
             + [f"figure broken over two lines: {line}" for line in self.broken_numbers()]
             + [f"word broken over two lines: {line}" for line in self.broken_words()]
+            + [f"one character alone on its last line: {line}" for line in self.lone_characters()]
             + [f"wider than the window: {line}" for line in self.overflowing()]
         )
 

@@ -22,6 +22,7 @@ from dataclasses import asdict
 import pytest
 from django.urls import Resolver404, resolve
 
+from indicators.cache import DISPLAY_COOKIE
 from indicators.models import District
 from review.accountability import accountability_refresh
 from review.models import ReviewCase
@@ -262,6 +263,23 @@ def test_tables_read_whole_on_the_narrowest_phones(reader, report, name, languag
         problems += [f"{width} px, wider than the window: {line}" for line in reader.overflowing()]
         problems += [f"{width} px, {line}" for line in reader.page.evaluate(_SCROLLED_TABLES)]
     assert not problems, f"{path} ({language}):\n" + "\n".join(problems)
+    assert reader.problems() == []
+
+
+@pytest.mark.parametrize("display", ["standard", "large"])
+@pytest.mark.parametrize("name", PRESENT)
+def test_chinese_text_leaves_no_character_alone_on_its_last_line(reader, report, name, display):
+    # A heading, paragraph or table name whose last character sits alone on the last line
+    # ("…市民生活品质稳步提" above "高", "总体满意" above "度") reads as a word cut in two: in
+    # Chinese typesetting a last line holds at least two characters. Every page, on the phones
+    # in use and a tablet, in the standard and the large display.
+    reader.context.add_cookies([{"name": DISPLAY_COOKIE, "value": display, "url": reader.base}])
+    path = _open(reader, report, name)
+    lone = []
+    for width in (*_PHONE_WIDTHS, 768):
+        reader.resize({"width": width, "height": 800})
+        lone += [f"{width} px: {line}" for line in reader.lone_characters()]
+    assert not lone, f"{path} ({display} display):\n" + "\n".join(lone)
     assert reader.problems() == []
 
 
