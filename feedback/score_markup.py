@@ -88,7 +88,7 @@ def _score_texts(language: str | None) -> dict[str, str]:
             '\n  <table class="dist">\n'
             f'    <caption class="visually-hidden">{gettext("评分分布")}</caption>\n'
             f'    <thead class="visually-hidden"><tr><th scope="col">{gettext("评分")}</th>'
-            f'<th scope="col">{gettext("占比")}</th><th scope="col">{gettext("人数")}</th></tr></thead>\n'
+            f'<th scope="col">{gettext("占比")}</th><th scope="col">{gettext("评分数")}</th></tr></thead>\n'
             "    <tbody>\n      "
         ),
     }
@@ -129,7 +129,8 @@ def _bar_share(percent: float | int, language: str | None) -> str:
 
 def score(summary: ScoreSummary) -> str:
     """``feedback/_score.html``: the mean and its 95 % interval (or 评价人数不足), the raters
-    (the verified among them), the held ratings and the distribution."""
+    (and the ratings, where a rater may give several: a chapter's), the verified among them,
+    the held ratings and the distribution."""
     language = get_language()
     texts = _score_texts(language)
     integer = integers()
@@ -150,6 +151,10 @@ def score(summary: ScoreSummary) -> str:
         head = f"\n    {_withheld(summary.min_count, language)}\n  "
     raters = summary.raters
     count = ngettext("共 %(n)s 人评价", "共 %(n)s 人评价", raters) % {"n": integer(raters)}
+    if summary.count != raters:  # a chapter's residents rate several of its items each
+        ratings = ngettext("（%(n)s 条评分）", "（%(n)s 条评分）", summary.count)
+        ratings %= {"n": integer(summary.count)}
+        count += f'<span class="score__ratings">{ratings}</span>'
     if summary.verified_raters:
         verified = texts["verified"] % {"n": integer(summary.verified_raters)}
         count += f'<span class="score__verified">{verified}</span>'
