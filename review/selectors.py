@@ -238,7 +238,8 @@ def _aggregate_targets(aggregates: list[ScoreAggregate]) -> dict[str, dict[int, 
 
 
 def _area_score_row(aggregate: ScoreAggregate, target, district_ids: set[int] | None) -> dict | None:
-    """The area's count and mean of one aggregate, or None when the area gave no score."""
+    """The area's count (ratings), raters (people) and mean of one aggregate, or None when the
+    area gave no score. A chapter's raters rate several of its items: fewer people than ratings."""
     located_here = (
         district_ids is not None
         and aggregate.scope == AggregateScope.STORY
@@ -250,7 +251,7 @@ def _area_score_row(aggregate: ScoreAggregate, target, district_ids: set[int] | 
     if count == 0:
         return None
     enough = raters >= settings.AGGREGATE_MIN_COUNT
-    return {"count": count, "mean": mean if enough else None, "located_here": located_here}
+    return {"count": count, "raters": raters, "mean": mean if enough else None, "located_here": located_here}
 
 
 def _dashboard_scores(district_ids: set[int] | None) -> dict[str, list[dict]]:

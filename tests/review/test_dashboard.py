@@ -1,5 +1,6 @@
 """The dashboard: satisfaction from the stored aggregates, backlog, reply time, weekly trend."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,8 +69,15 @@ def test_one_resident_rating_five_items_of_the_area_is_not_a_chapter_mean(world)
             IndicatorFactory(chapter=world.chapter, name=f"指标{n}"), 2, district=world.district_a, key=key
         )
     aggregates_reconcile()
-    [chapter] = _dash(login(Client(), world.planner_a)).context["by_chapter"]
-    assert (chapter["count"], chapter["mean"]) == (5, None)
+    response = _dash(login(Client(), world.planner_a))
+    [chapter] = response.context["by_chapter"]
+    assert (chapter["count"], chapter["raters"], chapter["mean"]) == (5, 1, None)
+    # The chapter table says so: one person under 评价人数, five under 评分数 (it said 5 people).
+    table = response.content.decode().split('id="chapter-table"', 1)[1].split("</table>", 1)[0]
+    heads = re.findall(r'<th scope="col">([^<]*)</th>', table)
+    [row] = re.findall(r"<tbody><tr>(.*?)</tr>", table)
+    assert heads == ["章", "平均分", "评价人数", "评分数"]
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "5"]
 
 
 def test_below_five_ratings_no_mean_is_shown(world, rated):
