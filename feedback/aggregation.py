@@ -43,9 +43,18 @@ therefore clamps raters to the rows (a person is at least one row), and the
 next refresh or reconciliation corrects the rest; the error only ever withholds.
 
 The 95 % interval is the normal approximation ``mean ± 1.96 · s / √n`` with
-``s`` the sample standard deviation (``n − 1`` in the denominator), clipped to
-the 1–5 scale; it is left empty below two scores, where ``s`` is undefined.
-The verified tier uses the same ``statistics`` on its own distribution.
+``s`` the sample standard deviation of the scores (``n − 1`` in the denominator)
+and ``n`` the raters, clipped to the 1–5 scale; it is left empty below two
+scores or two raters. ``n`` is the people, not the rows: one resident's ratings
+of a chapter's twenty items are not twenty independent opinions, and dividing
+by the rows drew a chapter's interval as if they were (12 residents' 240
+ratings, 48 of each score: 2.82–3.18, where counting the residents gives 2.20–3.80).
+Dividing by the people is always at least as wide as dividing by the rows, and
+right when the people give about as many rows each; were one person to give
+far more rows than the others, even this would be too narrow (that needs each
+person's own scores, which the tallies do not keep). Where each person gives
+one row (an item, a survey question) the two are the same. The verified tier
+uses the same ``statistics`` on its own distribution and verified raters.
 
 Scopes:
 - ``indicator`` / ``story``: the ratings of that item;
@@ -266,18 +275,20 @@ def _quantize(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(_THOUSANDTH, rounding=ROUND_HALF_UP)
 
 
-def statistics(distribution: list[int]) -> dict:
-    """Count, total, mean and 95 % interval of a 1–5 distribution."""
+def statistics(distribution: list[int], raters: int | None = None) -> dict:
+    """Count, total, mean and 95 % interval of a 1–5 distribution given by ``raters``
+    people (one row each when None; see the module's docstring for why people, not rows)."""
     count = sum(distribution)
     total = sum(n * score for score, n in enumerate(distribution, start=1))
     if count == 0:
         return {"count": 0, "total": 0, "mean": None, "ci_low": None, "ci_high": None}
+    people = count if raters is None else min(raters, count)
     mean = Decimal(total) / Decimal(count)
     ci_low = ci_high = None
-    if count >= 2:
+    if count >= 2 and people >= 2:
         squares = sum(n * score * score for score, n in enumerate(distribution, start=1))
         variance = max((squares - total * total / count) / (count - 1), 0.0)
-        half = Z_95 * math.sqrt(variance / count)
+        half = Z_95 * math.sqrt(variance / people)
         ci_low = _quantize(max(1.0, float(mean) - half))
         ci_high = _quantize(min(5.0, float(mean) + half))
     return {
@@ -290,11 +301,11 @@ def statistics(distribution: list[int]) -> dict:
 
 
 def tally_to_aggregate(scope: str, tally: Tally) -> ScoreAggregate:
-    stats = statistics(tally.distribution)
-    count = stats["count"]
-    verified_count = sum(tally.verified_distribution)
+    count = sum(tally.distribution)
     # Clamped: a person is at least one row (see "READ COMMITTED" in the docstring).
     raters = count if tally.raters is None else min(tally.raters, count)
+    stats = statistics(tally.distribution, raters)
+    verified_count = sum(tally.verified_distribution)
     verified_raters = (
         verified_count if tally.verified_raters is None else min(tally.verified_raters, verified_count)
     )

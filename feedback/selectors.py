@@ -179,7 +179,7 @@ def score_summary(aggregate: ScoreAggregate | None, *, verified_only: bool = Fal
     counts = _summary_counts(aggregate, minimum=minimum, verified_only=verified_only)
     if verified_only:
         distribution = list(aggregate.verified_distribution or [0] * 5)
-        stats = statistics(distribution)
+        stats = statistics(distribution, aggregate.verified_raters)
         return ScoreSummary(
             count=stats["count"],
             mean=stats["mean"],

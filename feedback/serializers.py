@@ -283,13 +283,19 @@ class ScoreSummarySerializer(serializers.Serializer):
         max_digits=5,
         decimal_places=3,
         allow_null=True,
-        help_text=_("95% 区间下限：均值 − 1.96·s/√n，不低于 1；评价人数少于 min_count 时为 null。"),
+        help_text=_(
+            "95% 区间下限：均值 − 1.96·s/√n，n 为评价人数（raters，不是评分条数），"
+            "不低于 1；评价人数少于 min_count 时为 null。"
+        ),
     )
     ci_high = serializers.DecimalField(
         max_digits=5,
         decimal_places=3,
         allow_null=True,
-        help_text=_("95% 区间上限：均值 + 1.96·s/√n，不高于 5；评价人数少于 min_count 时为 null。"),
+        help_text=_(
+            "95% 区间上限：均值 + 1.96·s/√n，n 为评价人数（raters，不是评分条数），"
+            "不高于 5；评价人数少于 min_count 时为 null。"
+        ),
     )
     distribution = serializers.ListField(
         child=serializers.IntegerField(),

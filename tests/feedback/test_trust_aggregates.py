@@ -162,8 +162,9 @@ def test_the_threshold_counts_people_in_a_chapter_and_a_district(client, chapter
     _rate_as(c, second, 5, district)
     aggregates_refresh(keys=[aggregate_key("chapter", chapter.pk), aggregate_key("district", district.pk)])
 
-    # 1, 2, 3, 4, 5 from three people: mean 3, interval 1.614–4.386 (s² = 2.5).
-    shown = {"mean": "3.000", "ci_low": "1.614", "ci_high": "4.386", "distribution": [1, 1, 1, 1, 1]}
+    # 1, 2, 3, 4, 5 from three people: mean 3, interval 3 ± 1.96·√(2.5 / 3) = 1.211–4.789 (s² = 2.5):
+    # three people's opinions, not five independent ones (√(2.5 / 5) drew 1.614–4.386).
+    shown = {"mean": "3.000", "ci_low": "1.211", "ci_high": "4.789", "distribution": [1, 1, 1, 1, 1]}
     for path in (f"chapters/{chapter.pk}", f"districts/{district.pk}"):
         score = _score(client, path)
         assert (score["count"], score["raters"], _figures(score)) == (5, 3, shown), path
