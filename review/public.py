@@ -48,9 +48,14 @@ class PeriodForm(forms.Form):
 
 
 def _period(query) -> tuple[PeriodForm, date, date]:
+    """The form to show, and the period the table counts. A valid query's form shows that
+    period, defaults filled in (an empty field read as "from January", say, shows 2026-01),
+    so the fields say what the figures below cover; an invalid one keeps what was typed,
+    with its errors, over the default period's figures."""
     form = PeriodForm(query)
     if form.is_valid():
-        return form, form.cleaned_data["start"], form.cleaned_data["end"]
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        return PeriodForm(initial={"start": start, "end": end}), start, end
     fallback = PeriodForm({})
     fallback.is_valid()
     return form, fallback.cleaned_data["start"], fallback.cleaned_data["end"]
@@ -68,7 +73,7 @@ def accountability(request: HttpRequest) -> HttpResponse:
         "working_days": settings.CASE_REPLY_WORKING_DAYS,
         "nav": "accountability",
     }
-    return render(request, "review/accountability.html", context, status=200 if form.is_valid() else 400)
+    return render(request, "review/accountability.html", context, status=400 if form.errors else 200)
 
 
 # --- API ------------------------------------------------------------------------------------
