@@ -12,7 +12,6 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from django.urls import reverse
 
 from indicators.models import Indicator, IndicatorValue, figure_differs_from_source, figures_in
 from tests.factories import IndicatorFactory
+from tests.html_forms import form_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -87,50 +87,10 @@ def test_every_figure_of_the_2023_report_is_the_number_of_its_sentence():
 # --- The admin form ----------------------------------------------------------------------------------
 
 
-class _FormFields(HTMLParser):
-    """What a browser would submit from the page's main form: inputs, selects, textareas."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: dict[str, list[str]] = {}
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name and attrs.get("type") not in {"submit", "button", "file"}:
-            ticked = attrs.get("type") in {"checkbox", "radio"}
-            if ticked and "checked" not in attrs:
-                return
-            self.data.setdefault(name, []).append(attrs.get("value", "on" if ticked else ""))
-        elif tag == "select" and name:
-            self._select = name
-            self.data.setdefault(name, [])
-        elif tag == "option" and self._select and "selected" in attrs:
-            self.data[self._select].append(attrs.get("value", ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = [""]
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            # A browser drops the newline Django writes after <textarea>.
-            self.data[self._textarea][0] = self.data[self._textarea][0].removeprefix("\n")
-            self._textarea = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.data[self._textarea][0] += data
-
-
 def _form_data(html: str) -> dict[str, list[str]]:
-    parser = _FormFields()
-    parser.feed(html[html.index('id="content-main"') :])
-    parser.data.pop("csrfmiddlewaretoken", None)
-    return parser.data
+    data = form_fields(html[html.index('id="content-main"') :])
+    data.pop("csrfmiddlewaretoken", None)
+    return data
 
 
 @pytest.fixture
