@@ -33,15 +33,19 @@ class MonthField(forms.DateField):
 MONTH_PATTERN = r"^(\s*(?!0000)[0-9]{4}-(0?[1-9]|1[0-2])\s*)?$"
 
 
+def _period_filled(start: date | None, end: date | None) -> tuple[date, date]:
+    """A period with its missing months filled in: up to this month, from January of the end's year."""
+    end = end or timezone.localdate().replace(day=1)
+    return start or date(end.year, 1, 1), end
+
+
 class PeriodForm(forms.Form):
     start = MonthField(label=_("起始月份"), required=False)
     end = MonthField(label=_("截止月份"), required=False)
 
     def clean(self) -> dict:
         data = super().clean()
-        today = timezone.localdate()
-        data["end"] = data.get("end") or today.replace(day=1)
-        data["start"] = data.get("start") or date(data["end"].year, 1, 1)
+        data["start"], data["end"] = _period_filled(data.get("start"), data.get("end"))
         if data["start"] > data["end"]:
             raise forms.ValidationError(_("起始月份不能晚于截止月份。"), code="period_reversed")
         return data
@@ -56,9 +60,7 @@ def _period(query) -> tuple[PeriodForm, date, date]:
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         return PeriodForm(initial={"start": start, "end": end}), start, end
-    fallback = PeriodForm({})
-    fallback.is_valid()
-    return form, fallback.cleaned_data["start"], fallback.cleaned_data["end"]
+    return form, *_period_filled(None, None)
 
 
 @require_GET
