@@ -381,6 +381,23 @@ def test_the_accountability_chart_is_not_drawn_where_every_rate_is_withheld(read
     assert reader.problems() == []
 
 
+_TEXT_STYLE = """selector => {
+  const style = getComputedStyle(document.querySelector(selector));
+  return [style.color, style.fontWeight];
+}"""
+
+
+def test_a_reversed_period_s_message_reads_as_an_error(reader, report):
+    # The form's own message (start after end) is drawn as a field's error is, not as the
+    # page's text: a resident who asked for May to March sees why the table is the default's.
+    assert reader.goto("/accountability/?start=2024-05&end=2024-03") == 400
+    form_error = reader.page.evaluate(_TEXT_STYLE, ".period-form .form-errors p")
+    page_text = reader.page.evaluate(_TEXT_STYLE, "#period")
+    assert reader.goto("/accountability/?start=2025-13") == 400
+    field_error = reader.page.evaluate(_TEXT_STYLE, ".period-form .field-error")
+    assert form_error == field_error != page_text
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_an_alley_s_place_in_the_ten_stays_on_one_line(reader, report, language):
     # "No." at the end of the badge's first line and "1" alone on the next read as two things.
